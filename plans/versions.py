@@ -1,0 +1,109 @@
+"""The lifecycle of plan versions: going live, superseding and retiring.
+
+Exactly one live version per person is the invariant; the database enforces it
+with a partial unique index and these functions keep to it inside one transaction.
+Modules that keep derived state (the search index, the notification outbox)
+subscribe with `on_live_change` instead of being called from here by name, so
+this module depends on none of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plans.db import utcnow
+from plans.models import Person, PlanVersion
+
+LiveChangeHook = Callable[[Session, Person, str], None]
+_live_change_hooks: list[LiveChangeHook] = []
+
+
+def on_live_change(hook: LiveChangeHook) -> LiveChangeHook:
+    """Subscribe to changes of a person's live plan: hook(session, person, event).
+
+    `event` is "published" (a new version went live) or "retired".
+    """
+    _live_change_hooks.append(hook)
+    return hook
+
+
+def _notify(session: Session, person: Person, event: str) -> None:
+    for hook in _live_change_hooks:
+        hook(session, person, event)
+
+
+class LifecycleError(ValueError):
+    """A lifecycle step that is not allowed, in words."""
+
+
+def live_version(session: Session, person: Person) -> PlanVersion | None:
+    """Return the person's live version, if any."""
+    return session.scalar(
+        select(PlanVersion).where(
+            PlanVersion.person_id == person.id, PlanVersion.status == "live"
+        )
+    )
+
+
+def next_version_number(session: Session, person: Person) -> int:
+    """Return the number the person's next version will carry."""
+    highest = session.scalar(
+        select(func.max(PlanVersion.version)).where(PlanVersion.person_id == person.id)
+    )
+    return (highest or 0) + 1
+
+
+def make_live(
+    session: Session, version: PlanVersion, *, at: dt.datetime | None = None
+) -> PlanVersion | None:
+    """Put a version live and supersede the one before; return the superseded one.
+
+    Locks the person's row first so two publishers of the same person queue up
+    rather than race (PostgreSQL row lock; SQLite serialises writers anyway).
+    """
+    if version.status not in ("draft", "superseded"):
+        raise LifecycleError(f"a {version.status} version cannot go live")
+    at = at or utcnow()
+    session.flush()
+    person = session.scalars(
+        select(Person).where(Person.id == version.person_id).with_for_update()
+    ).one()
+    current = live_version(session, person)
+    if current is not None and current.id != version.id:
+        if current.version > version.version:
+            raise LifecycleError(
+                f"version {version.version} is older than the live version "
+                f"{current.version}"
+            )
+        current.status = "superseded"
+        current.ended_at = at
+        # Free the one-live index slot before the new version claims it.
+        session.flush()
+    version.status = "live"
+    version.published_at = at
+    session.flush()
+    _notify(session, person, "published")
+    return current
+
+
+def retire(
+    session: Session,
+    person: Person,
+    *,
+    reason: str,
+    at: dt.datetime | None = None,
+) -> PlanVersion | None:
+    """Retire the person's live plan; it stops being shown anywhere at once."""
+    current = live_version(session, person)
+    if current is None:
+        return None
+    current.status = "retired"
+    current.ended_at = at or utcnow()
+    current.end_reason = reason[:500]
+    session.flush()
+    _notify(session, person, "retired")
+    return current

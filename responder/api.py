@@ -1,0 +1,142 @@
+"""The JSON API, version 1: bearer-token search, health, and its OpenAPI document."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import BadRequest, Unauthorized
+
+from plans import accounts, audit
+from plans.models import User
+from responder.db import get_engine, get_session
+
+bp = Blueprint("api", __name__)
+
+F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
+
+
+def bearer_user() -> User | None:
+    """Return the user behind the request's bearer token, if valid."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return accounts.authenticate_token(get_session(), token.strip())
+
+
+def token_required(view: F) -> F:
+    """Answer 401 unless the request carries a valid bearer token."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        user = bearer_user()
+        if user is None:
+            error = Unauthorized("A valid bearer token is required.")
+            error.www_authenticate = []  # type: ignore[attr-defined]
+            raise error
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def _float_arg(name: str, low: float, high: float) -> float | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a number") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low:g} and {high:g}")
+    return value
+
+
+def search_parameters() -> tuple[str, float | None, float | None, int]:
+    """Parse and check q, lat, lon and limit; raise 400 with a reason if bad."""
+    config = current_app.config
+    q = request.args.get("q", "")
+    if len(q) > config["SEARCH_MAX_QUERY_LENGTH"]:
+        raise BadRequest(
+            f"q must be at most {config['SEARCH_MAX_QUERY_LENGTH']} characters"
+        )
+    if "\x00" in q:
+        raise BadRequest("q must not contain NUL characters")
+    lat = _float_arg("lat", -90.0, 90.0)
+    lon = _float_arg("lon", -180.0, 180.0)
+    if (lat is None) != (lon is None):
+        raise BadRequest("lat and lon must be given together")
+    raw_limit = request.args.get("limit", str(config["SEARCH_DEFAULT_LIMIT"]))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= config["SEARCH_MAX_LIMIT"]:
+        raise BadRequest(f"limit must be a whole number from 1 to {config['SEARCH_MAX_LIMIT']}")
+    return q, lat, lon, int(raw_limit)
+
+
+def result_json(result: Any) -> dict[str, Any]:
+    """Return one search result as the API's minimal-identity object."""
+    return {
+        "ref": result.ref,
+        "name": result.name,
+        "age": result.age,
+        "town": result.town,
+        "team": result.team,
+        "score": round(float(result.score), 4),
+        "reasons": list(result.reasons),
+        "review_overdue": bool(result.review_overdue),
+    }
+
+
+@bp.get("/api/v1/search")
+@token_required
+def search() -> ResponseReturnValue:
+    """Rank live plans against what the responder has: words and position."""
+    from plans.search import search as run_search
+
+    q, lat, lon, limit = search_parameters()
+    session = get_session()
+    results = run_search(
+        session, q, lat=lat, lon=lon, limit=limit, today=dt.date.today()
+    )
+    user: User = g.api_user
+    audit.record_for(
+        session,
+        user,
+        action="search",
+        channel="api",
+        detail={
+            "query_length": len(q),
+            "has_location": lat is not None,
+            "result_count": len(results),
+        },
+    )
+    session.commit()
+    response = jsonify({"results": [result_json(r) for r in results]})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """Serve the OpenAPI description of the JSON API."""
+    from responder.openapi import document
+
+    return jsonify(document())
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """Answer 200 when the database is reachable, 503 when it is not."""
+    from plans.db import ping
+
+    try:
+        ping(get_engine())
+    except Exception:  # noqa: BLE001  any failure means "not healthy"
+        abort(503)
+    return jsonify({"status": "ok"})

@@ -1,0 +1,245 @@
+"""The `responder` command: one click group per noun, registered on the app."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from responder.db import get_session
+
+# Modules that add their own commands with `register(app)`.
+COMMAND_MODULES = (
+    "responder.cli_exchange",
+    "responder.cli_cards",
+    "responder.cli_chat",
+    "responder.cli_ops",
+)
+
+
+def _create_app() -> Flask:
+    from responder import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Manage a Responder deployment."""
+
+
+# -- database -------------------------------------------------------------------
+
+db_cli = click.Group("db", help="Create and migrate the database.")
+
+
+def alembic_config(app: Flask) -> Any:
+    """Return an Alembic configuration pointing at this app's database."""
+    from alembic.config import Config
+
+    from responder import ROOT
+    from responder.db import database_url
+
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url(app).replace("%", "%%"))
+    return config
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    from alembic import command
+    from flask import current_app
+
+    command.upgrade(alembic_config(current_app), revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION."""
+    from alembic import command
+    from flask import current_app
+
+    command.downgrade(alembic_config(current_app), revision)
+
+
+@db_cli.command("revision")
+@click.argument("message")
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between models and database."""
+    from alembic import command
+    from flask import current_app
+
+    command.revision(alembic_config(current_app), message=message, autogenerate=True)
+
+
+@db_cli.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the database's migration revision."""
+    from alembic import command
+    from flask import current_app
+
+    command.current(alembic_config(current_app))
+
+
+# -- users and tokens -----------------------------------------------------------
+
+users_cli = click.Group("users", help="Manage user accounts.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, help="police, ambulance, emergency_department, "
+              "control_room, mentor, lead_clinician, privacy_officer or admin")
+@click.option("--team", "teams", multiple=True, help="Team code (repeatable).")
+@click.option("--name", "display_name", help="Name shown to colleagues.")
+@click.option("--organisation", help="Employing organisation, e.g. Hampshire Police.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@with_appcontext
+def users_create(
+    email: str,
+    role: str,
+    teams: tuple[str, ...],
+    display_name: str | None,
+    organisation: str | None,
+    password_stdin: bool,
+) -> None:
+    """Create a user with a role and team memberships."""
+    from plans import accounts, audit
+
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    session = get_session()
+    try:
+        user = accounts.create_user(
+            session,
+            email,
+            role=role,
+            password=password,
+            display_name=display_name,
+            organisation=organisation,
+            team_codes=list(teams),
+        )
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record(
+        session,
+        action="user_created",
+        channel="cli",
+        detail={"target_user_id": user.id, "target_role": role},
+    )
+    session.commit()
+    click.echo(f"created {user.email} ({user.role_label})")
+
+
+tokens_cli = click.Group("tokens", help="Manage API tokens.")
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="api", help="A label for the token.")
+@with_appcontext
+def tokens_create(email: str, name: str) -> None:
+    """Create an API token for EMAIL and print it alone on stdout."""
+    from plans import accounts, audit
+
+    session = get_session()
+    user = accounts.find_user(session, email)
+    if user is None or not user.active:
+        raise click.ClickException(f"no active user {email}")
+    _row, token = accounts.create_token(session, user, name=name)
+    audit.record(
+        session,
+        action="token_created",
+        channel="cli",
+        detail={"target_user_id": user.id},
+    )
+    session.commit()
+    click.echo(token)
+
+
+# -- audit ----------------------------------------------------------------------
+
+audit_cli = click.Group("audit", help="Check the audit log.")
+
+
+@audit_cli.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the audit chain and name the first broken row."""
+    from plans import audit
+
+    report = audit.verify(get_session())
+    if report.ok:
+        click.echo(f"audit chain intact: {report.checked} rows verified")
+        return
+    click.echo(
+        f"audit chain BROKEN at row {report.broken_seq}: {report.problem} "
+        f"({report.checked} rows verified before it)",
+        err=True,
+    )
+    sys.exit(1)
+
+
+# -- serving --------------------------------------------------------------------
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=int, show_default=True)
+@click.option("--workers", type=int, help="gunicorn workers (default SERVE_WORKERS).")
+@click.option("--threads", type=int, help="Threads per worker (default SERVE_THREADS).")
+@with_appcontext
+def serve(host: str, port: int, workers: int | None, threads: int | None) -> None:
+    """Serve the app with gunicorn, a production WSGI server."""
+    from flask import current_app
+    from gunicorn.app.base import BaseApplication
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers or app.config["SERVE_WORKERS"],
+        "threads": threads or app.config["SERVE_THREADS"],
+        "accesslog": None,  # URLs can carry tokens: no access log by default
+        "errorlog": "-",
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "forwarded_allow_ips": app.config.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    }
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return app
+
+    Server().run()
+
+
+def init_app(app: Flask) -> None:
+    """Register every command group on the app's CLI."""
+    for command in (db_cli, users_cli, tokens_cli, audit_cli, serve):
+        app.cli.add_command(command)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue
+        module.register(app)

@@ -1,0 +1,26 @@
+"""Default configuration; every key can be set as RESPONDER_<KEY> in the environment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+# "production" unless told otherwise: a forgotten setting must fail closed.
+ENVIRONMENT = "production"
+SECRET_KEY: str | None = None
+DATABASE_URL: str | None = None  # default: SQLite file in the instance folder
+REDIS_URL: str | None = None
+MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+JSON_SORT_KEYS = False
+
+# Search API limits.
+SEARCH_MAX_QUERY_LENGTH = 200
+SEARCH_MAX_LIMIT = 50
+SEARCH_DEFAULT_LIMIT = 10
+
+# Sessions suited to a 12-hour shift.
+SESSION_IDLE_TIMEOUT = dt.timedelta(hours=2)
+SESSION_ABSOLUTE_TIMEOUT = dt.timedelta(hours=13)
+
+# Workers for `responder serve`.
+SERVE_WORKERS = 4
+SERVE_THREADS = 1
