@@ -4,3 +4,4 @@ from __future__ import annotations
 
 import plans.audit  # noqa: F401
 import plans.models  # noqa: F401
+import plans.access  # noqa: F401

@@ -42,9 +42,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from responder import api, auth, cards, hooks, lookup, mentor, person
+    from responder import api, auth, cards, hooks, lookup, mentor, person, privacy
 
-    for module in (auth, lookup, mentor, cards, person, api, hooks):
+    for module in (auth, lookup, mentor, privacy, cards, person, api, hooks):
         app.register_blueprint(module.bp)
     return app
 
