@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Integer, String, select, text, update
+
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from plans.db import Base, after_create, utcnow
@@ -157,8 +158,7 @@ def record(
         update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
     )
     if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS_HASH))
-        session.flush()
+        raise RuntimeError("audit_head is missing: run `responder db upgrade`")
     seq, prev_hash = session.execute(
         select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
     ).one()
@@ -301,3 +301,9 @@ def install_audit_triggers(connection: Connection) -> None:
     )
     for statement in statements:
         connection.execute(text(statement))
+    # The head row exists from the start, so appenders only ever UPDATE it and
+    # never race to create it.
+    if connection.scalar(select(AuditHead.id).where(AuditHead.id == 1)) is None:
+        connection.execute(
+            AuditHead.__table__.insert().values(id=1, seq=0, last_hash=GENESIS_HASH)
+        )
