@@ -203,12 +203,15 @@ def _raise_alerts(
                 f"{person.ref} with no incident number",
             )
         )
-    distinct = session.scalar(
-        select(func.count(func.distinct(AccessGrant.person_id))).where(
-            AccessGrant.user_id == user.id,
-            AccessGrant.granted_at > now - BURST_WINDOW,
+    distinct = (
+        session.scalar(
+            select(func.count(func.distinct(AccessGrant.person_id))).where(
+                AccessGrant.user_id == user.id,
+                AccessGrant.granted_at > now - BURST_WINDOW,
+            )
         )
-    ) or 0
+        or 0
+    )
     if distinct > BURST_LIMIT:
         already = session.scalar(
             select(func.count())

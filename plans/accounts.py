@@ -41,9 +41,7 @@ def hash_password(password: str) -> str:
 def check_password_strength(password: str) -> None:
     """Refuse passwords that are too short (NCSC: length beats complexity)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            f"passwords need at least {MIN_PASSWORD_LENGTH} characters"
-        )
+        raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def verify_password(user: User | None, password: str) -> bool:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Integer, String, select, text, update
-
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from plans.db import Base, after_create, utcnow

@@ -163,7 +163,9 @@ class PlanVersion(Base):
 
     __tablename__ = "plan_versions"
     __table_args__ = (
-        UniqueConstraint("person_id", "version", name="uq_plan_versions_person_version"),
+        UniqueConstraint(
+            "person_id", "version", name="uq_plan_versions_person_version"
+        ),
         CheckConstraint(
             "status IN ('draft', 'live', 'superseded', 'retired')", name="status"
         ),
@@ -263,9 +265,7 @@ def _refuse_edits_to_published_versions(
             continue
         state = inspect(obj)
         status_history = state.attrs.status.history
-        original = (
-            status_history.deleted[0] if status_history.deleted else obj.status
-        )
+        original = status_history.deleted[0] if status_history.deleted else obj.status
         if original == "draft":
             continue
         for attr in state.attrs:

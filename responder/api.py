@@ -75,7 +75,9 @@ def search_parameters() -> tuple[str, float | None, float | None, int]:
         raise BadRequest("lat and lon must be given together")
     raw_limit = request.args.get("limit", str(config["SEARCH_DEFAULT_LIMIT"]))
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= config["SEARCH_MAX_LIMIT"]:
-        raise BadRequest(f"limit must be a whole number from 1 to {config['SEARCH_MAX_LIMIT']}")
+        raise BadRequest(
+            f"limit must be a whole number from 1 to {config['SEARCH_MAX_LIMIT']}"
+        )
     return q, lat, lon, int(raw_limit)
 
 
@@ -97,9 +99,9 @@ def result_json(result: Any) -> dict[str, Any]:
 @token_required
 def search() -> ResponseReturnValue:
     """Rank live plans against what the responder has: words and position."""
+    q, lat, lon, limit = search_parameters()
     from plans.search import search as run_search
 
-    q, lat, lon, limit = search_parameters()
     session = get_session()
     results = run_search(
         session, q, lat=lat, lon=lon, limit=limit, today=dt.date.today()

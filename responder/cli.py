@@ -101,8 +101,12 @@ users_cli = click.Group("users", help="Manage user accounts.")
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", required=True, help="police, ambulance, emergency_department, "
-              "control_room, mentor, lead_clinician, privacy_officer or admin")
+@click.option(
+    "--role",
+    required=True,
+    help="police, ambulance, emergency_department, "
+    "control_room, mentor, lead_clinician, privacy_officer or admin",
+)
 @click.option("--team", "teams", multiple=True, help="Team code (repeatable).")
 @click.option("--name", "display_name", help="Name shown to colleagues.")
 @click.option("--organisation", help="Employing organisation, e.g. Hampshire Police.")

@@ -10,10 +10,20 @@ ERROR = {
     "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
 }
 
+RESULT_REF = "#/components/schemas/SearchResult"
+
 SEARCH_RESULT = {
     "type": "object",
-    "required": ["ref", "name", "age", "town", "team", "score", "reasons",
-                 "review_overdue"],
+    "required": [
+        "ref",
+        "name",
+        "age",
+        "town",
+        "team",
+        "score",
+        "reasons",
+        "review_overdue",
+    ],
     "properties": {
         "ref": {"type": "string"},
         "name": {"type": "string"},
@@ -30,7 +40,9 @@ SEARCH_RESULT = {
 def _error_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+        },
     }
 
 
@@ -56,28 +68,57 @@ def document() -> dict[str, Any]:
                     "summary": "Rank live plans against words and position",
                     "security": [{"bearer": []}],
                     "parameters": [
-                        {"name": "q", "in": "query", "required": False,
-                         "schema": {"type": "string", "maxLength": 200}},
-                        {"name": "lat", "in": "query", "required": False,
-                         "schema": {"type": "number", "minimum": -90, "maximum": 90}},
-                        {"name": "lon", "in": "query", "required": False,
-                         "schema": {"type": "number", "minimum": -180,
-                                    "maximum": 180}},
-                        {"name": "limit", "in": "query", "required": False,
-                         "schema": {"type": "integer", "minimum": 1, "maximum": 50,
-                                    "default": 10}},
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 200},
+                        },
+                        {
+                            "name": "lat",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "number", "minimum": -90, "maximum": 90},
+                        },
+                        {
+                            "name": "lon",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "number",
+                                "minimum": -180,
+                                "maximum": 180,
+                            },
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 50,
+                                "default": 10,
+                            },
+                        },
                     ],
                     "responses": {
                         "200": {
                             "description": "Results, best first",
-                            "content": {"application/json": {"schema": {
-                                "type": "object",
-                                "required": ["results"],
-                                "properties": {"results": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/SearchResult"},
-                                }},
-                            }}},
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["results"],
+                                        "properties": {
+                                            "results": {
+                                                "type": "array",
+                                                "items": {"$ref": RESULT_REF},
+                                            }
+                                        },
+                                    }
+                                }
+                            },
                         },
                         "400": _error_response("Bad parameters"),
                         "401": _error_response("Missing or invalid token"),
@@ -90,8 +131,12 @@ def document() -> dict[str, Any]:
                     "operationId": "health",
                     "summary": "Say whether the database is reachable",
                     "responses": {
-                        "200": {"description": "Healthy", "content": {
-                            "application/json": {"schema": {"type": "object"}}}},
+                        "200": {
+                            "description": "Healthy",
+                            "content": {
+                                "application/json": {"schema": {"type": "object"}}
+                            },
+                        },
                         "503": _error_response("Database unreachable"),
                     },
                 }

@@ -1,0 +1,101 @@
+"""Small builders of synthetic teams, people and plan documents for tests."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plans.models import Person, PlanVersion, Team
+
+BASE_DOCUMENT: dict[str, Any] = {
+    "format": "response-plan/1",
+    "team": {
+        "code": "TEST-TEAM",
+        "name": "Test High Intensity Team",
+        "phone": "+44 1632 960000",
+        "hours": "Mon-Fri 09:00-17:00",
+    },
+    "person": {
+        "ref": "TEST-TEAM/00001",
+        "given_name": "Alexandra",
+        "family_name": "Testperson",
+        "aliases": [],
+        "date_of_birth": "1988-03-14",
+        "sex": "female",
+        "description": "Woman in her 30s, short, red hair.",
+        "address": {
+            "name": "Home",
+            "address": "1 Example Street, Testtown",
+            "lat": 50.9,
+            "lon": -1.4,
+        },
+    },
+    "plan": {
+        "version": 1,
+        "status": "live",
+        "review_by": "2027-06-01",
+        "approved_by": "Dr Example",
+        "approved_on": "2026-06-01",
+        "summary": "Alexandra has a plan agreed with the test team.",
+        "coproduction": {
+            "agreed_with_person": True,
+            "agreed_on": "2026-05-20",
+            "person_statement": "Please tell me your name.",
+        },
+        "sharing_basis": "consent",
+    },
+}
+
+
+def document(
+    ref: str = "TEST-TEAM/00001", version: int = 1, **plan: Any
+) -> dict[str, Any]:
+    """Return a valid synthetic document with overrides in the plan object."""
+    doc = copy.deepcopy(BASE_DOCUMENT)
+    doc["person"]["ref"] = ref
+    doc["plan"]["version"] = version
+    doc["plan"].update(plan)
+    return doc
+
+
+def team(session: Session, code: str = "TEST-TEAM") -> Team:
+    """Return the team with this code, creating it if needed."""
+    found = session.scalar(select(Team).where(Team.code == code))
+    if found is None:
+        found = Team(code=code, name=f"{code} team", phone="+44 1632 960000")
+        session.add(found)
+        session.flush()
+    return found
+
+
+def person(
+    session: Session, ref: str = "TEST-TEAM/00001", code: str = "TEST-TEAM"
+) -> Person:
+    """Return a stored synthetic person."""
+    found = Person(
+        ref=ref,
+        team=team(session, code),
+        given_name="Alexandra",
+        family_name="Testperson",
+        aliases=[],
+    )
+    session.add(found)
+    session.flush()
+    return found
+
+
+def draft(session: Session, who: Person, version: int = 1, **plan: Any) -> PlanVersion:
+    """Return a stored draft version of `who`'s plan."""
+    row = PlanVersion(
+        person=who,
+        version=version,
+        status="draft",
+        document=document(who.ref, version, status="draft", **plan),
+    )
+    row.sync_recorded_fields()
+    session.add(row)
+    session.flush()
+    return row

@@ -1,0 +1,99 @@
+"""Exactly one live version per person; published versions never change."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plans import versions
+from plans.models import PublishedVersionImmutable
+from tests.plans import factories
+
+
+def test_going_live_supersedes_the_previous_version(session: Session) -> None:
+    who = factories.person(session)
+    first = factories.draft(session, who, 1)
+    versions.make_live(session, first)
+    second = factories.draft(session, who, 2)
+    superseded = versions.make_live(session, second)
+    session.commit()
+    assert superseded is first
+    assert (first.status, second.status) == ("superseded", "live")
+    assert versions.live_version(session, who) is second
+    assert first.ended_at is not None
+
+
+def test_database_refuses_two_live_versions(session: Session) -> None:
+    who = factories.person(session)
+    first = factories.draft(session, who, 1)
+    second = factories.draft(session, who, 2)
+    first.status = "live"
+    session.flush()
+    second.status = "live"
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+
+
+def test_an_older_version_cannot_replace_a_newer_live_one(session: Session) -> None:
+    who = factories.person(session)
+    old = factories.draft(session, who, 1)
+    new = factories.draft(session, who, 2)
+    versions.make_live(session, new)
+    with pytest.raises(versions.LifecycleError, match="older"):
+        versions.make_live(session, old)
+
+
+def test_published_content_cannot_change(session: Session) -> None:
+    who = factories.person(session)
+    row = factories.draft(session, who, 1)
+    versions.make_live(session, row)
+    session.commit()
+    row.document = factories.document(who.ref, 1, summary="rewritten after publishing")
+    with pytest.raises(PublishedVersionImmutable):
+        session.flush()
+    session.rollback()
+
+
+def test_drafts_can_change(session: Session) -> None:
+    who = factories.person(session)
+    row = factories.draft(session, who, 1)
+    session.commit()
+    row.document = factories.document(who.ref, 1, summary="better wording")
+    session.commit()
+    assert row.summary == "better wording"
+
+
+def test_retiring_leaves_no_live_version(session: Session) -> None:
+    who = factories.person(session)
+    versions.make_live(session, factories.draft(session, who, 1))
+    retired = versions.retire(session, who, reason="moved area")
+    session.commit()
+    assert retired is not None and retired.status == "retired"
+    assert versions.live_version(session, who) is None
+
+
+def test_live_change_hooks_hear_publish_and_retire(session: Session) -> None:
+    heard: list[tuple[str, str]] = []
+
+    def listener(_session: Session, person: object, event: str) -> None:
+        heard.append((getattr(person, "ref", ""), event))
+
+    versions.on_live_change(listener)
+    try:
+        who = factories.person(session)
+        versions.make_live(session, factories.draft(session, who, 1))
+        versions.retire(session, who, reason="withdrew")
+    finally:
+        versions._live_change_hooks.remove(listener)
+    assert heard == [(who.ref, "published"), (who.ref, "retired")]
+
+
+def test_recorded_fields_come_from_the_document(session: Session) -> None:
+    who = factories.person(session)
+    row = factories.draft(session, who, 1)
+    assert row.sharing_basis == "consent"
+    assert row.agreed_with_person is True
+    assert row.review_by is not None and row.review_by.isoformat() == "2027-06-01"
+    assert row.approved_by_name == "Dr Example"

@@ -1,0 +1,107 @@
+"""The JSON API: bearer tokens, parameter checks, health and OpenAPI."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plans import accounts
+from plans.audit import AuditEvent
+
+
+@pytest.fixture
+def token(db: Session) -> str:
+    """Return a bearer token of a police user."""
+    user = accounts.create_user(db, "officer@example.org", role="police")
+    _row, token = accounts.create_token(db, user)
+    db.commit()
+    return token
+
+
+def test_healthz_answers_when_the_database_is_up(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "header", [None, "Bearer", "Bearer rsp_forged", "Basic dXNlcjpwYXNz", "rsp_x"]
+)
+def test_search_needs_a_valid_token(client: FlaskClient, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/v1/search?q=smith", headers=headers)
+    assert response.status_code == 401
+    assert response.is_json
+    assert "results" not in response.get_json()
+
+
+@pytest.mark.parametrize(
+    ("query", "complaint"),
+    [
+        ("lat=91&lon=0", "lat"),
+        ("lat=-90.5&lon=0", "lat"),
+        ("lat=0&lon=180.1", "lon"),
+        ("lat=nan&lon=0", "lat"),
+        ("lat=inf&lon=0", "lat"),
+        ("lat=1e999&lon=0", "lat"),
+        ("lat=abc&lon=0", "lat"),
+        ("lat=51.5", "together"),
+        ("limit=10000", "limit"),
+        ("limit=0", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=ten", "limit"),
+        ("q=" + "x" * 10_000, "q must be at most"),
+        ("q=a%00b", "NUL"),
+    ],
+)
+def test_bad_parameters_get_400_with_a_reason(
+    client: FlaskClient, token: str, query: str, complaint: str
+) -> None:
+    response = client.get(
+        f"/api/v1/search?{query}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 400
+    assert complaint in response.get_json()["error"]
+
+
+def test_search_answers_and_is_audited(
+    client: FlaskClient, token: str, db: Session
+) -> None:
+    response = client.get(
+        "/api/v1/search?q=smith&lat=50.9&lon=-1.4",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200
+    assert response.get_json() == {"results": []}
+    assert response.headers["Cache-Control"] == "no-store"
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "search")).one()
+    assert event.channel == "api"
+    assert event.actor == "officer@example.org"
+    assert "smith" not in str(event.detail)
+
+
+def test_openapi_document_describes_search(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    search = document["paths"]["/api/v1/search"]["get"]
+    assert {p["name"] for p in search["parameters"]} == {"q", "lat", "lon", "limit"}
+
+
+def test_unknown_api_route_answers_json_404(client: FlaskClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["status"] == 404
+
+
+def test_errors_never_show_a_stack_trace(app: Flask, client: FlaskClient) -> None:
+    @app.get("/api/v1/boom")
+    def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    response = client.get("/api/v1/boom")
+    assert response.status_code == 500
+    assert b"secret internals" not in response.data
+    assert b"Traceback" not in response.data

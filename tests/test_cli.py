@@ -1,0 +1,69 @@
+"""The management commands others rely on: users, tokens, audit, db."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskCliRunner
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from plans import accounts
+
+
+def test_users_create_reads_the_password_from_stdin(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Medic@Example.org",
+            "--role",
+            "ambulance",
+            "--password-stdin",
+        ],
+        input="correct horse battery\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = accounts.find_user(db, "medic@example.org")
+    assert user is not None and user.role == "ambulance"
+    assert accounts.verify_password(user, "correct horse battery")
+
+
+def test_users_create_refuses_an_unknown_role(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["users", "create", "x@example.org", "--role", "boss"])
+    assert result.exit_code != 0
+    assert "unknown role" in result.output
+
+
+def test_tokens_create_prints_the_token_alone(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    accounts.create_user(db, "cr@example.org", role="control_room")
+    db.commit()
+    result = runner.invoke(args=["tokens", "create", "cr@example.org"])
+    assert result.exit_code == 0
+    token = result.output.strip()
+    assert token.startswith("rsp_") and "\n" not in token
+    db.expire_all()
+    assert accounts.authenticate_token(db, token) is not None
+
+
+def test_audit_verify_reports_an_intact_chain(runner: FlaskCliRunner) -> None:
+    runner.invoke(args=["users", "create", "a@example.org", "--role", "admin"])
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0
+    assert "intact: 1 rows" in result.output
+
+
+def test_audit_verify_names_the_broken_row(runner: FlaskCliRunner, db: Session) -> None:
+    for n in range(3):
+        runner.invoke(args=["users", "create", f"u{n}@example.org", "--role", "admin"])
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("DROP TRIGGER audit_events_no_change ON audit_events"))
+    else:
+        db.execute(text("DROP TRIGGER audit_events_no_update"))
+    db.execute(text("UPDATE audit_events SET role = 'admin' WHERE seq = 2"))
+    db.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "BROKEN at row 2" in result.output
