@@ -887,7 +887,7 @@ SPELLING_VARIANTS: dict[str, tuple[str, ...]] = {
 SEXES: tuple[str, ...] = ("female", "male", "other", "unknown")
 SEX_WEIGHTS: tuple[int, ...] = (52, 44, 3, 1)
 
-HEIGHTS = ("short", "of average height", "tall", "very tall", "small and slight")
+HEIGHTS = ("short", "of average height", "tall", "very tall", "petite")
 BUILDS = ("slim", "thin", "stocky", "heavy build", "athletic", "medium build", "wiry")
 HAIR = (
     "short brown hair",
@@ -1580,14 +1580,18 @@ def _document(
         if status_roll < 0.985
         else ("retired")
     )
-    approved_on = _date_between(
-        rng, today - dt.timedelta(days=400), today - dt.timedelta(days=3)
-    )
     # About one plan in eight is overdue for review, as in real caseloads.
-    review_months = rng.choice((3, 6, 6, 12))
-    review_by = approved_on + dt.timedelta(days=review_months * 30)
-    if review_by >= today and rng.random() < 0.12:
+    review_days = rng.choice((3, 6, 6, 12)) * 30
+    if rng.random() < 0.12:
         review_by = today - dt.timedelta(days=rng.randint(1, 60))
+        approved_on = review_by - dt.timedelta(days=review_days)
+    else:
+        approved_on = _date_between(
+            rng,
+            today - dt.timedelta(days=review_days - 1),
+            today - dt.timedelta(days=3),
+        )
+        review_by = approved_on + dt.timedelta(days=review_days)
     assessed_on = approved_on - dt.timedelta(days=rng.randint(0, 30))
     agreed_on = approved_on - dt.timedelta(days=rng.randint(1, 20))
     diagnosis_name, explanation = rng.choice(DIAGNOSES)

@@ -1,0 +1,436 @@
+"""Landing response-plan/1 documents in the database.
+
+The rules, per document (README of the format):
+
+- a new `person.ref` is added;
+- the same ref and version again changes nothing ("unchanged");
+- a higher version than the live one supersedes it ("updated");
+- a lower version than the live one is refused, in words;
+- a document the guardrails would refuse at publish lands as a draft with its
+  findings, never live ("drafted"); so does a document whose status is draft.
+
+Each document lands inside its own SAVEPOINT, so a bad one never half-lands and
+never spoils the others. Nothing here commits: the caller owns the transaction and
+commits in batches.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from plans import audit
+from plans.db import utcnow
+from plans.exchange.reading import (
+    ERROR,
+    WARNING,
+    ImportProblem,
+    ParsedDocument,
+    check_document,
+)
+from plans.models import Person, PlanVersion, PublishedVersionImmutable, Team, User
+from plans.versions import LifecycleError, live_version, make_live, retire
+
+logger = logging.getLogger(__name__)
+
+ADDED = "added"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+REFUSED = "refused"
+DRAFTED = "drafted"
+INVALID = "invalid"
+OUTCOMES: tuple[str, ...] = (ADDED, UPDATED, UNCHANGED, REFUSED, DRAFTED, INVALID)
+
+
+@dataclass(frozen=True)
+class DocumentOutcome:
+    """What happened to one document of an import."""
+
+    position: str
+    ref: str | None
+    version: int | None
+    outcome: str
+    message: str = ""
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts per outcome, each outcome, and every problem."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: int = 0
+    drafted: int = 0
+    invalid: int = 0
+    outcomes: list[DocumentOutcome] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Return how many documents the import looked at."""
+        return sum(getattr(self, name) for name in OUTCOMES)
+
+    @property
+    def ok(self) -> bool:
+        """Say whether every document was valid and none was refused."""
+        return self.refused == 0 and self.invalid == 0
+
+    def count(self, outcome: str) -> None:
+        """Count one document under `outcome`."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def absorb(self, other: ImportReport, *, keep_details: bool = True) -> None:
+        """Add another report's counts (and, if asked, its outcomes and problems)."""
+        for name in OUTCOMES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        if keep_details:
+            self.outcomes.extend(other.outcomes)
+            self.problems.extend(other.problems)
+
+    def summary(self) -> str:
+        """Return the one-line summary the CLI prints."""
+        line = (
+            f"added {self.added}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, refused {self.refused}, "
+            f"drafted {self.drafted}"
+        )
+        if self.invalid:
+            line += f", invalid {self.invalid}"
+        return line
+
+
+# --- guardrails ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuardrailResult:
+    """The guardrails' view of a document: findings, and whether it may go live."""
+
+    findings: list[dict[str, Any]]
+    may_go_live: bool
+
+
+def guardrail_result(document: dict[str, Any]) -> GuardrailResult:
+    """Run the plan guardrails on a document, as publishing would.
+
+    GUARDRAILS CALL SITE: the single place the import path asks plans.guardrails.
+    """
+    try:
+        from plans import guardrails
+    except ImportError:  # guardrails not written yet: nothing to find
+        return GuardrailResult([], True)
+    findings = guardrails.check_plan(document)
+    as_dicts = [_finding_dict(finding) for finding in findings]
+    # An import carries no lead clinician's acknowledgement, so any finding that
+    # would stop publication keeps the document a draft.
+    return GuardrailResult(as_dicts, not as_dicts)
+
+
+def _finding_dict(finding: Any) -> dict[str, Any]:
+    if isinstance(finding, dict):
+        return dict(finding)
+    if hasattr(finding, "to_dict"):
+        return dict(finding.to_dict())
+    import dataclasses
+
+    if dataclasses.is_dataclass(finding) and not isinstance(finding, type):
+        return dataclasses.asdict(finding)
+    return {"message": str(finding)}
+
+
+def _finding_text(finding: dict[str, Any]) -> str:
+    for key in ("message", "explanation", "reason", "text"):
+        if finding.get(key):
+            return str(finding[key])
+    return str(finding)
+
+
+def _finding_pointer(finding: dict[str, Any]) -> str:
+    pointer = finding.get("pointer") or finding.get("path") or ""
+    return str(pointer)
+
+
+# --- landing -------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """A document the rules refuse; carries the pointer and the reason."""
+
+    def __init__(self, pointer: str, message: str) -> None:
+        super().__init__(message)
+        self.pointer = pointer
+        self.message = message
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _apply_person_fields(person: Person, fields: dict[str, Any]) -> None:
+    person.given_name = fields["given_name"]
+    person.family_name = fields["family_name"]
+    person.preferred_name = fields.get("preferred_name") or None
+    person.aliases = list(fields.get("aliases") or [])
+    person.date_of_birth = _date(fields.get("date_of_birth"))
+    person.sex = fields.get("sex")
+    person.description = fields.get("description")
+    person.address = dict(fields["address"]) if fields.get("address") else None
+
+
+class _Lander:
+    """Lands documents one by one inside one caller-owned transaction."""
+
+    def __init__(self, session: Session, actor: User | str | None) -> None:
+        self.session = session
+        self.actor_id = actor.id if isinstance(actor, User) else None
+        self.team_ids: dict[str, int] = {}
+
+    def team_for(self, fields: dict[str, Any]) -> Team:
+        code = fields["code"]
+        team_id = self.team_ids.get(code)
+        team = self.session.get(Team, team_id) if team_id is not None else None
+        if team is None:
+            team = self.session.scalar(select(Team).where(Team.code == code))
+        if team is None:
+            team = Team(
+                code=code,
+                name=fields["name"],
+                phone=fields.get("phone"),
+                email=fields.get("email"),
+                hours=fields.get("hours"),
+            )
+            self.session.add(team)
+            self.session.flush()
+        self.team_ids[code] = team.id
+        return team
+
+    def land(
+        self, document: dict[str, Any], position: str
+    ) -> tuple[str, str, list[ImportProblem]]:
+        """Land one valid document; return its outcome, a message and problems."""
+        session = self.session
+        ref = document["person"]["ref"]
+        plan = document["plan"]
+        number = plan["version"]
+        status = plan["status"]
+
+        person = session.scalar(select(Person).where(Person.ref == ref))
+        current: PlanVersion | None = None
+        if person is not None:
+            same = session.scalar(
+                select(PlanVersion).where(
+                    PlanVersion.person_id == person.id, PlanVersion.version == number
+                )
+            )
+            if same is not None:
+                return self._unchanged(same, document, position)
+            current = live_version(session, person)
+            highest_published = session.scalar(
+                select(func.max(PlanVersion.version)).where(
+                    PlanVersion.person_id == person.id,
+                    PlanVersion.status != "draft",
+                )
+            )
+            if current is not None and number < current.version:
+                raise _Refused(
+                    "/plan/version",
+                    f"version {number} of {ref} is older than the live version "
+                    f"{current.version}; nothing changed",
+                )
+            if highest_published is not None and number < highest_published:
+                raise _Refused(
+                    "/plan/version",
+                    f"version {number} of {ref} is older than version "
+                    f"{highest_published} already held; nothing changed",
+                )
+
+        problems: list[ImportProblem] = []
+        guard = guardrail_result(document) if status == "live" else None
+        goes_live = status == "live" and guard is not None and guard.may_go_live
+        if guard is not None and not guard.may_go_live:
+            for finding in guard.findings:
+                problems.append(
+                    ImportProblem(
+                        position,
+                        _finding_pointer(finding),
+                        "kept as a draft: " + _finding_text(finding),
+                        WARNING,
+                    )
+                )
+
+        team = self.team_for(document["team"])
+        is_new = person is None
+        if person is None:
+            person = Person(ref=ref, team_id=team.id, aliases=[])
+            _apply_person_fields(person, document["person"])
+            session.add(person)
+            session.flush()
+        elif goes_live or status == "retired":
+            # The newest published version speaks for the person, including a
+            # move to another team.
+            person.team_id = team.id
+            _apply_person_fields(person, document["person"])
+
+        version = PlanVersion(
+            person_id=person.id,
+            version=number,
+            status="retired" if status == "retired" else "draft",
+            document=copy.deepcopy(document),
+            findings=guard.findings if guard is not None else [],
+            acknowledgements=[],
+            created_by_id=self.actor_id,
+            updated_by_id=self.actor_id,
+        )
+        version.sync_recorded_fields()
+        if status == "retired":
+            version.ended_at = utcnow()
+            version.end_reason = "retired in the imported document"
+        session.add(version)
+        session.flush()
+
+        if status == "retired":
+            if current is not None:
+                retire(
+                    session,
+                    person,
+                    reason=f"version {number} arrived retired by import",
+                )
+            return (ADDED if is_new else UPDATED), "retired", problems
+        if not goes_live:
+            reason = "draft" if status == "draft" else "guardrail findings"
+            return DRAFTED, reason, problems
+        make_live(session, version)
+        return (ADDED if is_new else UPDATED), "live", problems
+
+    def _unchanged(
+        self, stored: PlanVersion, document: dict[str, Any], position: str
+    ) -> tuple[str, str, list[ImportProblem]]:
+        problems: list[ImportProblem] = []
+        if _comparable(stored.document) != _comparable(document):
+            problems.append(
+                ImportProblem(
+                    position,
+                    "/plan/version",
+                    f"version {stored.version} is already held with different "
+                    "content; nothing changed (raise the version to update)",
+                    WARNING,
+                )
+            )
+        return UNCHANGED, stored.status, problems
+
+
+def _comparable(document: dict[str, Any]) -> dict[str, Any]:
+    # The status in a document says what it was when sent; a later export of the
+    # same version may say superseded or retired, and is still the same version.
+    plan = dict(document.get("plan") or {})
+    plan.pop("status", None)
+    plan.pop("published_at", None)
+    return dict(document, plan=plan)
+
+
+def import_documents(
+    session: Session,
+    documents: Iterable[ParsedDocument | dict[str, Any]],
+    *,
+    actor: User | str | None,
+    source: str,
+    channel: str = "cli",
+) -> ImportReport:
+    """Land documents by the exchange rules and audit the batch; never commit."""
+    report = ImportReport()
+    lander = _Lander(session, actor)
+    for index, item in enumerate(documents):
+        parsed = (
+            item
+            if isinstance(item, ParsedDocument)
+            else check_document(item, f"[{index}]")
+        )
+        report.problems.extend(parsed.problems)
+        if not parsed.valid or parsed.document is None:
+            report.count(INVALID)
+            report.outcomes.append(
+                DocumentOutcome(parsed.position, _ref_of(parsed), None, INVALID)
+            )
+            continue
+        document = parsed.document
+        ref = document["person"]["ref"]
+        number = document["plan"]["version"]
+        try:
+            with session.begin_nested():
+                outcome, message, problems = lander.land(document, parsed.position)
+        except _Refused as refusal:
+            lander.team_ids.clear()
+            report.count(REFUSED)
+            report.problems.append(
+                ImportProblem(parsed.position, refusal.pointer, refusal.message)
+            )
+            report.outcomes.append(
+                DocumentOutcome(parsed.position, ref, number, REFUSED, refusal.message)
+            )
+            continue
+        except (IntegrityError, LifecycleError, PublishedVersionImmutable) as error:
+            lander.team_ids.clear()
+            logger.warning("import of %s version %s refused: %s", ref, number, error)
+            message = f"could not land {ref} version {number}: {_first_line(error)}"
+            report.count(REFUSED)
+            report.problems.append(ImportProblem(parsed.position, "", message, ERROR))
+            report.outcomes.append(
+                DocumentOutcome(parsed.position, ref, number, REFUSED, message)
+            )
+            continue
+        report.count(outcome)
+        report.problems.extend(problems)
+        report.outcomes.append(
+            DocumentOutcome(parsed.position, ref, number, outcome, message)
+        )
+    _audit(session, report, actor=actor, source=source, channel=channel)
+    return report
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _ref_of(parsed: ParsedDocument) -> str | None:
+    document = parsed.document
+    if isinstance(document, dict):
+        person = document.get("person")
+        if isinstance(person, dict) and isinstance(person.get("ref"), str):
+            return str(person["ref"])
+    return None
+
+
+def _audit(
+    session: Session,
+    report: ImportReport,
+    *,
+    actor: User | str | None,
+    source: str,
+    channel: str,
+) -> None:
+    detail: dict[str, Any] = {
+        "added": report.added,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "refused": report.refused + report.invalid,
+        "drafted": report.drafted,
+        "count": report.total,
+        "source": source[:200],
+    }
+    if isinstance(actor, User):
+        audit.record_for(
+            session, actor, action="import", channel=channel, detail=detail
+        )
+    else:
+        audit.record(
+            session, action="import", channel=channel, actor=actor, detail=detail
+        )

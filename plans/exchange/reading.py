@@ -1,0 +1,385 @@
+"""Reading response-plan/1 files and reporting every problem in them.
+
+A file holds one document, a JSON array of documents, or JSON Lines. Each problem
+names where it is (the line of a JSON Lines file, the index in an array, the line
+and column of a syntax error) and the JSON pointer of the field, so whoever made
+the file can fix all of it in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+FORMAT = "response-plan/1"
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One problem in an import file: where it is, which field, and what is wrong.
+
+    `position` is the line number in a JSON Lines file, `[index]` in a JSON array,
+    `line:column` for a syntax error, and empty for a file of one document.
+    `pointer` is the JSON pointer of the field ("" for the whole document).
+    """
+
+    position: str
+    pointer: str
+    message: str
+    severity: str = ERROR
+
+    @property
+    def is_error(self) -> bool:
+        """Say whether the problem stops the document from landing."""
+        return self.severity == ERROR
+
+    def __str__(self) -> str:
+        where = f"{self.position} " if self.position else ""
+        prefix = "warning: " if self.severity == WARNING else ""
+        return f"{where}{self.pointer or '/'}: {prefix}{self.message}"
+
+
+@dataclass
+class ParsedDocument:
+    """One document read from a file, with its position and its problems."""
+
+    position: str
+    document: dict[str, Any] | None
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        """Say whether the document may land (no error-level problem)."""
+        return self.document is not None and not any(
+            problem.is_error for problem in self.problems
+        )
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """Return the response-plan/1 JSON Schema that ships with the package."""
+    text = (
+        resources.files("plans")
+        .joinpath("schema/response-plan-1.schema.json")
+        .read_text(encoding="utf-8")
+    )
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker()
+
+    # jsonschema checks date-time only when rfc3339-validator is installed; an
+    # unchecked timestamp would land silently, so check RFC 3339 here ourselves.
+    @checker.checks("date-time", raises=ValueError)
+    def is_date_time(instance: object) -> bool:
+        if not isinstance(instance, str):
+            return True
+        if not _RFC3339.match(instance):
+            return False
+        dt.datetime.fromisoformat(instance.replace("z", "Z").replace("t", "T"))
+        return True
+
+    return checker
+
+
+@cache
+def validator() -> Draft202012Validator:
+    """Return a validator for response-plan/1 that checks dates and times."""
+    return Draft202012Validator(schema(), format_checker=_format_checker())
+
+
+def pointer_of(path: Iterable[str | int]) -> str:
+    """Return the JSON pointer (RFC 6901) of a path into a document."""
+    return "".join(
+        "/" + str(part).replace("~", "~0").replace("/", "~1") for part in path
+    )
+
+
+_TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "a list",
+}
+
+_PATTERN_HINTS = {
+    "code": "use capital letters, digits and hyphens, 2 to 32 characters "
+    "(e.g. SOTON-HIT)",
+    "ref": "use letters, digits and / _ . - only, up to 64 characters "
+    "(e.g. SOTON-HIT/00042)",
+}
+
+
+def _describe(error: ValidationError, path: list[str | int]) -> list[tuple[str, str]]:
+    """Return (pointer, message) pairs that explain one schema error in words."""
+    pointer = pointer_of(path)
+    kind = error.validator
+    value = error.validator_value
+    instance = error.instance
+    if kind == "required":
+        present = instance if isinstance(instance, dict) else {}
+        return [
+            (pointer_of([*path, name]), "is required")
+            for name in value
+            if name not in present
+        ]
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        return [
+            (
+                pointer_of([*path, name]),
+                f"is not a field of {FORMAT} here; allowed: "
+                + ", ".join(sorted(allowed)),
+            )
+            for name in instance
+            if name not in allowed
+        ]
+    if kind == "type":
+        expected = value if isinstance(value, str) else " or ".join(value)
+        return [(pointer, f"must be {_TYPE_WORDS.get(expected, expected)}")]
+    if kind == "enum":
+        choices = ", ".join(str(choice) for choice in value)
+        return [(pointer, f"must be one of: {choices} (got {instance!r})")]
+    if kind == "const":
+        return [(pointer, f"must be {value!r} (got {instance!r})")]
+    if kind == "format":
+        if value == "date":
+            return [(pointer, f"{instance!r} is not a date like 2026-11-23")]
+        if value == "date-time":
+            return [
+                (
+                    pointer,
+                    f"{instance!r} is not a date and time like 2026-11-23T09:15:00Z",
+                )
+            ]
+    if kind == "pattern":
+        hint = _PATTERN_HINTS.get(str(path[-1]) if path else "", "")
+        return [
+            (
+                pointer,
+                f"{instance!r} is not allowed here" + (f": {hint}" if hint else ""),
+            )
+        ]
+    if kind == "minLength":
+        if value == 1:
+            return [(pointer, "must not be empty")]
+        return [(pointer, f"must be at least {value} characters")]
+    if kind == "maxLength":
+        return [(pointer, f"is {len(instance)} characters; at most {value} allowed")]
+    if kind == "maxItems":
+        return [(pointer, f"has {len(instance)} items; at most {value} allowed")]
+    if kind == "minimum":
+        return [(pointer, f"must be at least {value} (got {instance!r})")]
+    if kind == "maximum":
+        return [(pointer, f"must be at most {value} (got {instance!r})")]
+    return [(pointer, error.message)]
+
+
+def schema_problems(document: object, position: str = "") -> list[ImportProblem]:
+    """Return every way a document breaks the response-plan/1 schema."""
+    problems: list[ImportProblem] = []
+    seen: set[tuple[str, str]] = set()
+    errors = sorted(
+        validator().iter_errors(document),
+        key=lambda error: [str(part) for part in error.absolute_path],
+    )
+    for error in errors:
+        for pointer, message in _describe(error, list(error.absolute_path)):
+            if (pointer, message) not in seen:
+                seen.add((pointer, message))
+                problems.append(ImportProblem(position, pointer, message))
+    return problems
+
+
+def domain_problems(
+    document: dict[str, Any], position: str = ""
+) -> list[ImportProblem]:
+    """Return problems the schema cannot express: dates out of order, and so on."""
+    problems: list[ImportProblem] = []
+    plan = document.get("plan") or {}
+    approved_on = _date(plan.get("approved_on"))
+    review_by = _date(plan.get("review_by"))
+    if approved_on and review_by and review_by < approved_on:
+        problems.append(
+            ImportProblem(
+                position,
+                "/plan/review_by",
+                "is before /plan/approved_on; check the dates",
+                WARNING,
+            )
+        )
+    if plan.get("status") == "live" and not plan.get("approved_by"):
+        problems.append(
+            ImportProblem(
+                position,
+                "/plan/approved_by",
+                "a live plan should name the lead clinician who approved it",
+                WARNING,
+            )
+        )
+    return problems
+
+
+def _date(value: object) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def check_document(document: object, position: str = "") -> ParsedDocument:
+    """Validate one already-parsed document against the schema and domain rules."""
+    problems = schema_problems(document, position)
+    if not isinstance(document, dict):
+        return ParsedDocument(position, None, problems)
+    if not problems:
+        problems.extend(domain_problems(document, position))
+    return ParsedDocument(position, document, problems)
+
+
+def _syntax_problem(error: json.JSONDecodeError, line_offset: int = 0) -> ImportProblem:
+    return ImportProblem(
+        f"{error.lineno + line_offset}:{error.colno}",
+        "",
+        f"not valid JSON: {error.msg}",
+    )
+
+
+def _looks_like_json_lines(first_line: str) -> bool:
+    stripped = first_line.strip()
+    return len(stripped) > 1 and stripped[0] == "{" and stripped[-1] == "}"
+
+
+def read_documents(stream: IO[str], *, name: str = "") -> Iterator[ParsedDocument]:
+    """Read documents from a text stream, checking each one, in file order.
+
+    JSON Lines is read a line at a time, so a file of a million plans streams;
+    a JSON array or a single document is read whole.
+    """
+    first = ""
+    skipped = 0
+    for line in stream:
+        first = line.lstrip("\ufeff")
+        if first.strip():
+            break
+        skipped += 1
+    else:
+        yield ParsedDocument(
+            "", None, [ImportProblem("", "", "the file holds no documents")]
+        )
+        return
+    if name.endswith((".jsonl", ".ndjson")) or _looks_like_json_lines(first):
+        yield from _read_json_lines(first, stream, skipped)
+        return
+    text = first + stream.read()
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError as error:
+        yield ParsedDocument("", None, [_syntax_problem(error, skipped)])
+        return
+    if isinstance(loaded, list):
+        if not loaded:
+            yield ParsedDocument(
+                "", None, [ImportProblem("", "", "the array holds no documents")]
+            )
+        for index, document in enumerate(loaded):
+            yield check_document(document, f"[{index}]")
+        return
+    yield check_document(loaded, "")
+
+
+def _read_json_lines(
+    first: str, stream: IO[str], skipped: int
+) -> Iterator[ParsedDocument]:
+    lines = iter([first])
+    number = skipped
+    for source in (lines, stream):
+        for line in source:
+            number += 1
+            if not line.strip():
+                continue
+            position = str(number)
+            try:
+                document = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield ParsedDocument(
+                    position,
+                    None,
+                    [
+                        ImportProblem(
+                            position,
+                            "",
+                            f"not valid JSON at column {error.colno}: {error.msg}",
+                        )
+                    ],
+                )
+                continue
+            yield check_document(document, position)
+
+
+def with_file_checks(parsed: Iterable[ParsedDocument]) -> Iterator[ParsedDocument]:
+    """Add the checks that span a file: one ref and version appears only once."""
+    seen: dict[str, tuple[str, int]] = {}
+    for item in parsed:
+        if item.valid and item.document is not None:
+            person = item.document["person"]
+            key = f"{person['ref']}\x00{item.document['plan']['version']}"
+            fingerprint = hash(json.dumps(item.document, sort_keys=True))
+            earlier = seen.get(key)
+            if earlier is None:
+                seen[key] = (item.position, fingerprint)
+            else:
+                where = earlier[0] or "earlier"
+                same = earlier[1] == fingerprint
+                item.problems.append(
+                    ImportProblem(
+                        item.position,
+                        "/person/ref",
+                        f"{person['ref']} version {item.document['plan']['version']} "
+                        f"already appears at {where}"
+                        + (
+                            "; this identical copy changes nothing"
+                            if same
+                            else " with different content; raise the version number"
+                        ),
+                        WARNING if same else ERROR,
+                    )
+                )
+        yield item
+
+
+def read_file(path: str | Path) -> Iterator[ParsedDocument]:
+    """Read and check every document in a file (see `read_documents`)."""
+    with open(path, encoding="utf-8") as stream:
+        yield from with_file_checks(read_documents(stream, name=str(path)))
+
+
+def read_text(text: str, *, name: str = "") -> list[ParsedDocument]:
+    """Read and check every document in a string (see `read_documents`)."""
+    import io
+
+    return list(with_file_checks(read_documents(io.StringIO(text), name=name)))

@@ -1,0 +1,97 @@
+"""Exporting stored plan versions as response-plan/1 documents."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from plans.exchange.reading import FORMAT
+from plans.models import Person, PlanVersion
+
+JSONL = "jsonl"
+JSON = "json"
+EXPORT_FORMATS: tuple[str, ...] = (JSONL, JSON)
+
+# The exchange format knows draft, live and retired. A superseded version is no
+# longer shown to responders, which is what retired means to a receiving team.
+_EXCHANGE_STATUS = {
+    "draft": "draft",
+    "live": "live",
+    "superseded": "retired",
+    "retired": "retired",
+}
+
+
+def document_for(version: PlanVersion) -> dict[str, Any]:
+    """Return the response-plan/1 document of a stored version, as it stands now."""
+    document = copy.deepcopy(version.document)
+    document["format"] = FORMAT
+    plan = document.setdefault("plan", {})
+    plan["version"] = version.version
+    plan["status"] = _EXCHANGE_STATUS[version.status]
+    if "published_at" not in plan and version.published_at is not None:
+        plan["published_at"] = version.published_at.isoformat(
+            timespec="seconds"
+        ).replace("+00:00", "Z")
+    return document
+
+
+def current_versions(
+    session: Session, *, refs: Sequence[str] | None = None, batch_size: int = 500
+) -> Iterator[PlanVersion]:
+    """Yield each person's current version (live, else newest), ordered by ref.
+
+    Streams in batches so an export of every plan never holds them all at once.
+    """
+    query = (
+        select(PlanVersion)
+        .join(Person, PlanVersion.person_id == Person.id)
+        .order_by(Person.ref, PlanVersion.version)
+        .execution_options(yield_per=batch_size)
+    )
+    if refs:
+        query = query.where(Person.ref.in_(list(refs)))
+    chosen: PlanVersion | None = None
+    for version in session.scalars(query):
+        if chosen is not None and version.person_id != chosen.person_id:
+            yield chosen
+            chosen = None
+        if chosen is None or chosen.status != "live":
+            chosen = version
+    if chosen is not None:
+        yield chosen
+
+
+def export_documents(
+    session: Session, *, refs: Sequence[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Yield the current document of every person (or of the given refs)."""
+    for version in current_versions(session, refs=refs):
+        yield document_for(version)
+
+
+def write_documents(
+    documents: Iterable[dict[str, Any]], stream: IO[str], *, format: str = JSONL
+) -> int:
+    """Write documents as JSON Lines or a JSON array; return how many."""
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {format!r}")
+    count = 0
+    if format == JSONL:
+        for document in documents:
+            stream.write(json.dumps(document, ensure_ascii=False))
+            stream.write("\n")
+            count += 1
+        return count
+    stream.write("[")
+    for document in documents:
+        stream.write(",\n" if count else "\n")
+        stream.write(json.dumps(document, ensure_ascii=False, indent=2))
+        count += 1
+    stream.write("\n]\n" if count else "]\n")
+    return count
