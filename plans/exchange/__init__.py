@@ -7,6 +7,7 @@ from plans.exchange.landing import (
     DocumentOutcome,
     GuardrailResult,
     ImportReport,
+    ensure_teams,
     guardrail_result,
     import_documents,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "check_document",
     "current_versions",
     "document_for",
+    "ensure_teams",
     "export_documents",
     "guardrail_result",
     "import_documents",

@@ -434,3 +434,26 @@ def _audit(
         audit.record(
             session, action="import", channel=channel, actor=actor, detail=detail
         )
+
+
+def ensure_teams(session: Session, teams: Iterable[dict[str, Any]]) -> int:
+    """Create the teams (response-plan/1 `team` objects) that do not exist yet.
+
+    Return how many were created.
+    """
+    created = 0
+    for fields in teams:
+        exists = session.scalar(select(Team.id).where(Team.code == fields["code"]))
+        if exists is None:
+            session.add(
+                Team(
+                    code=fields["code"],
+                    name=fields["name"],
+                    phone=fields.get("phone"),
+                    email=fields.get("email"),
+                    hours=fields.get("hours"),
+                )
+            )
+            created += 1
+    session.flush()
+    return created

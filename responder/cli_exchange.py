@@ -1,0 +1,184 @@
+"""The `import`, `export` and `demo` commands: plans in and out as response-plan/1."""
+
+from __future__ import annotations
+
+import getpass
+import itertools
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from plans import audit, exchange
+from plans.demo import demo_teams, generate_documents
+from responder.db import get_session
+
+DEFAULT_BATCH = 1000
+Item = TypeVar("Item")
+
+
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry, as in some containers
+        return "cli"
+
+
+def _count_lines(path: str) -> int:
+    lines = 0
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return max(lines, 1)
+
+
+def _line_of(position: str) -> int | None:
+    return int(position) if position.isdigit() else None
+
+
+def _echo_problems(path: str, problems: Iterable[exchange.ImportProblem]) -> None:
+    for problem in problems:
+        click.echo(f"{path}:{problem}", err=True)
+
+
+@click.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)
+)
+@click.option(
+    "--batch-size",
+    default=DEFAULT_BATCH,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Documents per transaction.",
+)
+@with_appcontext
+def import_command(files: tuple[str, ...], batch_size: int) -> None:
+    """Import response-plan/1 files: one document, a JSON array or JSON Lines."""
+    session = get_session()
+    actor = _cli_actor()
+    total = exchange.ImportReport()
+    show_progress = sys.stderr.isatty()
+    for path in files:
+        documents = exchange.read_file(path)
+        bar = (
+            click.progressbar(length=_count_lines(path), label=path, file=sys.stderr)
+            if show_progress
+            else None
+        )
+        done_lines = 0
+        try:
+            for batch in _batches(documents, batch_size):
+                report = exchange.import_documents(
+                    session, batch, actor=actor, source=path
+                )
+                session.commit()
+                # Let go of the landed rows; the next batch needs none of them.
+                session.expunge_all()
+                if bar is not None:
+                    bar.clear()
+                _echo_problems(path, report.problems)
+                total.absorb(report, keep_details=False)
+                if bar is not None:
+                    line = _line_of(batch[-1].position) or done_lines
+                    bar.update(max(line - done_lines, 0))
+                    done_lines = max(line, done_lines)
+                    bar.render_progress()
+        finally:
+            if bar is not None:
+                bar.render_finish()
+    click.echo(total.summary())
+    if not total.ok:
+        sys.exit(1)
+
+
+@click.command("export")
+@click.option(
+    "--ref", "refs", multiple=True, help="Export only this person (repeatable)."
+)
+@click.option(
+    "--output",
+    "-o",
+    default="-",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="File to write (default: standard output).",
+)
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(exchange.EXPORT_FORMATS),
+    default="jsonl",
+    show_default=True,
+)
+@with_appcontext
+def export_command(refs: tuple[str, ...], output: str, export_format: str) -> None:
+    """Export each person's current plan as response-plan/1 documents."""
+    session = get_session()
+    if refs:
+        known = {
+            version.document["person"]["ref"]
+            for version in exchange.current_versions(session, refs=refs)
+        }
+        missing = sorted(set(refs) - known)
+        if missing:
+            raise click.ClickException("no plan for " + ", ".join(missing))
+    # atomic: a failed export never leaves a half-written file behind.
+    with click.open_file(output, "w", encoding="utf-8", atomic=output != "-") as out:
+        count = exchange.write_documents(
+            exchange.export_documents(session, refs=refs or None),
+            out,
+            format=export_format,
+        )
+    audit.record(
+        session,
+        action="export",
+        channel="cli",
+        actor=_cli_actor(),
+        detail={"count": count, "source": "export"},
+    )
+    session.commit()
+    click.echo(f"exported {count} plans", err=True)
+
+
+@click.command("demo")
+@click.option(
+    "--plans",
+    "plan_count",
+    default=200,
+    show_default=True,
+    type=click.IntRange(0),
+    help="How many synthetic plans to load.",
+)
+@click.option("--seed", default=0, show_default=True, help="Same seed, same plans.")
+@with_appcontext
+def demo_command(plan_count: int, seed: int) -> None:
+    """Load the demo teams and synthetic demo plans (no real person)."""
+    session = get_session()
+    created = exchange.ensure_teams(session, demo_teams())
+    session.commit()
+    total = exchange.ImportReport()
+    for batch in _batches(generate_documents(plan_count, seed=seed), DEFAULT_BATCH):
+        report = exchange.import_documents(
+            session, batch, actor="demo", source=f"demo seed {seed}"
+        )
+        session.commit()
+        session.expunge_all()
+        total.absorb(report, keep_details=False)
+    click.echo(f"demo teams created {created}; plans {total.summary()}")
+    if not total.ok:
+        sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    """Add the exchange commands to the app's CLI."""
+    for command in (import_command, export_command, demo_command):
+        app.cli.add_command(command)
