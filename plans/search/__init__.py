@@ -1,0 +1,22 @@
+"""Ranked search for live plans: parse what a responder typed, fetch, rank, explain.
+
+The ranking (`rank`) is a pure function over `Candidate`s; `plans.search.index`
+keeps one compact search row per person with a live plan and fetches a bounded
+candidate set per database backend.
+"""
+
+from __future__ import annotations
+
+from plans.search.candidate import Candidate, Place, candidate_from_document
+from plans.search.query import ParsedQuery, parse_query
+from plans.search.rank import Scored, rank
+
+__all__ = [
+    "Candidate",
+    "ParsedQuery",
+    "Place",
+    "Scored",
+    "candidate_from_document",
+    "parse_query",
+    "rank",
+]

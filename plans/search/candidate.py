@@ -1,0 +1,228 @@
+"""Candidates: the compact, searchable view of one person with a live plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from plans.search.names import phonetic_keys
+from plans.search.text import TextFeatures, text_features, words
+
+
+@dataclass(frozen=True)
+class Place:
+    """A point a person is known at: home or a crisis location."""
+
+    name: str
+    lat: float
+    lon: float
+    kind: str  # "home" or "crisis"
+
+
+@dataclass(frozen=True)
+class NameForm:
+    """One way the person is named: their name, preferred name or an alias."""
+
+    kind: str  # "name", "preferred" or "alias"
+    display: str
+    tokens: tuple[str, ...]
+    displays: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person with a live plan, as the ranker sees them."""
+
+    ref: str
+    given_name: str
+    family_name: str
+    team_name: str
+    preferred_name: str | None = None
+    aliases: tuple[str, ...] = ()
+    date_of_birth: dt.date | None = None
+    sex: str | None = None
+    description: str = ""
+    behaviours: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
+    places: tuple[Place, ...] = ()
+    town: str | None = None
+    team_code: str = ""
+    review_by: dt.date | None = None
+    person_id: int | None = field(default=None, compare=False)
+
+    @property
+    def name(self) -> str:
+        """Return the person's full name as recorded."""
+        return f"{self.given_name} {self.family_name}"
+
+    def age_on(self, day: dt.date) -> int | None:
+        """Return the person's age in whole years on `day`."""
+        if self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def review_overdue(self, today: dt.date) -> bool:
+        """Say whether the plan is past its review date."""
+        return self.review_by is not None and self.review_by < today
+
+    @cached_property
+    def name_forms(self) -> tuple[NameForm, ...]:
+        """Return every way the person is named, their recorded name first."""
+        forms = [_form("name", f"{self.given_name} {self.family_name}")]
+        if self.preferred_name:
+            forms.append(
+                _form("preferred", f"{self.preferred_name} {self.family_name}")
+            )
+        forms.extend(_form("alias", alias) for alias in self.aliases)
+        return tuple(form for form in forms if form.tokens)
+
+    @cached_property
+    def description_features(self) -> TextFeatures:
+        """Return the stems and concepts of the physical description."""
+        return text_features(self.description)
+
+    @cached_property
+    def behaviour_features(self) -> tuple[tuple[str, TextFeatures], ...]:
+        """Return each behaviour (with its triggers) and its stems and concepts."""
+        out: list[tuple[str, TextFeatures]] = []
+        for index, behaviour in enumerate(self.behaviours):
+            trigger = self.triggers[index] if index < len(self.triggers) else ""
+            out.append((behaviour, text_features(f"{behaviour}. {trigger}")))
+        return tuple(out)
+
+    @cached_property
+    def place_features(self) -> tuple[tuple[str, TextFeatures], ...]:
+        """Return each crisis location's name and its stems and concepts."""
+        return tuple(
+            (place.name, text_features(place.name))
+            for place in self.places
+            if place.kind == "crisis"
+        )
+
+    def to_row(self) -> dict[str, Any]:
+        """Return the candidate as a compact JSON-ready dict (the search row)."""
+        row: dict[str, Any] = {
+            "r": self.ref,
+            "g": self.given_name,
+            "f": self.family_name,
+            "t": self.team_name,
+            "tc": self.team_code,
+        }
+        optional = {
+            "p": self.preferred_name,
+            "a": list(self.aliases),
+            "d": self.date_of_birth.isoformat() if self.date_of_birth else None,
+            "s": self.sex,
+            "de": self.description,
+            "b": list(self.behaviours),
+            "tr": list(self.triggers),
+            "pl": [[p.name, p.lat, p.lon, p.kind] for p in self.places],
+            "to": self.town,
+            "rv": self.review_by.isoformat() if self.review_by else None,
+        }
+        row.update({key: value for key, value in optional.items() if value})
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], person_id: int | None = None) -> Candidate:
+        """Rebuild a candidate from its compact dict."""
+        return cls(
+            ref=row["r"],
+            given_name=row["g"],
+            family_name=row["f"],
+            team_name=row["t"],
+            team_code=row.get("tc", ""),
+            preferred_name=row.get("p"),
+            aliases=tuple(row.get("a", ())),
+            date_of_birth=_date(row.get("d")),
+            sex=row.get("s"),
+            description=row.get("de", ""),
+            behaviours=tuple(row.get("b", ())),
+            triggers=tuple(row.get("tr", ())),
+            places=tuple(
+                Place(name, float(lat), float(lon), kind)
+                for name, lat, lon, kind in row.get("pl", ())
+            ),
+            town=row.get("to"),
+            review_by=_date(row.get("rv")),
+            person_id=person_id,
+        )
+
+
+def _form(kind: str, display: str) -> NameForm:
+    displays = tuple(part for part in display.replace("-", " ").split() if words(part))
+    tokens = tuple("".join(words(part)) for part in displays)
+    return NameForm(kind, display, tokens, displays)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def town_of(address: dict[str, Any] | None) -> str | None:
+    """Return the town of an address, as far as its text says."""
+    if not address:
+        return None
+    text = str(address.get("address") or "")
+    if "," not in text:
+        return None
+    return text.rsplit(",", 1)[1].strip() or None
+
+
+def _place(raw: dict[str, Any], kind: str) -> Place | None:
+    lat, lon = raw.get("lat"), raw.get("lon")
+    if lat is None or lon is None:
+        return None
+    name = str(raw.get("name") or ("home" if kind == "home" else "crisis location"))
+    return Place(name, float(lat), float(lon), kind)
+
+
+def candidate_from_document(
+    document: dict[str, Any], *, person_id: int | None = None
+) -> Candidate:
+    """Build a candidate from a response-plan/1 document (person, plan and team)."""
+    person = document.get("person") or {}
+    plan = document.get("plan") or {}
+    team = document.get("team") or {}
+    places: list[Place] = []
+    home = _place(person["address"], "home") if person.get("address") else None
+    if home:
+        places.append(home)
+    for raw in plan.get("crisis_locations") or ():
+        place = _place(raw, "crisis")
+        if place:
+            places.append(place)
+    behaviours = plan.get("behaviours") or ()
+    return Candidate(
+        ref=str(person["ref"]),
+        given_name=str(person["given_name"]),
+        family_name=str(person["family_name"]),
+        team_name=str(team.get("name") or team.get("code") or ""),
+        team_code=str(team.get("code") or ""),
+        preferred_name=person.get("preferred_name") or None,
+        aliases=tuple(str(alias) for alias in person.get("aliases") or ()),
+        date_of_birth=_date(person.get("date_of_birth")),
+        sex=person.get("sex"),
+        description=str(person.get("description") or ""),
+        behaviours=tuple(str(item.get("description", "")) for item in behaviours),
+        triggers=tuple(str(item.get("triggers") or "") for item in behaviours),
+        places=tuple(places),
+        town=town_of(person.get("address")),
+        review_by=_date(plan.get("review_by")),
+        person_id=person_id,
+    )
+
+
+def warm_phonetics(candidate: Candidate) -> None:
+    """Compute the phonetic codes of a candidate's names ahead of ranking."""
+    for form in candidate.name_forms:
+        for token in form.tokens:
+            phonetic_keys(token)
