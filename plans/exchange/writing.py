@@ -28,16 +28,17 @@ _EXCHANGE_STATUS = {
 
 
 def document_for(version: PlanVersion) -> dict[str, Any]:
-    """Return the response-plan/1 document of a stored version, as it stands now."""
+    """Return the response-plan/1 document of a stored version, as it stands now.
+
+    The stored document is the record of the version, so it comes back as it
+    arrived; only the status follows the version's lifecycle. A publication time
+    is never invented: `published_at` is exported when the document carries it.
+    """
     document = copy.deepcopy(version.document)
     document["format"] = FORMAT
     plan = document.setdefault("plan", {})
     plan["version"] = version.version
     plan["status"] = _EXCHANGE_STATUS[version.status]
-    if "published_at" not in plan and version.published_at is not None:
-        plan["published_at"] = version.published_at.isoformat(
-            timespec="seconds"
-        ).replace("+00:00", "Z")
     return document
 
 
