@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-import plans.audit  # noqa: F401
-import plans.models  # noqa: F401
 import plans.access  # noqa: F401
+import plans.audit  # noqa: F401
+import plans.cards  # noqa: F401
+import plans.models  # noqa: F401
+import plans.people  # noqa: F401
