@@ -1,0 +1,283 @@
+"""Measure search quality on a query set with known answers, beside a bm25 baseline.
+
+    .venv/bin/python bench/search_quality.py [--data DIR] [--json PATH] [--no-db]
+
+For every query the script ranks the plans three ways and checks where the expected
+person lands:
+
+- ranker:   the pure ranker (`plans.search.rank`) over every plan in the set;
+- database: the real path, `plans.search.search(session, ...)`, on a fresh SQLite
+            database (and on PostgreSQL with --postgres URL) holding the same plans,
+            so candidate fetching is measured too;
+- baseline: SQLite FTS5 bm25 over one text column per plan (name, aliases,
+            description, behaviours, crisis location names), every typed word quoted
+            and joined with OR. A query with no words is answered nearest-first
+            (distance to home and crisis locations); a query with words and a
+            position is answered by bm25 alone, the position ignored.
+
+It prints top-1 and top-3 overall and per kind, can write them as JSON, and exits 1
+when the ranker or database path misses the bar: top-1 >= 97%, top-3 >= 99.5%,
+every kind top-1 >= 90%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sqlite3
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from plans.search import candidate_from_document, parse_query, rank  # noqa: E402
+from plans.search.geo import haversine_m  # noqa: E402
+from plans.search.text import words  # noqa: E402
+
+DEFAULT_DATA = Path("/work/shared/data/dev-search")
+BAR_TOP1 = 0.97
+BAR_TOP3 = 0.995
+BAR_KIND_TOP1 = 0.90
+
+Ranker = Callable[[dict[str, Any]], list[str]]
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Read one JSON object a line."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def pure_ranker(documents: Sequence[dict[str, Any]], today: dt.date) -> Ranker:
+    """Return a function ranking every plan with the pure ranker."""
+    candidates = [candidate_from_document(doc) for doc in documents]
+
+    def run(query: dict[str, Any]) -> list[str]:
+        parsed = parse_query(
+            query["q"], lat=query.get("lat"), lon=query.get("lon"), today=today
+        )
+        return [r.candidate.ref for r in rank(parsed, candidates, today=today, limit=3)]
+
+    return run
+
+
+def _baseline_text(doc: dict[str, Any]) -> str:
+    person, plan = doc["person"], doc["plan"]
+    parts = [person["given_name"], person["family_name"]]
+    parts += [person.get("preferred_name") or ""] + list(person.get("aliases") or [])
+    parts.append(person.get("description") or "")
+    for behaviour in plan.get("behaviours") or ():
+        parts += [behaviour.get("description", ""), behaviour.get("triggers") or ""]
+    parts += [place.get("name", "") for place in plan.get("crisis_locations") or ()]
+    return " ".join(parts)
+
+
+def _points(doc: dict[str, Any]) -> list[tuple[float, float]]:
+    places = [doc["person"].get("address") or {}]
+    places += list(doc["plan"].get("crisis_locations") or ())
+    return [(p["lat"], p["lon"]) for p in places if "lat" in p and "lon" in p]
+
+
+def baseline_ranker(documents: Sequence[dict[str, Any]]) -> Ranker:
+    """Return a function ranking plans by FTS5 bm25 (nearest-first with no words)."""
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE plan_text USING fts5(ref UNINDEXED, body)")
+    connection.executemany(
+        "INSERT INTO plan_text (ref, body) VALUES (?, ?)",
+        [(doc["person"]["ref"], _baseline_text(doc)) for doc in documents],
+    )
+    points = {doc["person"]["ref"]: _points(doc) for doc in documents}
+
+    def run(query: dict[str, Any]) -> list[str]:
+        typed = words(query["q"])
+        if not typed:
+            if query.get("lat") is None:
+                return []
+            lat, lon = query["lat"], query["lon"]
+            nearest = sorted(
+                points,
+                key=lambda ref: min(
+                    (haversine_m(lat, lon, a, b) for a, b in points[ref]),
+                    default=float("inf"),
+                ),
+            )
+            return nearest[:3]
+        match = " OR ".join(f'"{word}"' for word in typed)
+        rows = connection.execute(
+            "SELECT ref FROM plan_text WHERE plan_text MATCH ? "
+            "ORDER BY bm25(plan_text) LIMIT 3",
+            (match,),
+        )
+        return [ref for (ref,) in rows]
+
+    return run
+
+
+def database_ranker(
+    documents: Sequence[dict[str, Any]], today: dt.date, url: str | None
+) -> tuple[Ranker, Callable[[], None]]:
+    """Return a function ranking through `plans.search.search` on a real database."""
+    from sqlalchemy import text
+
+    from plans.db import create_schema, make_engine, make_session_factory
+    from plans.search.index import load_documents_for_bench, search
+
+    cleanup: list[Callable[[], None]] = []
+    if url is None:
+        directory = tempfile.TemporaryDirectory()
+        cleanup.append(directory.cleanup)
+        url = f"sqlite:///{directory.name}/bench.db"
+        engine = make_engine(url)
+    else:
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS search_bench CASCADE"))
+            connection.execute(text("CREATE SCHEMA search_bench"))
+        engine.dispose()
+        engine = make_engine(
+            url, connect_args={"options": "-csearch_path=search_bench,public"}
+        )
+    create_schema(engine)
+    session = make_session_factory(engine)()
+    load_documents_for_bench(session, documents)
+    session.commit()
+
+    def run(query: dict[str, Any]) -> list[str]:
+        results = search(
+            session,
+            query["q"],
+            lat=query.get("lat"),
+            lon=query.get("lon"),
+            limit=3,
+            today=today,
+        )
+        return [result.ref for result in results]
+
+    def close() -> None:
+        session.close()
+        engine.dispose()
+        for step in cleanup:
+            step()
+
+    return run, close
+
+
+def evaluate(queries: Sequence[dict[str, Any]], ranker: Ranker) -> dict[str, Any]:
+    """Return top-1 and top-3 overall and per kind for one way of ranking."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    misses: list[dict[str, Any]] = []
+    for query in queries:
+        refs = ranker(query)
+        row = counts[query["kind"]]
+        row[2] += 1
+        if refs[:1] == [query["expect"]]:
+            row[0] += 1
+        else:
+            misses.append({"id": query["id"], "q": query["q"], "got": refs[:3]})
+        if query["expect"] in refs[:3]:
+            row[1] += 1
+    kinds = {
+        kind: {"n": n, "top1": top1 / n, "top3": top3 / n}
+        for kind, (top1, top3, n) in sorted(counts.items())
+    }
+    total = sum(row[2] for row in counts.values())
+    return {
+        "n": total,
+        "top1": sum(row[0] for row in counts.values()) / total,
+        "top3": sum(row[1] for row in counts.values()) / total,
+        "kinds": kinds,
+        "misses": misses,
+    }
+
+
+def meets_bar(result: dict[str, Any]) -> bool:
+    """Say whether a result clears the quality bar."""
+    return (
+        result["top1"] >= BAR_TOP1
+        and result["top3"] >= BAR_TOP3
+        and all(kind["top1"] >= BAR_KIND_TOP1 for kind in result["kinds"].values())
+    )
+
+
+def print_table(results: dict[str, dict[str, Any]]) -> None:
+    """Print top-1/top-3 per kind, one pair of columns per way of ranking."""
+    names = list(results)
+    header = f"{'kind':<18} {'n':>4}" + "".join(
+        f" {name + ' top1':>15} {name + ' top3':>15}" for name in names
+    )
+    print(header)
+    print("-" * len(header))
+    kinds = sorted({kind for result in results.values() for kind in result["kinds"]})
+    for kind in kinds + ["ALL"]:
+        first = results[names[0]]
+        n = first["n"] if kind == "ALL" else first["kinds"][kind]["n"]
+        line = f"{kind:<18} {n:>4}"
+        for name in names:
+            row = results[name] if kind == "ALL" else results[name]["kinds"][kind]
+            line += f" {row['top1']:>15.1%} {row['top3']:>15.1%}"
+        print(line)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; return 1 when the bar is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
+    parser.add_argument("--no-db", action="store_true", help="skip the database path")
+    parser.add_argument("--postgres", help="also run the database path on this URL")
+    parser.add_argument("--misses", action="store_true", help="list every miss")
+    args = parser.parse_args(argv)
+
+    documents = load_jsonl(args.data / "plans.jsonl")
+    queries = load_jsonl(args.data / "queries.jsonl")
+    results: dict[str, dict[str, Any]] = {
+        "ranker": evaluate(queries, pure_ranker(documents, args.today))
+    }
+    checked = ["ranker"]
+    if not args.no_db:
+        backends: list[tuple[str, str | None]] = [("sqlite", None)]
+        if args.postgres:
+            backends.append(("postgres", args.postgres))
+        for name, url in backends:
+            run, close = database_ranker(documents, args.today, url)
+            try:
+                results[name] = evaluate(queries, run)
+            finally:
+                close()
+            checked.append(name)
+    results["baseline"] = evaluate(queries, baseline_ranker(documents))
+
+    print(f"{len(documents)} plans, {len(queries)} queries, today {args.today}")
+    print_table(results)
+    if args.misses:
+        for name, result in results.items():
+            for miss in result["misses"]:
+                print(f"miss {name}: {miss}")
+    passed = all(meets_bar(results[name]) for name in checked)
+    verdict = "meets" if passed else "MISSES"
+    print(
+        f"{', '.join(checked)} {verdict} the bar (top-1 >= {BAR_TOP1:.0%}, "
+        f"top-3 >= {BAR_TOP3:.1%}, every kind top-1 >= {BAR_KIND_TOP1:.0%})"
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        summary = {
+            "plans": len(documents),
+            "queries": len(queries),
+            "today": args.today.isoformat(),
+            "passed": passed,
+            "results": results,
+        }
+        args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
