@@ -1,0 +1,250 @@
+"""A production instance refuses to start with unsafe settings, naming them all."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from plans import cards
+from responder import ConfigurationError
+from responder.production import check_production, production_problems
+
+GOOD_SECRET = secrets.token_hex(32)
+GOOD_TELEGRAM_TOKEN = "7012345678:" + "AAH" + secrets.token_urlsafe(26)[:32]
+GOOD_TWILIO_SID = "AC" + secrets.token_hex(16)
+GOOD_TWILIO_TOKEN = secrets.token_hex(16)
+
+
+def card_keys(kid: str = "K2026") -> str:
+    return cards.generate_master_key(kid).encoded()
+
+
+def production_app(tmp_path: Path, **settings: Any) -> Flask:
+    """Return a bare app configured as production, with sound defaults."""
+    app = Flask("production_test", instance_path=str(tmp_path / "instance"))
+    app.config.update(
+        ENVIRONMENT="production",
+        TESTING=False,
+        SECRET_KEY=GOOD_SECRET,
+        TRUSTED_HOSTS=["responder.example.nhs.uk"],
+        CARD_SIGNING_KEYS=card_keys(),
+    )
+    for key, value in settings.items():
+        if value is None:
+            app.config.pop(key, None)
+        else:
+            app.config[key] = value
+    return app
+
+
+def test_a_sound_production_configuration_starts(tmp_path: Path) -> None:
+    app = production_app(tmp_path)
+    check_production(app)
+    assert production_problems(app) == []
+
+
+def test_every_problem_is_named_in_one_message(tmp_path: Path) -> None:
+    app = production_app(
+        tmp_path,
+        SECRET_KEY="dev",
+        TRUSTED_HOSTS=None,
+        TELEGRAM_BOT_USERNAME="responder_bot",
+        TWILIO_SMS_NUMBER="+441632960001",
+        CARD_SIGNING_KEYS=None,
+    )
+    with pytest.raises(ConfigurationError) as raised:
+        check_production(app)
+    message = str(raised.value)
+    for name in (
+        "RESPONDER_SECRET_KEY",
+        "RESPONDER_TRUSTED_HOSTS",
+        "RESPONDER_TELEGRAM_BOT_TOKEN",
+        "RESPONDER_TELEGRAM_WEBHOOK_SECRET",
+        "RESPONDER_TWILIO_AUTH_TOKEN",
+        "RESPONDER_TWILIO_ACCOUNT_SID",
+        "card signing key",
+    ):
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        None,
+        "",
+        "dev",
+        "changeme",
+        "development-only-secret-key",
+        "test-secret-key-that-is-long-enough-0123456789",
+        "a" * 64,
+        "short-but-random-Xq9",
+        "an-example-secret-key-for-the-docs-0123456789",
+    ],
+)
+def test_missing_short_or_default_secret_keys_are_refused(
+    tmp_path: Path, secret: str | None
+) -> None:
+    app = production_app(tmp_path, SECRET_KEY=secret)
+    with pytest.raises(ConfigurationError, match="RESPONDER_SECRET_KEY"):
+        check_production(app)
+
+
+def test_a_weak_old_key_in_the_fallbacks_is_refused(tmp_path: Path) -> None:
+    app = production_app(
+        tmp_path, SECRET_KEY_FALLBACKS=[secrets.token_hex(32), "changeme"]
+    )
+    with pytest.raises(ConfigurationError, match="FALLBACKS entry 2"):
+        check_production(app)
+
+
+def test_strong_old_keys_may_stay_during_rotation(tmp_path: Path) -> None:
+    app = production_app(tmp_path, SECRET_KEY_FALLBACKS=[secrets.token_hex(32)])
+    check_production(app)
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    [None, [], "", ["https://responder.example.nhs.uk"], ["*"], ["host/path"]],
+)
+def test_untrusted_hosts_are_refused(tmp_path: Path, hosts: Any) -> None:
+    app = production_app(tmp_path, TRUSTED_HOSTS=hosts)
+    with pytest.raises(ConfigurationError, match="RESPONDER_TRUSTED_HOSTS"):
+        check_production(app)
+
+
+def test_hosts_from_the_environment_may_be_comma_separated(tmp_path: Path) -> None:
+    app = production_app(
+        tmp_path, TRUSTED_HOSTS="responder.example.nhs.uk, .example.police.uk"
+    )
+    check_production(app)
+    assert app.config["TRUSTED_HOSTS"] == [
+        "responder.example.nhs.uk",
+        ".example.police.uk",
+    ]
+
+
+def test_a_forged_host_header_is_refused_once_hosts_are_trusted(
+    tmp_path: Path,
+) -> None:
+    app = production_app(tmp_path)
+    check_production(app)
+
+    @app.get("/")
+    def index() -> str:
+        return "ok"
+
+    client = app.test_client()
+    assert client.get("/", headers={"Host": "responder.example.nhs.uk"}).text == "ok"
+    assert client.get("/", headers={"Host": "evil.example.com"}).status_code == 400
+
+
+def test_telegram_is_checked_only_when_enabled(tmp_path: Path) -> None:
+    assert production_problems(production_app(tmp_path)) == []
+    app = production_app(tmp_path, TELEGRAM_ENABLED=True)
+    problems = production_problems(app)
+    assert len(problems) == 2
+    assert all("Telegram" in problem for problem in problems)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", "not-a-token", "12345:short"],
+)
+def test_placeholder_telegram_tokens_are_refused(tmp_path: Path, token: str) -> None:
+    app = production_app(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_WEBHOOK_SECRET=secrets.token_urlsafe(32),
+    )
+    with pytest.raises(ConfigurationError, match="TELEGRAM_BOT_TOKEN"):
+        check_production(app)
+
+
+def test_a_complete_telegram_configuration_starts(tmp_path: Path) -> None:
+    app = production_app(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=GOOD_TELEGRAM_TOKEN,
+        TELEGRAM_WEBHOOK_SECRET=secrets.token_urlsafe(32),
+    )
+    check_production(app)
+
+
+@pytest.mark.parametrize(
+    "token", ["", "your_auth_token", "0" * 32, "abc", GOOD_TWILIO_TOKEN.upper() + "g"]
+)
+def test_placeholder_twilio_tokens_are_refused(tmp_path: Path, token: str) -> None:
+    app = production_app(
+        tmp_path, TWILIO_ACCOUNT_SID=GOOD_TWILIO_SID, TWILIO_AUTH_TOKEN=token
+    )
+    with pytest.raises(ConfigurationError, match="TWILIO_AUTH_TOKEN"):
+        check_production(app)
+
+
+def test_a_complete_twilio_configuration_starts(tmp_path: Path) -> None:
+    app = production_app(
+        tmp_path,
+        TWILIO_ACCOUNT_SID=GOOD_TWILIO_SID,
+        TWILIO_AUTH_TOKEN=GOOD_TWILIO_TOKEN,
+        TWILIO_SMS_NUMBER="+441632960001",
+    )
+    check_production(app)
+
+
+def test_a_channel_switched_off_is_not_checked(tmp_path: Path) -> None:
+    app = production_app(
+        tmp_path, TELEGRAM_ENABLED=False, TELEGRAM_BOT_USERNAME="responder_bot"
+    )
+    check_production(app)
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (None, "no card signing key"),
+        ("K1:not-base64!", "cannot be read"),
+        ("nonsense", "cannot be read"),
+        (card_keys("DEV1"), "development card keys"),
+    ],
+)
+def test_bad_or_missing_card_keys_are_refused(
+    tmp_path: Path, keys: str | None, expected: str
+) -> None:
+    app = production_app(tmp_path, CARD_SIGNING_KEYS=keys)
+    with pytest.raises(ConfigurationError, match=expected) as raised:
+        check_production(app)
+    assert "not-base64" not in str(raised.value)
+
+
+def test_a_card_key_file_in_the_instance_folder_is_accepted(tmp_path: Path) -> None:
+    app = production_app(tmp_path, CARD_SIGNING_KEYS=None)
+    folder = Path(app.instance_path)
+    folder.mkdir(parents=True)
+    keys = cards.KeySet((cards.generate_master_key("K2026"),))
+    (folder / "card-keys.json").write_text(cards.write_key_file(keys))
+    check_production(app)
+
+
+def test_cards_switched_off_need_no_key(tmp_path: Path) -> None:
+    app = production_app(tmp_path, CARD_SIGNING_KEYS=None, CARDS_ENABLED=False)
+    check_production(app)
+
+
+def test_development_and_test_instances_are_not_checked(tmp_path: Path) -> None:
+    check_production(
+        production_app(tmp_path, ENVIRONMENT="development", SECRET_KEY=None)
+    )
+    check_production(production_app(tmp_path, TESTING=True, TRUSTED_HOSTS=None))
+
+
+def test_the_app_factory_refuses_an_unsafe_production_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from responder import create_app
+
+    monkeypatch.setenv("RESPONDER_INSTANCE_PATH", str(tmp_path / "instance"))
+    with pytest.raises(ConfigurationError, match="RESPONDER_SECRET_KEY"):
+        create_app({"SECRET_KEY": "changeme", "ENVIRONMENT": "production"})
