@@ -7,3 +7,4 @@ import plans.audit  # noqa: F401
 import plans.cards  # noqa: F401
 import plans.models  # noqa: F401
 import plans.people  # noqa: F401
+import plans.search.index  # noqa: F401

@@ -8,6 +8,15 @@ candidate set per database backend.
 from __future__ import annotations
 
 from plans.search.candidate import Candidate, Place, candidate_from_document
+from plans.search.index import (
+    SearchEntry,
+    SearchPlace,
+    SearchResult,
+    install_search_backend,
+    rebuild_index,
+    refresh_person,
+    search,
+)
 from plans.search.query import ParsedQuery, parse_query
 from plans.search.rank import Scored, rank
 
@@ -16,7 +25,14 @@ __all__ = [
     "ParsedQuery",
     "Place",
     "Scored",
+    "SearchEntry",
+    "SearchPlace",
+    "SearchResult",
     "candidate_from_document",
+    "install_search_backend",
     "parse_query",
     "rank",
+    "rebuild_index",
+    "refresh_person",
+    "search",
 ]

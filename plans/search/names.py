@@ -100,7 +100,7 @@ def _typo_quality(typed: str, name: str) -> float:
         return 0.0
     distance = OSA.distance(typed, name, score_cutoff=2)
     if distance == 1:
-        return 0.85 if longest >= 5 else 0.72
+        return PHONETIC if longest >= 5 else 0.72
     if distance == 2 and min(len(typed), len(name)) >= 5:
         return 0.74 if longest >= 7 else 0.66
     return 0.0
@@ -122,6 +122,9 @@ def match_token(typed: str, name: str, display: str) -> TokenMatch:
         best = TokenMatch(SHARED_NICKNAME, "nickname", f"nickname like {display}")
     if best.quality >= PHONETIC:
         return best
+    typo = _typo_quality(typed, name)
+    if typo >= PHONETIC:
+        return TokenMatch(typo, "typo", f"typo-tolerant match for {display}")
     shorter, longer = sorted((len(typed), len(name)))
     if shorter >= 4 and shorter / longer >= 0.75:
         typed_keys, name_keys = phonetic_keys(typed), phonetic_keys(name)
@@ -130,7 +133,6 @@ def match_token(typed: str, name: str, display: str) -> TokenMatch:
         )
         if same_sound and Indel.normalized_similarity(typed, name) >= 0.6:
             return TokenMatch(PHONETIC, "phonetic", f"sounds like {display}")
-    typo = _typo_quality(typed, name)
     if typo > best.quality:
         best = TokenMatch(typo, "typo", f"typo-tolerant match for {display}")
     if len(typed) >= 2 and name.startswith(typed):
