@@ -1,0 +1,486 @@
+"""Turn a plan version into what a responder reads, in the order they need it.
+
+Pure: no session, no IO. The responder's plan page, the mentor desk's preview and
+the person's own view all render the `PlanView` this module builds, so the three
+can never drift apart. At scene the order matters: the summary, then advice for
+the reader's own role, then boundaries, behaviours, places of safety and the
+people to call; the background (capacity, diagnosis, the person's own words) and
+the version's provenance follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from plans.models import RESPONDER_KINDS, ROLE_LABELS, PlanVersion
+
+ADVICE_ONLY = "Advice only: always assess and treat"
+SHARING_BASIS_LABELS: dict[str, str] = {
+    "consent": "the person's consent",
+    "vital_interests": "vital interests",
+    "public_task": "public task",
+}
+MENTOR_ROLE_LABELS: dict[str, str] = {
+    "police": "Police mentor",
+    "clinician": "Clinical mentor",
+    "other": "Mentor",
+}
+CAPACITY_ABILITIES: tuple[tuple[str, str], ...] = (
+    ("communicate", "Communicate a decision"),
+    ("understand", "Understand information"),
+    ("retain", "Retain information"),
+    ("employ", "Use or weigh information"),
+)
+RISK_LABELS: dict[str, str] = {"low": "Low", "medium": "Medium", "high": "High"}
+
+
+class PlanNotShown(ValueError):
+    """This version must not be shown (it was retired)."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """Something to tap: a phone number (tel:) or directions (geo: or maps)."""
+
+    kind: str  # "tel" or "map"
+    label: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a section: an optional heading, text, labelled details, links."""
+
+    heading: str | None = None
+    text: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
+    links: tuple[Link, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of the plan; `key` is stable for templates and tests."""
+
+    key: str
+    title: str
+    entries: tuple[Entry, ...]
+    lead: bool = False  # shown prominently, before the rest
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """Everything a plan page shows, ordered for a responder at scene."""
+
+    ref: str
+    name: str
+    aliases: tuple[str, ...]
+    age: int | None
+    sex: str | None
+    description: str | None
+    home: str | None
+    team_name: str
+    team_phone: str | None
+    team_hours: str | None
+    role: str | None
+    role_label: str | None
+    status: str
+    version: int
+    review_by: dt.date | None
+    review_overdue: bool
+    review_notice: str | None
+    approved_by: str | None
+    approved_on: dt.date | None
+    risk: str | None
+    sections: tuple[Section, ...]
+    advice_only: str = ADVICE_ONLY
+    team_links: tuple[Link, ...] = field(default_factory=tuple)
+
+    def section(self, key: str) -> Section | None:
+        """Return the section with this key, if the plan has one."""
+        for section in self.sections:
+            if section.key == key:
+                return section
+        return None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Return the keys of the sections, in reading order."""
+        return tuple(section.key for section in self.sections)
+
+
+def long_date(day: dt.date | None) -> str:
+    """Return a date the way people in the UK write it: 1 June 2027."""
+    if day is None:
+        return ""
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def tel_href(phone: str) -> str | None:
+    """Return a tel: link for a phone number, or None when it has no digits."""
+    digits = re.sub(r"[^\d+]", "", phone)
+    digits = digits[:1] + digits[1:].replace("+", "")
+    if not re.search(r"\d{3,}", digits):
+        return None
+    return "tel:" + digits
+
+
+def map_links(place: Mapping[str, Any]) -> tuple[Link, ...]:
+    """Return directions to a place: the phone's map app, then a web map.
+
+    Only the coordinates (or the postcode) leave the phone, and only when tapped;
+    the plan page itself requests nothing from a third party.
+    """
+    lat, lon = place.get("lat"), place.get("lon")
+    name = str(place.get("name", ""))
+    if isinstance(lat, int | float) and isinstance(lon, int | float):
+        where = f"{lat:.6f},{lon:.6f}"
+        return (
+            Link("map", f"Directions to {name}", f"geo:{where}?q={where}"),
+            Link(
+                "map",
+                "Web map",
+                f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}"
+                f"#map=17/{lat:.6f}/{lon:.6f}",
+            ),
+        )
+    postcode = str(place.get("postcode") or "").strip()
+    if postcode:
+        return (Link("map", f"Directions to {name}", "geo:0,0?q=" + quote(postcode)),)
+    return ()
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _age(dob: dt.date | None, today: dt.date) -> int | None:
+    if dob is None:
+        return None
+    return today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _place_entry(place: Mapping[str, Any]) -> Entry:
+    where = ", ".join(
+        part
+        for part in (_text(place.get("address")), _text(place.get("postcode")))
+        if part
+    )
+    return Entry(
+        heading=_text(place.get("name")),
+        text=where or None,
+        details=(("Notes", str(place["notes"])),) if _text(place.get("notes")) else (),
+        links=map_links(place),
+    )
+
+
+def _phone_links(phone: Any, label: str) -> tuple[Link, ...]:
+    phone_text = _text(phone)
+    if phone_text is None:
+        return ()
+    href = tel_href(phone_text)
+    return (Link("tel", f"{label} {phone_text}", href),) if href else ()
+
+
+def _advice_section(advice: Mapping[str, Any], role: str, *, lead: bool) -> Section:
+    label = ROLE_LABELS.get(role, role)
+    text = _text(advice.get(role))
+    entry = Entry(text=text or "No advice written for this role: use the summary.")
+    return Section(f"advice_{role}", f"Advice for {label}", (entry,), lead=lead)
+
+
+def build(
+    source: PlanVersion | Mapping[str, Any],
+    role: str | None,
+    *,
+    today: dt.date,
+) -> PlanView:
+    """Return the plan as `role` reads it (None: every role's advice, in turn)."""
+    if isinstance(source, PlanVersion):
+        document: Mapping[str, Any] = source.document
+        status = source.status
+        version_number = source.version
+        review_by = source.review_by
+        approved_by = source.approved_by_name
+        approved_on = source.approved_on
+    else:
+        document = source
+        plan_object = document.get("plan", {})
+        status = str(plan_object.get("status", "draft"))
+        version_number = int(plan_object.get("version", 0) or 0)
+        review_by = _date(plan_object.get("review_by"))
+        approved_by = _text(plan_object.get("approved_by"))
+        approved_on = _date(plan_object.get("approved_on"))
+    if status == "retired":
+        raise PlanNotShown("a retired plan is never shown")
+    person: Mapping[str, Any] = document.get("person", {})
+    team: Mapping[str, Any] = document.get("team", {})
+    plan: Mapping[str, Any] = document.get("plan", {})
+    if role is not None and role not in RESPONDER_KINDS:
+        role = None  # staff previews and the person see every role's advice
+
+    sections: list[Section] = []
+    summary = Entry(text=_text(plan.get("summary")) or "")
+    sections.append(Section("summary", "Summary", (summary,), lead=True))
+
+    advice: Mapping[str, Any] = plan.get("advice_for") or {}
+    if role is not None:
+        sections.append(_advice_section(advice, role, lead=True))
+
+    boundaries = tuple(
+        Entry(
+            text=str(item["boundary"]),
+            details=(
+                (("Agreed response", str(item["if_breached"])),)
+                if _text(item.get("if_breached"))
+                else ()
+            ),
+        )
+        for item in plan.get("boundaries") or ()
+        if _text(item.get("boundary"))
+    )
+    if boundaries:
+        sections.append(
+            Section("boundaries", "Boundaries and the agreed response", boundaries)
+        )
+
+    behaviours = tuple(
+        Entry(
+            text=str(item["description"]),
+            details=tuple(
+                (label, str(item[key]))
+                for key, label in (("triggers", "Triggers"), ("advice", "Advice"))
+                if _text(item.get(key))
+            ),
+        )
+        for item in plan.get("behaviours") or ()
+        if _text(item.get("description"))
+    )
+    if behaviours:
+        sections.append(Section("behaviours", "Behaviours and triggers", behaviours))
+
+    safety = tuple(_place_entry(p) for p in plan.get("places_of_safety") or ())
+    if safety:
+        sections.append(Section("places_of_safety", "Places of safety", safety))
+
+    crisis = tuple(_place_entry(p) for p in plan.get("crisis_locations") or ())
+    if crisis:
+        sections.append(
+            Section("crisis_locations", "Places linked to past crises", crisis)
+        )
+
+    contacts: list[Entry] = []
+    for item in plan.get("nominated_people") or ():
+        relationship = _text(item.get("relationship"))
+        contacts.append(
+            Entry(
+                heading=str(item["name"]),
+                text=relationship,
+                details=(
+                    (("Consent", "The person agreed to this contact being involved"),)
+                    if item.get("consent_recorded")
+                    else ()
+                ),
+                links=_phone_links(item.get("phone"), "Call"),
+            )
+        )
+    if contacts:
+        sections.append(
+            Section("nominated_people", "Nominated people", tuple(contacts))
+        )
+
+    mentors = tuple(
+        Entry(
+            heading=str(item["name"]),
+            text=MENTOR_ROLE_LABELS.get(str(item.get("role", "other")), "Mentor"),
+            links=_phone_links(item.get("phone"), "Call"),
+        )
+        for item in plan.get("mentors") or ()
+    )
+    if mentors:
+        sections.append(Section("mentors", "Mentors", mentors))
+
+    team_name = _text(team.get("name")) or ""
+    team_links = _phone_links(team.get("phone"), "Call the team")
+    team_details = tuple(
+        (label, str(team[key]))
+        for key, label in (("hours", "Hours"), ("phone", "Phone"), ("email", "Email"))
+        if _text(team.get(key))
+    )
+    sections.append(
+        Section(
+            "team",
+            "The team",
+            (Entry(heading=team_name, details=team_details, links=team_links),),
+        )
+    )
+
+    capacity: Mapping[str, Any] = plan.get("capacity") or {}
+    if capacity:
+        abilities = tuple(
+            (label, "Yes" if capacity[key] else "No")
+            for key, label in CAPACITY_ABILITIES
+            if isinstance(capacity.get(key), bool)
+        )
+        assessed = _date(capacity.get("assessed_on"))
+        sections.append(
+            Section(
+                "capacity",
+                "Capacity",
+                (
+                    Entry(
+                        text=(
+                            f"As last assessed on {long_date(assessed)}. "
+                            "Capacity is decision-specific: assess it now."
+                            if assessed
+                            else "Capacity is decision-specific: assess it now."
+                        ),
+                        details=abilities
+                        + (
+                            (("Notes", str(capacity["notes"])),)
+                            if _text(capacity.get("notes"))
+                            else ()
+                        ),
+                    ),
+                ),
+            )
+        )
+
+    diagnosis: Mapping[str, Any] = plan.get("diagnosis") or {}
+    explanation = _text(diagnosis.get("plain_explanation"))
+    diagnosis_name = _text(diagnosis.get("name"))
+    if explanation or diagnosis_name:
+        sections.append(
+            Section(
+                "diagnosis",
+                "Diagnosis in plain words",
+                (
+                    Entry(
+                        text=explanation or diagnosis_name,
+                        details=(
+                            (("Diagnosis", diagnosis_name),)
+                            if explanation and diagnosis_name
+                            else ()
+                        ),
+                    ),
+                ),
+            )
+        )
+
+    coproduction: Mapping[str, Any] = plan.get("coproduction") or {}
+    statement = _text(coproduction.get("person_statement"))
+    if statement:
+        sections.append(
+            Section(
+                "person_statement",
+                "In their own words",
+                (Entry(text=statement),),
+            )
+        )
+
+    if role is None:
+        for kind in RESPONDER_KINDS:
+            if _text(advice.get(kind)):
+                sections.append(_advice_section(advice, kind, lead=False))
+    else:
+        others = tuple(
+            Entry(heading=f"For {ROLE_LABELS[kind]}", text=str(advice[kind]))
+            for kind in RESPONDER_KINDS
+            if kind != role and _text(advice.get(kind))
+        )
+        if others:
+            sections.append(
+                Section("advice_other_roles", "Advice for other responders", others)
+            )
+
+    review_overdue = review_by is not None and review_by < today
+    last_reviewed = approved_on or _date(plan.get("published_at"))
+    review_notice = None
+    if review_overdue:
+        review_notice = (
+            f"Not reviewed since {long_date(last_reviewed)}"
+            if last_reviewed
+            else "Not reviewed since it was written"
+        ) + f": its review was due on {long_date(review_by)}."
+
+    provenance: list[tuple[str, str]] = [("Version", str(version_number))]
+    if approved_by or approved_on:
+        provenance.append(
+            (
+                "Approved",
+                " on ".join(
+                    part for part in (approved_by, long_date(approved_on)) if part
+                ),
+            )
+        )
+    if review_by:
+        provenance.append(("Review by", long_date(review_by)))
+    agreed_on = _date(coproduction.get("agreed_on"))
+    if coproduction.get("agreed_with_person") is True:
+        provenance.append(
+            (
+                "Agreed with the person",
+                f"Yes, on {long_date(agreed_on)}" if agreed_on else "Yes",
+            )
+        )
+    elif coproduction.get("agreed_with_person") is False:
+        provenance.append(("Agreed with the person", "No"))
+    basis = plan.get("sharing_basis")
+    if basis in SHARING_BASIS_LABELS:
+        provenance.append(("Shared on the basis of", SHARING_BASIS_LABELS[basis]))
+    sections.append(
+        Section("about", "About this plan", (Entry(details=tuple(provenance)),))
+    )
+
+    risk: Mapping[str, Any] = plan.get("risk") or {}
+    level = RISK_LABELS.get(str(risk.get("level", "")))
+    given = _text(person.get("preferred_name")) or _text(person.get("given_name")) or ""
+    family = _text(person.get("family_name")) or ""
+    address: Mapping[str, Any] = person.get("address") or {}
+    home = ", ".join(
+        part
+        for part in (_text(address.get("address")), _text(address.get("postcode")))
+        if part
+    )
+    return PlanView(
+        ref=str(person.get("ref", "")),
+        name=f"{given} {family}".strip(),
+        aliases=tuple(str(alias) for alias in person.get("aliases") or ()),
+        age=_age(_date(person.get("date_of_birth")), today),
+        sex=_text(person.get("sex")),
+        description=_text(person.get("description")),
+        home=home or None,
+        team_name=team_name,
+        team_phone=_text(team.get("phone")),
+        team_hours=_text(team.get("hours")),
+        role=role,
+        role_label=ROLE_LABELS.get(role) if role else None,
+        status=status,
+        version=version_number,
+        review_by=review_by,
+        review_overdue=review_overdue,
+        review_notice=review_notice,
+        approved_by=approved_by,
+        approved_on=approved_on,
+        risk=level,
+        sections=tuple(sections),
+        team_links=team_links,
+    )
