@@ -42,9 +42,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
-    from responder import api, auth, cards, hooks, lookup, mentor, person, privacy
+    from responder import (
+        api,
+        auth,
+        cards,
+        concerns,
+        hooks,
+        lookup,
+        mentor,
+        person,
+        privacy,
+    )
 
-    for module in (auth, lookup, mentor, privacy, cards, person, api, hooks):
+    for module in (auth, lookup, mentor, privacy, cards, person, concerns, api, hooks):
         app.register_blueprint(module.bp)
     return app
 

@@ -1,7 +1,573 @@
-"""Blueprint `cards` (filled in by its own issue)."""
+"""Blueprint `cards`: scanning a plan card, the published keys, and issuing cards.
+
+A scan by a signed-in responder is their access basis and lands on the plan.
+Anyone else learns only that the card is genuine and whom to call, and may enter
+the holder's PIN. Tokens are never logged or audited: they are bearer credentials.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import hashlib
+import hmac
+import io
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import segno
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from fpdf import FPDF
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from plans import access, audit, cards, people
+from plans.models import Person, User
+from responder.access import MENTORS, public, require_team, roles_required
+from responder.db import get_session
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("cards", __name__)
+
+F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
+
+KEY_FILE_NAME = "card-keys.json"
+SCAN_LIMIT = "30 per minute"
+QR_MAX_VERSION = 8
+CARD_WIDTH_MM = 85.6
+CARD_HEIGHT_MM = 54.0
+STATE_STATUS = {"revoked": 410, "expired": 410, "retired": 410, "no_plan": 200}
+
+
+def rate_limited(limit: str) -> Callable[[F], F]:
+    """Apply the app's Flask-Limiter limit (from responder.security) to a view."""
+    try:
+        from responder.security import limiter
+    except ImportError:  # the security module has not landed in this tree yet
+        return lambda view: view
+    return limiter.limit(limit)  # type: ignore[no-any-return]
+
+
+# -- keys from configuration ----------------------------------------------------
+
+
+def key_file_path(app: Flask) -> Path:
+    """Return where the card key file lives (CARD_KEY_FILE or the instance folder)."""
+    configured = app.config.get("CARD_KEY_FILE")
+    return Path(configured) if configured else Path(app.instance_path) / KEY_FILE_NAME
+
+
+def load_keys(app: Flask) -> cards.KeySet:
+    """Return the card keys: CARD_SIGNING_KEYS, else the key file.
+
+    In development a key file is created on first use; elsewhere a missing key
+    is a configuration error, because cards signed by a throwaway key would stop
+    working at the next restart.
+    """
+    from responder import ConfigurationError, is_development
+
+    configured = app.config.get("CARD_SIGNING_KEYS")
+    if configured:
+        return cards.parse_keys(str(configured))
+    path = key_file_path(app)
+    if path.exists():
+        return cards.read_key_file(path.read_text(encoding="utf-8"))
+    if not is_development(app):
+        raise ConfigurationError(
+            "set RESPONDER_CARD_SIGNING_KEYS (kid:base64-key,...) or create a key "
+            f"file with `responder cards keys generate` at {path}"
+        )
+    keys = cards.KeySet((cards.generate_master_key("DEV1"),))
+    write_key_file(path, cards.write_key_file(keys))
+    return cards.read_key_file(path.read_text(encoding="utf-8"))
+
+
+def write_key_file(path: Path, text: str, *, replace: bool = False) -> None:
+    """Write a key file readable by its owner only, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    if replace:
+        os.replace(temporary, path)
+        return
+    try:
+        # link() fails if another process created the file first: theirs wins.
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+
+
+def current_keys() -> cards.KeySet:
+    """Return the app's card keys, loaded once."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    source = app.config.get("CARD_SIGNING_KEYS")
+    cached = app.extensions.get("responder.card_keys")
+    if cached is None or cached[0] != source:
+        cached = (source, load_keys(app))
+        app.extensions["responder.card_keys"] = cached
+    keys: cards.KeySet = cached[1]
+    return keys
+
+
+def check_card_keys(app: Flask) -> None:
+    """Refuse to start outside development without card signing keys."""
+    from responder import is_development
+
+    if not is_development(app) and app.config.get("CARDS_ENABLED") is not False:
+        load_keys(app)
+
+
+@bp.record_once
+def _check_on_registration(state: Any) -> None:
+    check_card_keys(state.app)
+
+
+def base_url() -> str:
+    """Return the public base URL printed on cards (CARD_BASE_URL or this host)."""
+    configured = current_app.config.get("CARD_BASE_URL")
+    if configured:
+        return str(configured)
+    try:
+        return request.host_url
+    except RuntimeError:  # the CLI has no request
+        return "http://localhost:5000"
+
+
+def service_contact() -> tuple[str, str | None]:
+    """Return the service's name and phone for the keys document."""
+    config = current_app.config
+    return config.get("CARD_SERVICE_NAME") or "Responder", config.get(
+        "CARD_SERVICE_PHONE"
+    )
+
+
+# -- printing -------------------------------------------------------------------
+
+
+def card_qr(card: cards.Card) -> segno.QRCode:
+    """Return the card's QR: alphanumeric mode, at least level M, version <= 8."""
+    qr = segno.make_qr(cards.card_url(base_url(), card.token), error="m")
+    if qr.version > QR_MAX_VERSION:  # type: ignore[operator]
+        logger.warning("card QR is version %s; shorten CARD_BASE_URL", qr.version)
+    return qr
+
+
+def _latin1(text: str) -> str:
+    # fpdf2's core fonts are Latin-1; an unusual character must not stop a print.
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(card: cards.Card) -> bytes:
+    """Render a wallet-size card, front and back, as PDF."""
+    team = card.team
+    pdf = FPDF(orientation="L", unit="mm", format=(CARD_HEIGHT_MM, CARD_WIDTH_MM))
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(4, 4, 4)
+    png = io.BytesIO()
+    card_qr(card).save(png, kind="png", scale=8, border=2)
+
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.set_xy(4, 4)
+    pdf.multi_cell(44, 5, "I have a crisis plan:", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    pdf.set_x(4)
+    pdf.multi_cell(44, 4.2, "scan with your phone camera", new_x="LMARGIN")
+    if card.first_name:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.set_xy(4, 20)
+        pdf.cell(44, 5, _latin1(card.first_name))
+    pdf.set_font("Helvetica", "", 7.5)
+    pdf.set_xy(4, 30)
+    pdf.multi_cell(44, 3.6, _latin1(team.name), new_x="LMARGIN", new_y="NEXT")
+    if team.phone:
+        pdf.set_font("Helvetica", "B", 9)
+        pdf.set_x(4)
+        pdf.cell(44, 4.5, _latin1(team.phone), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 7)
+    pdf.set_xy(4, CARD_HEIGHT_MM - 7)
+    pdf.cell(44, 3.5, f"Card {card.short_id}")
+    size = 36.0
+    pdf.image(png, x=CARD_WIDTH_MM - size - 3, y=(CARD_HEIGHT_MM - size) / 2, w=size)
+
+    pdf.add_page()
+    pdf.set_xy(5, 5)
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.multi_cell(CARD_WIDTH_MM - 10, 5, "If you find me in crisis")
+    pdf.set_font("Helvetica", "", 8)
+    lines = [
+        "Scan the code on the front with your phone camera.",
+        "Police, ambulance and hospital staff: sign in to see my plan.",
+        "Plans advise only: always assess and treat.",
+    ]
+    if team.phone:
+        lines.append(_latin1(f"{team.name}: {team.phone}"))
+    if team.hours:
+        lines.append(_latin1(team.hours))
+    pdf.set_x(5)
+    pdf.multi_cell(CARD_WIDTH_MM - 10, 4, "\n".join(lines))
+    pdf.set_font("Helvetica", "", 7)
+    pdf.set_xy(5, CARD_HEIGHT_MM - 8)
+    pdf.cell(CARD_WIDTH_MM - 10, 4, f"Card {card.short_id}")
+    return bytes(pdf.output())
+
+
+def render_png(card: cards.Card) -> bytes:
+    """Render the card's QR as PNG, with a quiet zone, for any printer."""
+    out = io.BytesIO()
+    card_qr(card).save(out, kind="png", scale=10, border=4)
+    return out.getvalue()
+
+
+def render_svg(card: cards.Card) -> bytes:
+    """Render the card's QR as SVG, titled with the card's short id only."""
+    out = io.BytesIO()
+    card_qr(card).save(
+        out, kind="svg", scale=10, border=4, title=f"Plan card {card.short_id}"
+    )
+    return out.getvalue()
+
+
+RENDERERS: dict[str, tuple[Callable[[cards.Card], bytes], str]] = {
+    "pdf": (render_pdf, "application/pdf"),
+    "png": (render_png, "image/png"),
+    "svg": (render_svg, "image/svg+xml"),
+}
+
+
+# -- helpers --------------------------------------------------------------------
+
+
+def no_store(response: Response) -> Response:
+    """Keep a personal response out of every cache and the Referer header."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def staff_user() -> User | None:
+    """Return the signed-in staff user, or None."""
+    if not hasattr(current_app, "login_manager"):
+        return None
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return None
+    user: User = current_user._get_current_object()
+    return user
+
+
+def ip_hash() -> str:
+    """Return a keyed hash of the caller's address: enough to see a pattern."""
+    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    address = (request.remote_addr or "").encode("utf-8")
+    return hmac.new(key, address, hashlib.sha256).hexdigest()[:16]
+
+
+def plan_url(ref: str) -> str:
+    """Return the responder's plan page for a person."""
+    try:
+        return url_for("lookup.plan", ref=ref)
+    except BuildError:  # the PWA's plan page has not landed in this tree yet
+        return "/plans/" + ref
+
+
+def sign_in_url(next_url: str) -> str:
+    """Return the responder sign-in page that comes back to `next_url`."""
+    try:
+        return url_for("auth.login", next=next_url)
+    except BuildError:
+        return "/login?next=" + next_url
+
+
+def person_or_404(ref: str) -> Person:
+    """Return the person with this ref in the user's teams, or abort 404."""
+    person = get_session().scalar(select(Person).where(Person.ref == ref))
+    if person is None:
+        abort(404)
+    require_team(person.team_id)
+    return person
+
+
+def card_or_404(card_pk: int) -> cards.Card:
+    """Return a card of the user's teams, or abort 404."""
+    card = get_session().get(cards.Card, card_pk)
+    if card is None:
+        abort(404)
+    require_team(card.team_id)
+    return card
+
+
+def scanned(token: str) -> cards.ScanResult:
+    """Verify a scanned token; audit and answer 404 if it is not genuine."""
+    session = get_session()
+    try:
+        return cards.scan(session, token, current_keys())
+    except cards.InvalidToken:
+        session.rollback()
+        audit.record(
+            session,
+            action="card_scan_invalid",
+            channel="card",
+            detail={"ip_hash": ip_hash()},
+        )
+        session.commit()
+        abort(404)
+
+
+# -- scanning -------------------------------------------------------------------
+
+
+@bp.get("/c/<token>")
+@bp.get("/C/<token>")
+@rate_limited(SCAN_LIMIT)
+@public
+def scan(token: str) -> ResponseReturnValue:
+    """Open the card's plan for a responder; otherwise show only whose card it is."""
+    session = get_session()
+    result = scanned(token)
+    card = result.card
+    assert card is not None  # scan() raises for tokens with no card
+    user = staff_user()
+    if result.state != "valid":
+        audit.record_for(
+            session,
+            user,
+            action="card_scan",
+            channel="card",
+            person_ref=card.person.ref,
+            detail={"card_id": card.short_id, "outcome": result.state},
+        )
+        session.commit()
+        page = render_template(
+            "cards/unusable.html", card=card, team=card.team, state=result.state
+        )
+        return no_store(Response(page, STATE_STATUS.get(result.state, 410)))
+    if user is not None and user.is_responder:
+        try:
+            access.open_plan(
+                session,
+                user,
+                card.person,
+                basis="card_scan",
+                channel="card",
+                card_id=card.short_id,
+            )
+        except access.AccessRefused as refused:
+            session.rollback()
+            flash(str(refused))
+        else:
+            session.commit()
+            return no_store(redirect(plan_url(card.person.ref)))  # type: ignore[arg-type]
+    audit.record_for(
+        session,
+        user,
+        action="card_scan",
+        channel="card",
+        person_ref=card.person.ref,
+        detail={"card_id": card.short_id, "outcome": "genuine"},
+    )
+    session.commit()
+    page = render_template(
+        "cards/genuine.html",
+        card=card,
+        team=card.team,
+        token=token,
+        signed_in=user is not None,
+        sign_in=sign_in_url(request.path),
+        has_pin=people.has_pin(session, card.person),
+    )
+    return no_store(Response(page))
+
+
+# -- published documents --------------------------------------------------------
+
+
+def _json(document: dict[str, Any], max_age: int) -> Response:
+    response = Response(
+        json.dumps(document, indent=1, default=str), mimetype="application/json"
+    )
+    # Public and not personal: short caching lets the service worker keep a copy.
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/.well-known/plan-card-keys.json")
+@public
+def keys_document() -> ResponseReturnValue:
+    """Publish the card verification keys and whom to call for each."""
+    name, phone = service_contact()
+    return _json(
+        cards.keys_document(
+            get_session(), current_keys(), service_name=name, service_phone=phone
+        ),
+        300,
+    )
+
+
+@bp.get("/cards/revoked.json")
+@public
+def revoked_list() -> ResponseReturnValue:
+    """Publish the signed list of cards that no longer open a plan."""
+    return _json(cards.revocation_list(get_session(), current_keys()), 60)
+
+
+@bp.get("/cards/check")
+@public
+def check() -> ResponseReturnValue:
+    """Show the offline card check (verifies in the browser, no plan content)."""
+    response = Response(render_template("cards/check.html"))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# -- issuing (mentors) ----------------------------------------------------------
+
+
+@bp.get("/cards/for/<path:ref>")
+@roles_required(*MENTORS)
+def person_cards(ref: str) -> ResponseReturnValue:
+    """List a person's cards with forms to issue, reissue and revoke."""
+    session = get_session()
+    person = person_or_404(ref)
+    page = render_template(
+        "cards/person.html",
+        person=person,
+        cards=[(c, c.state(session)) for c in cards.cards_for(session, person)],
+        has_pin=people.has_pin(session, person),
+        states=cards.CARD_STATES,
+    )
+    return no_store(Response(page))
+
+
+def _form_pin(*, required: bool) -> str | None:
+    pin = request.form.get("pin", "").strip()
+    confirm = request.form.get("pin_confirm", "").strip()
+    if not pin:
+        if required:
+            raise people.PersonError("set a PIN with the person for their own view")
+        return None
+    if pin != confirm:
+        raise people.PersonError("the two PINs differ")
+    return people.check_pin_format(pin)
+
+
+@bp.post("/cards/for/<path:ref>/issue")
+@roles_required(*MENTORS)
+def issue(ref: str) -> ResponseReturnValue:
+    """Issue a new card for a person, setting the holder's PIN."""
+    session = get_session()
+    person = person_or_404(ref)
+    user = staff_user()
+    try:
+        pin = _form_pin(required=not people.has_pin(session, person))
+        card = cards.issue(
+            session,
+            person,
+            current_keys(),
+            by=user,
+            channel="web",
+            first_name=request.form.get("first_name") or None,
+        )
+        if pin:
+            people.set_pin(session, person, pin)
+    except (cards.CardError, people.PersonError) as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("cards.person_cards", ref=ref))
+    session.commit()
+    flash(f"Card {card.short_id} issued. Print it below.", "ok")
+    return redirect(url_for("cards.person_cards", ref=ref))
+
+
+@bp.post("/cards/<int:card_pk>/reissue")
+@roles_required(*MENTORS)
+def reissue(card_pk: int) -> ResponseReturnValue:
+    """Replace a card (lost, worn): the old one stops working at once."""
+    session = get_session()
+    card = card_or_404(card_pk)
+    try:
+        pin = _form_pin(required=False)
+        new = cards.reissue(
+            session, card, current_keys(), by=staff_user(), channel="web"
+        )
+        if pin:
+            people.set_pin(session, card.person, pin)
+    except (cards.CardError, people.PersonError) as error:
+        session.rollback()
+        flash(str(error), "error")
+    else:
+        session.commit()
+        flash(f"Card {card.short_id} replaced by {new.short_id}.", "ok")
+    return redirect(url_for("cards.person_cards", ref=card.person.ref))
+
+
+@bp.post("/cards/<int:card_pk>/revoke")
+@roles_required(*MENTORS)
+def revoke(card_pk: int) -> ResponseReturnValue:
+    """Revoke a card: it opens nothing from now on."""
+    session = get_session()
+    card = card_or_404(card_pk)
+    try:
+        cards.revoke(
+            session,
+            card,
+            by=staff_user(),
+            channel="web",
+            reason=request.form.get("reason", "") or "revoked by a mentor",
+        )
+    except cards.CardError as error:
+        session.rollback()
+        flash(str(error), "error")
+    else:
+        session.commit()
+        flash(f"Card {card.short_id} revoked.", "ok")
+    return redirect(url_for("cards.person_cards", ref=card.person.ref))
+
+
+@bp.get("/cards/<int:card_pk>/card.<fmt>")
+@roles_required(*MENTORS)
+def printable(card_pk: int, fmt: str) -> ResponseReturnValue:
+    """Download the printable card as PDF (front and back), PNG or SVG."""
+    if fmt not in RENDERERS:
+        abort(404)
+    session = get_session()
+    card = card_or_404(card_pk)
+    if card.revoked_at is not None:
+        abort(410)
+    render, mimetype = RENDERERS[fmt]
+    body = render(card)
+    audit.record_for(
+        session,
+        staff_user(),
+        action="card_printed",
+        channel="web",
+        person_ref=card.person.ref,
+        detail={"card_id": card.short_id, "method": fmt},
+    )
+    session.commit()
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="plan-card-{card.short_id}.{fmt}"'
+    )
+    return no_store(response)

@@ -1,7 +1,219 @@
-"""Blueprint `person` (filled in by its own issue)."""
+"""Blueprint `person`: the person's own view of their plan, reached with their PIN.
+
+The person's session is separate from staff sign-in: its own cookie, scoped to
+/me, holding a random token whose digest is a server-side record with a short
+lifetime. Every page here is personal, so none of it may be cached.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from plans import audit, cards, people
+from plans.models import Person
+from responder.access import public
+from responder.cards import current_keys, no_store, rate_limited
+from responder.db import get_session
 
 bp = Blueprint("person", __name__, url_prefix="/me")
+
+COOKIE = "responder_person"
+PIN_LIMIT = "10 per minute"
+# A card in any of these states still proves who holds it: a person whose plan
+# was retired may still read their history and the answers to their requests.
+PIN_STATES = ("valid", "retired", "no_plan")
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    return no_store(response)
+
+
+def current_person() -> Person | None:
+    """Return the person signed in to their own view, or None."""
+    if "person" not in g:
+        token = request.cookies.get(COOKIE, "")
+        g.person = people.person_for_token(get_session(), token) if token else None
+    person: Person | None = g.person
+    return person
+
+
+def _lifetime() -> dt.timedelta:
+    value = current_app.config.get("PERSON_SESSION_LIFETIME", people.SESSION_LIFETIME)
+    return value if isinstance(value, dt.timedelta) else dt.timedelta(seconds=value)
+
+
+def _pin_page(token: str, message: str | None = None, status: int = 200) -> Response:
+    page = render_template("person/pin.html", token=token, message=message)
+    return Response(page, status)
+
+
+@bp.get("/pin")
+@public
+def pin_form() -> ResponseReturnValue:
+    """Ask the holder to scan their card (the PIN form comes with the scan)."""
+    return _pin_page("")
+
+
+@bp.post("/pin")
+@rate_limited(PIN_LIMIT)
+@public
+def pin() -> ResponseReturnValue:
+    """Check the holder's PIN against their card and open their own view."""
+    session = get_session()
+    token = request.form.get("card", "").strip()
+    entered = request.form.get("pin", "")
+    try:
+        result = cards.scan(session, token, current_keys())
+    except cards.InvalidToken:
+        return _pin_page("", "Please scan your card again.", 400)
+    card = result.card
+    if card is None or result.state not in PIN_STATES:
+        return _pin_page("", "This card no longer works. Please ask your team.", 410)
+    person = card.person
+    try:
+        ok = people.verify_pin(session, person, entered)
+    except people.PinDelayed as waiting:
+        session.commit()
+        seconds = max(
+            1, int((waiting.retry_at - dt.datetime.now(dt.UTC)).total_seconds())
+        )
+        response = _pin_page(
+            token,
+            f"Too many wrong PINs. Please wait {seconds} seconds and try again.",
+            429,
+        )
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    if not ok:
+        audit.record(
+            session,
+            action="person_pin_failed",
+            channel="card",
+            actor="person",
+            person_ref=person.ref,
+            detail={"card_id": card.short_id},
+        )
+        session.commit()
+        return _pin_page(token, "That PIN is not right. Please try again.", 200)
+    lifetime = _lifetime()
+    _row, session_token = people.start_session(
+        session, person, via="card", lifetime=lifetime
+    )
+    audit.record(
+        session,
+        action="person_signed_in",
+        channel="card",
+        actor="person",
+        person_ref=person.ref,
+        detail={"card_id": card.short_id},
+    )
+    session.commit()
+    response = redirect(url_for("person.home"))
+    response.set_cookie(
+        COOKIE,
+        session_token,
+        max_age=int(lifetime.total_seconds()),
+        path=bp.url_prefix or "/me",
+        secure=not current_app.debug and not current_app.testing,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+@bp.get("/")
+@public
+def home() -> ResponseReturnValue:
+    """Show the person their plan, their mentors and who opened their plan."""
+    person = current_person()
+    if person is None:
+        return redirect(url_for("person.pin_form"))
+    session = get_session()
+    view = people.own_view(session, person)
+    people.record_view(session, person, channel="web")
+    session.commit()
+    return render_template(
+        "person/home.html",
+        view=view,
+        plan=view.version.plan if view.version is not None else {},
+        kinds=people.REQUEST_KINDS,
+    )
+
+
+@bp.post("/requests")
+@public
+def raise_request() -> ResponseReturnValue:
+    """Send a concern or change request to the person's mentors."""
+    person = current_person()
+    if person is None:
+        return redirect(url_for("person.pin_form"))
+    session = get_session()
+    kind = request.form.get("kind", "concern")
+    if kind == "withdrawal":
+        kind = "invalid"  # withdrawal has its own, deliberate form
+    try:
+        people.raise_request(
+            session,
+            person,
+            kind=kind,
+            message=request.form.get("message", ""),
+            via="web",
+        )
+    except people.PersonError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("person.home") + "#raise")
+    session.commit()
+    flash("Thank you. Your team has it and will answer here.", "ok")
+    return redirect(url_for("person.home") + "#requests")
+
+
+@bp.post("/withdraw")
+@public
+def withdraw() -> ResponseReturnValue:
+    """Ask to withdraw from the scheme; staff act on it and the person sees status."""
+    person = current_person()
+    if person is None:
+        return redirect(url_for("person.pin_form"))
+    if request.form.get("confirm") != "yes":
+        flash("Tick the box to confirm you want to withdraw.", "error")
+        return redirect(url_for("person.home") + "#withdraw")
+    session = get_session()
+    people.raise_request(
+        session,
+        person,
+        kind="withdrawal",
+        message=request.form.get("message", ""),
+        via="web",
+    )
+    session.commit()
+    flash("Your request to withdraw has been sent to your team.", "ok")
+    return redirect(url_for("person.home") + "#requests")
+
+
+@bp.post("/signout")
+@public
+def sign_out() -> ResponseReturnValue:
+    """End the person's own session."""
+    token = request.cookies.get(COOKIE, "")
+    if token:
+        session = get_session()
+        people.end_session(session, token)
+        session.commit()
+    response = redirect(url_for("person.pin_form"))
+    response.delete_cookie(COOKIE, path=bp.url_prefix or "/me")
+    return response

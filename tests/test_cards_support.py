@@ -1,0 +1,107 @@
+"""Helpers shared by the card and person-view tests: people, keys and sign-in."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import zxingcpp
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy.orm import Session
+
+from plans import accounts, cards, versions
+from plans.models import Person, User
+from tests.plans import factories
+
+PASSWORD = "correct horse battery staple"
+
+
+def use_fresh_keys(app: Flask, kid: str = "T1") -> cards.KeySet:
+    """Give the app its own card keys for this test."""
+    keys = cards.KeySet((cards.generate_master_key(kid),))
+    app.config["CARD_SIGNING_KEYS"] = cards.format_keys(keys)
+    app.config["CARD_BASE_URL"] = "https://responder.example"
+    return keys
+
+
+def live_person(db: Session, ref: str = "TEST-TEAM/00001") -> Person:
+    """Store a person with a live plan and return them."""
+    person = factories.person(db, ref=ref)
+    versions.make_live(
+        db,
+        factories.draft(
+            db,
+            person,
+            mentors=[{"name": "Sam Mentor", "role": "mentor", "phone": "01632 960001"}],
+        ),
+    )
+    return person
+
+
+def staff(db: Session, email: str, role: str, *, team: bool = True) -> User:
+    """Store a user of the test team."""
+    return accounts.create_user(
+        db,
+        email,
+        role=role,
+        password=PASSWORD,
+        organisation="Test Constabulary" if role == "police" else "Test Trust",
+        team_codes=["TEST-TEAM"] if team else [],
+    )
+
+
+def ensure_login_manager(app: Flask) -> None:
+    """Give the app a minimal Flask-Login setup if the auth module has none yet."""
+    if hasattr(app, "login_manager"):
+        return
+    from flask_login import LoginManager, UserMixin
+
+    from responder.db import get_session
+
+    manager = LoginManager(app)
+
+    class SignedIn(UserMixin):
+        def __init__(self, user: User) -> None:
+            self.__dict__["_user"] = user
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.__dict__["_user"], name)
+
+        def _get_current_object(self) -> User:
+            return self.__dict__["_user"]  # type: ignore[no-any-return]
+
+    @manager.user_loader
+    def load(user_id: str) -> Any:
+        user = get_session().get(User, int(user_id))
+        if user is None or hasattr(user, "is_authenticated"):
+            return user
+        return SignedIn(user)
+
+
+def sign_in(app: Flask, client: FlaskClient, user: User) -> None:
+    """Sign `user` in on this client the way the auth module does."""
+    ensure_login_manager(app)
+    login = app.view_functions.get("auth.login")
+    if login is not None:
+        response = client.post(
+            "/login", data={"email": user.email, "password": PASSWORD}
+        )
+        if response.status_code in (302, 303):
+            return
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = str(user.id)
+        flask_session["_fresh"] = True
+
+
+def decode_qr(png: bytes) -> str:
+    """Read a QR code out of a PNG with a real decoder."""
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert len(results) == 1, "exactly one QR code on the image"
+    return results[0].text
+
+
+def path_of(url: str) -> str:
+    """Return the path of an absolute card URL, for the test client."""
+    return "/" + url.split("/", 3)[3]
