@@ -200,7 +200,7 @@ def test_rebuild_gives_the_same_answers_as_keeping_in_step(landed: Session) -> N
         "Sm\u0131th \u00d8stergaard",
     ],
 )
-def test_typed_text_never_reaches_sql_or_fts_syntax(landed: Session, typed: str) -> None:
+def test_typed_text_never_reaches_sql_syntax(landed: Session, typed: str) -> None:
     assert isinstance(search(landed, typed, lat=50.9, lon=-1.4, today=TODAY), list)
     assert isinstance(search(landed, typed, today=TODAY), list)
     assert landed.scalar(select(func.count()).select_from(Person)) == len(PEOPLE)
