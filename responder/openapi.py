@@ -76,6 +76,8 @@ def document() -> dict[str, Any]:
                         },
                         {
                             "name": "lat",
+                            "description": "Where the responder stands; "
+                            "give lat and lon together.",
                             "in": "query",
                             "required": False,
                             "schema": {"type": "number", "minimum": -90, "maximum": 90},

@@ -8,8 +8,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN_IN_PLANS = {"flask", "flask_login", "flask_wtf", "flask_limiter", "telegram",
-                      "twilio", "responder", "bots", "werkzeug"}
+FORBIDDEN_IN_PLANS = {
+    "flask",
+    "flask_login",
+    "flask_wtf",
+    "flask_limiter",
+    "telegram",
+    "twilio",
+    "responder",
+    "bots",
+    "werkzeug",
+}
 FORBIDDEN_IN_BOTS = {"flask", "flask_login", "responder"}
 
 

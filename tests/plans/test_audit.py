@@ -15,7 +15,9 @@ from plans.db import make_session_factory
 
 def _append(session: Session, n: int) -> None:
     for i in range(n):
-        audit.record(session, action="search", channel="api", detail={"result_count": i})
+        audit.record(
+            session, action="search", channel="api", detail={"result_count": i}
+        )
     session.commit()
 
 
@@ -109,7 +111,9 @@ def test_concurrent_writers_never_fork_the_chain(engine: Engine) -> None:
             with factory() as session:
                 for i in range(15):
                     audit.record(
-                        session, action="search", channel="api",
+                        session,
+                        action="search",
+                        channel="api",
                         detail={"result_count": i},
                     )
                     session.commit()
