@@ -16,8 +16,9 @@ commits in batches.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
+import itertools
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ REFUSED = "refused"
 DRAFTED = "drafted"
 INVALID = "invalid"
 OUTCOMES: tuple[str, ...] = (ADDED, UPDATED, UNCHANGED, REFUSED, DRAFTED, INVALID)
+
+# Documents looked up together: one query learns which refs already exist.
+_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -192,12 +196,20 @@ class _Lander:
     def __init__(self, session: Session, actor: User | str | None) -> None:
         self.session = session
         self.actor_id = actor.id if isinstance(actor, User) else None
-        self.team_ids: dict[str, int] = {}
+        # Strong references keep the teams in the session's identity map, so
+        # nothing (the search refresh included) loads a team twice in a batch.
+        self.teams: dict[str, Team] = {}
+        self.known_refs: set[str] = set()
+        self.held: dict[tuple[str, int], tuple[dict[str, Any], str]] = {}
+
+    def forget_unsaved(self) -> None:
+        """Drop what a rolled-back savepoint may have taken with it."""
+        self.teams.clear()
 
     def team_for(self, fields: dict[str, Any]) -> Team:
+        """Return the document's team, creating it if it is new."""
         code = fields["code"]
-        team_id = self.team_ids.get(code)
-        team = self.session.get(Team, team_id) if team_id is not None else None
+        team = self.teams.get(code)
         if team is None:
             team = self.session.scalar(select(Team).where(Team.code == code))
         if team is None:
@@ -210,8 +222,51 @@ class _Lander:
             )
             self.session.add(team)
             self.session.flush()
-        self.team_ids[code] = team.id
+        self.teams[code] = team
         return team
+
+    def prefetch(self, refs: Iterable[str]) -> None:
+        """Learn, in one query per chunk, which refs and versions are held."""
+        wanted = sorted(set(refs))
+        self.known_refs = set()
+        self.held = {}
+        for start in range(0, len(wanted), _CHUNK):
+            rows = self.session.execute(
+                select(
+                    Person.ref,
+                    PlanVersion.version,
+                    PlanVersion.document,
+                    PlanVersion.status,
+                )
+                .outerjoin(PlanVersion, PlanVersion.person_id == Person.id)
+                .where(Person.ref.in_(wanted[start : start + _CHUNK]))
+            )
+            for ref, number, document, status in rows:
+                self.known_refs.add(ref)
+                if number is not None:
+                    self.held[(ref, number)] = (document, status)
+
+    def already_held(
+        self, document: dict[str, Any], position: str
+    ) -> tuple[str, str, list[ImportProblem]] | None:
+        """Return the "unchanged" outcome if this ref and version are held."""
+        key = (document["person"]["ref"], document["plan"]["version"])
+        stored = self.held.get(key)
+        if stored is None:
+            return None
+        stored_document, status = stored
+        problems: list[ImportProblem] = []
+        if _comparable(stored_document) != _comparable(document):
+            problems.append(
+                ImportProblem(
+                    position,
+                    "/plan/version",
+                    f"version {key[1]} is already held with different "
+                    "content; nothing changed (raise the version to update)",
+                    WARNING,
+                )
+            )
+        return UNCHANGED, status, problems
 
     def land(
         self, document: dict[str, Any], position: str
@@ -223,16 +278,11 @@ class _Lander:
         number = plan["version"]
         status = plan["status"]
 
-        person = session.scalar(select(Person).where(Person.ref == ref))
+        person = None
+        if ref in self.known_refs:
+            person = session.scalar(select(Person).where(Person.ref == ref))
         current: PlanVersion | None = None
         if person is not None:
-            same = session.scalar(
-                select(PlanVersion).where(
-                    PlanVersion.person_id == person.id, PlanVersion.version == number
-                )
-            )
-            if same is not None:
-                return self._unchanged(same, document, position)
             current = live_version(session, person)
             highest_published = session.scalar(
                 select(func.max(PlanVersion.version)).where(
@@ -274,6 +324,7 @@ class _Lander:
             _apply_person_fields(person, document["person"])
             session.add(person)
             session.flush()
+            self.known_refs.add(ref)
         elif goes_live or status == "retired":
             # The newest published version speaks for the person, including a
             # move to another team.
@@ -284,7 +335,8 @@ class _Lander:
             person_id=person.id,
             version=number,
             status="retired" if status == "retired" else "draft",
-            document=copy.deepcopy(document),
+            # A private copy: the caller's dict may change after the import.
+            document=json.loads(json.dumps(document)),
             findings=guard.findings if guard is not None else [],
             acknowledgements=[],
             created_by_id=self.actor_id,
@@ -311,22 +363,6 @@ class _Lander:
         make_live(session, version)
         return (ADDED if is_new else UPDATED), "live", problems
 
-    def _unchanged(
-        self, stored: PlanVersion, document: dict[str, Any], position: str
-    ) -> tuple[str, str, list[ImportProblem]]:
-        problems: list[ImportProblem] = []
-        if _comparable(stored.document) != _comparable(document):
-            problems.append(
-                ImportProblem(
-                    position,
-                    "/plan/version",
-                    f"version {stored.version} is already held with different "
-                    "content; nothing changed (raise the version to update)",
-                    WARNING,
-                )
-            )
-        return UNCHANGED, stored.status, problems
-
 
 def _comparable(document: dict[str, Any]) -> dict[str, Any]:
     # The status in a document says what it was when sent; a later export of the
@@ -345,55 +381,88 @@ def import_documents(
     source: str,
     channel: str = "cli",
 ) -> ImportReport:
-    """Land documents by the exchange rules and audit the batch; never commit."""
+    """Land documents by the exchange rules and audit the batch; never commit.
+
+    Documents stream through in chunks, but everything lands in the caller's
+    transaction: callers importing many thousands commit between batches.
+    """
     report = ImportReport()
     lander = _Lander(session, actor)
-    for index, item in enumerate(documents):
-        parsed = (
-            item
-            if isinstance(item, ParsedDocument)
-            else check_document(item, f"[{index}]")
+    index = 0
+    iterator = iter(documents)
+    while chunk := list(itertools.islice(iterator, _CHUNK)):
+        parsed_chunk = []
+        for item in chunk:
+            parsed_chunk.append(
+                item
+                if isinstance(item, ParsedDocument)
+                else check_document(item, f"[{index}]")
+            )
+            index += 1
+        lander.prefetch(
+            parsed.document["person"]["ref"]
+            for parsed in parsed_chunk
+            if parsed.valid and parsed.document is not None
         )
-        report.problems.extend(parsed.problems)
-        if not parsed.valid or parsed.document is None:
-            report.count(INVALID)
-            report.outcomes.append(
-                DocumentOutcome(parsed.position, _ref_of(parsed), None, INVALID)
-            )
-            continue
-        document = parsed.document
-        ref = document["person"]["ref"]
-        number = document["plan"]["version"]
-        try:
-            with session.begin_nested():
-                outcome, message, problems = lander.land(document, parsed.position)
-        except _Refused as refusal:
-            lander.team_ids.clear()
-            report.count(REFUSED)
-            report.problems.append(
-                ImportProblem(parsed.position, refusal.pointer, refusal.message)
-            )
-            report.outcomes.append(
-                DocumentOutcome(parsed.position, ref, number, REFUSED, refusal.message)
-            )
-            continue
-        except (IntegrityError, LifecycleError, PublishedVersionImmutable) as error:
-            lander.team_ids.clear()
-            logger.warning("import of %s version %s refused: %s", ref, number, error)
-            message = f"could not land {ref} version {number}: {_first_line(error)}"
-            report.count(REFUSED)
-            report.problems.append(ImportProblem(parsed.position, "", message, ERROR))
-            report.outcomes.append(
-                DocumentOutcome(parsed.position, ref, number, REFUSED, message)
-            )
-            continue
+        for parsed in parsed_chunk:
+            _land_one(session, lander, parsed, report)
+    _audit(session, report, actor=actor, source=source, channel=channel)
+    return report
+
+
+def _land_one(
+    session: Session, lander: _Lander, parsed: ParsedDocument, report: ImportReport
+) -> None:
+    report.problems.extend(parsed.problems)
+    if not parsed.valid or parsed.document is None:
+        report.count(INVALID)
+        report.outcomes.append(
+            DocumentOutcome(parsed.position, _ref_of(parsed), None, INVALID)
+        )
+        return
+    document = parsed.document
+    ref = document["person"]["ref"]
+    number = document["plan"]["version"]
+    held = lander.already_held(document, parsed.position)
+    if held is not None:
+        # Nothing to write, so no savepoint either: re-imports stay cheap.
+        outcome, message, problems = held
         report.count(outcome)
         report.problems.extend(problems)
         report.outcomes.append(
             DocumentOutcome(parsed.position, ref, number, outcome, message)
         )
-    _audit(session, report, actor=actor, source=source, channel=channel)
-    return report
+        return
+    try:
+        with session.begin_nested():
+            outcome, message, problems = lander.land(document, parsed.position)
+    except _Refused as refusal:
+        lander.forget_unsaved()
+        report.count(REFUSED)
+        report.problems.append(
+            ImportProblem(parsed.position, refusal.pointer, refusal.message)
+        )
+        report.outcomes.append(
+            DocumentOutcome(parsed.position, ref, number, REFUSED, refusal.message)
+        )
+        return
+    except (IntegrityError, LifecycleError, PublishedVersionImmutable) as error:
+        # The savepoint is gone, and with it anything created inside it.
+        lander.forget_unsaved()
+        logger.warning("import of %s version %s refused: %s", ref, number, error)
+        message = f"could not land {ref} version {number}: {_first_line(error)}"
+        report.count(REFUSED)
+        report.problems.append(ImportProblem(parsed.position, "", message, ERROR))
+        report.outcomes.append(
+            DocumentOutcome(parsed.position, ref, number, REFUSED, message)
+        )
+        return
+    lander.held[(ref, number)] = (document, "draft" if outcome == DRAFTED else message)
+    report.count(outcome)
+    report.problems.extend(problems)
+    report.outcomes.append(
+        DocumentOutcome(parsed.position, ref, number, outcome, message)
+    )
 
 
 def _first_line(error: Exception) -> str:

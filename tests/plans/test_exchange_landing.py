@@ -289,3 +289,13 @@ def test_an_empty_export_is_still_valid_json() -> None:
     out = io.StringIO()
     assert exchange.write_documents([], out, format="json") == 0
     assert json.loads(out.getvalue()) == []
+
+
+def test_versions_of_one_person_in_one_file_land_in_order(session: Session) -> None:
+    report = land(session, document(), document(version=2), document(version=3))
+    assert (report.added, report.updated) == (1, 2)
+    assert versions_of(session, "TEST-TEAM/00001") == [
+        (1, "superseded"),
+        (2, "superseded"),
+        (3, "live"),
+    ]
