@@ -5,6 +5,8 @@ from __future__ import annotations
 import plans.access  # noqa: F401
 import plans.audit  # noqa: F401
 import plans.cards  # noqa: F401
+import plans.chat  # noqa: F401
 import plans.models  # noqa: F401
+import plans.notify  # noqa: F401
 import plans.people  # noqa: F401
 import plans.search.index  # noqa: F401
