@@ -255,8 +255,14 @@ class _Lander:
         if stored is None:
             return None
         stored_document, status = stored
+        same_content = _comparable(stored_document) == _comparable(document)
+        if status == "draft" and (
+            document["plan"]["status"] != "draft" or not same_content
+        ):
+            # A draft is still open: the sender may finish it or put it live.
+            return None
         problems: list[ImportProblem] = []
-        if _comparable(stored_document) != _comparable(document):
+        if not same_content:
             problems.append(
                 ImportProblem(
                     position,
@@ -282,7 +288,15 @@ class _Lander:
         if ref in self.known_refs:
             person = session.scalar(select(Person).where(Person.ref == ref))
         current: PlanVersion | None = None
+        open_draft: PlanVersion | None = None
         if person is not None:
+            open_draft = session.scalar(
+                select(PlanVersion).where(
+                    PlanVersion.person_id == person.id,
+                    PlanVersion.version == number,
+                    PlanVersion.status == "draft",
+                )
+            )
             current = live_version(session, person)
             highest_published = session.scalar(
                 select(func.max(PlanVersion.version)).where(
@@ -331,22 +345,32 @@ class _Lander:
             person.team_id = team.id
             _apply_person_fields(person, document["person"])
 
-        version = PlanVersion(
-            person_id=person.id,
-            version=number,
-            status="retired" if status == "retired" else "draft",
-            # A private copy: the caller's dict may change after the import.
-            document=json.loads(json.dumps(document)),
-            findings=guard.findings if guard is not None else [],
-            acknowledgements=[],
-            created_by_id=self.actor_id,
-            updated_by_id=self.actor_id,
-        )
+        # A private copy: the caller's dict may change after the import.
+        stored_document = json.loads(json.dumps(document))
+        findings = guard.findings if guard is not None else []
+        if open_draft is not None:
+            version = open_draft
+            version.document = stored_document
+            version.findings = findings
+            version.updated_by_id = self.actor_id
+            if status == "retired":
+                version.status = "retired"
+        else:
+            version = PlanVersion(
+                person_id=person.id,
+                version=number,
+                status="retired" if status == "retired" else "draft",
+                document=stored_document,
+                findings=findings,
+                acknowledgements=[],
+                created_by_id=self.actor_id,
+                updated_by_id=self.actor_id,
+            )
+            session.add(version)
         version.sync_recorded_fields()
         if status == "retired":
             version.ended_at = utcnow()
             version.end_reason = "retired in the imported document"
-        session.add(version)
         session.flush()
 
         if status == "retired":

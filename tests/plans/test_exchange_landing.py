@@ -299,3 +299,41 @@ def test_versions_of_one_person_in_one_file_land_in_order(session: Session) -> N
         (2, "superseded"),
         (3, "live"),
     ]
+
+
+def test_a_draft_sent_again_as_live_goes_live(session: Session) -> None:
+    land(session, document())
+    land(session, document(version=2, status="draft"))
+    report = land(session, document(version=2))
+    assert report.updated == 1
+    assert versions_of(session, "TEST-TEAM/00001") == [(1, "superseded"), (2, "live")]
+
+
+def test_a_changed_draft_replaces_the_held_draft(session: Session) -> None:
+    land(session, document(status="draft"))
+    report = land(session, document(status="draft", summary="Finished wording."))
+    assert report.drafted == 1
+    stored = session.scalars(select(PlanVersion)).one()
+    assert (stored.status, stored.summary) == ("draft", "Finished wording.")
+    again = land(session, document(status="draft", summary="Finished wording."))
+    assert (again.unchanged, again.problems) == (1, [])
+
+
+def test_a_plan_held_back_by_guardrails_stays_one_draft_when_sent_again(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finding = {"pointer": "/plan/summary", "message": "stigmatising wording"}
+    monkeypatch.setattr(
+        landing,
+        "guardrail_result",
+        lambda doc: landing.GuardrailResult([finding], may_go_live=False),
+    )
+    land(session, document())
+    report = land(session, document())
+    assert report.drafted == 1
+    assert versions_of(session, "TEST-TEAM/00001") == [(1, "draft")]
+    monkeypatch.setattr(
+        landing, "guardrail_result", lambda doc: landing.GuardrailResult([], True)
+    )
+    assert land(session, document()).updated == 1
+    assert versions_of(session, "TEST-TEAM/00001") == [(1, "live")]
