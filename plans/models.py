@@ -329,6 +329,26 @@ class User(Base):
         """Return the role in words."""
         return ROLE_LABELS.get(self.role, self.role)
 
+    # Flask-Login's user protocol, duck-typed so this module never imports Flask.
+    @property
+    def is_active(self) -> bool:
+        """Say whether the account may sign in (not disabled)."""
+        return bool(self.active)
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Say that a loaded user is signed in (anonymous users are another class)."""
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Say that a loaded user is not anonymous."""
+        return False
+
+    def get_id(self) -> str:
+        """Return the id Flask-Login keeps in the session."""
+        return str(self.id)
+
 
 class TeamMembership(Base):
     """A user's membership of a team, which scopes what they may edit."""

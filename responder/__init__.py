@@ -36,11 +36,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     check_configuration(app)
 
     import plans.all_models  # noqa: F401  (every table and live-change hook)
-    from responder import cli, db, errors
+    from responder import auth, cli, db, errors, security
 
     db.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
 
     from responder import (
         api,

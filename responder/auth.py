@@ -1,7 +1,780 @@
-"""Blueprint `auth` (filled in by its own issue)."""
+"""Blueprint `auth`: sign-in with a second factor, sessions, and user admin.
+
+Signing in takes a password and then a second factor (a passkey, an authenticator
+app code or a recovery code), or a passkey alone: a passkey with user verification
+is already two factors. An account without a second factor must enrol one before
+its first sign-in completes. Only then is a server-side session record opened;
+the browser's cookie carries its random token, nothing else.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import hashlib
+import hmac
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import pyotp
+import segno
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from plans import accounts, audit, sessions
+from plans.models import ROLE_LABELS, User
+from responder.access import public, roles_required, signed_in
+from responder.db import get_session, session_factory
+from responder.security import limiter, require_rate_limit_storage
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+PENDING_LIFETIME = dt.timedelta(minutes=10)
+CHALLENGE_LIFETIME = dt.timedelta(minutes=5)
+LOGIN_LIMIT = "20 per minute;200 per hour"
+FACTOR_LIMIT = "20 per minute;200 per hour"
+BAD_CREDENTIALS = "Email address or password not recognised."
+BAD_CODE = "That code was not accepted."
+
+# Where each role lands after signing in, first endpoint that exists wins.
+HOME_ENDPOINTS: dict[str, tuple[str, ...]] = {
+    "police": ("lookup.index",),
+    "ambulance": ("lookup.index",),
+    "emergency_department": ("lookup.index",),
+    "control_room": ("lookup.index",),
+    "mentor": ("mentor.index",),
+    "lead_clinician": ("mentor.index",),
+    "privacy_officer": ("privacy.index", "concerns.queue"),
+    "admin": ("auth.admin_users",),
+}
+
+
+# -- configuration and Flask-Login ----------------------------------------------
+
+
+def init_app(app: Flask) -> None:
+    """Configure the session cookie and Flask-Login with server-side records."""
+    from responder import is_development
+
+    if app.config.get("SESSION_COOKIE_NAME") in (None, "session"):
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+    insecure = bool(app.config.get("ALLOW_HTTP_SESSION_COOKIE")) and is_development(app)
+    # __Host-: Secure, Path=/ and no Domain, so no sibling host can plant or read it.
+    app.config["SESSION_COOKIE_SECURE"] = not insecure
+    if insecure and app.config["SESSION_COOKIE_NAME"].startswith("__Host-"):
+        app.config["SESSION_COOKIE_NAME"] = "session"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_PATH"] = "/"
+    app.config["SESSION_COOKIE_DOMAIN"] = None
+    app.config.setdefault("SESSION_IDLE_TIMEOUT", dt.timedelta(hours=2))
+    app.config.setdefault("SESSION_ABSOLUTE_TIMEOUT", dt.timedelta(hours=13))
+    app.config.setdefault("WEBAUTHN_RP_ID", "localhost")
+    app.config.setdefault("WEBAUTHN_RP_NAME", "Responder")
+    app.config.setdefault("WEBAUTHN_ORIGIN", None)
+    app.config["REMEMBER_COOKIE_DURATION"] = dt.timedelta(seconds=0)
+
+    login_manager.login_view = "auth.login"
+    # Our own session records bind the cookie to the sign-in; Flask-Login's
+    # address-and-agent hash would sign responders out when a phone roams.
+    login_manager.session_protection = None
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+    login_manager.init_app(app)
+
+
+def _timeout(name: str) -> dt.timedelta:
+    value = current_app.config[name]
+    if isinstance(value, dt.timedelta):
+        return value
+    return dt.timedelta(seconds=float(value))
+
+
+def load_user(user_id: str) -> User | None:
+    """Return the signed-in user if the session record is live, else None."""
+    token = session.get("sid")
+    if not isinstance(token, str):
+        return None
+    db = get_session()
+    row = sessions.load_session(
+        db,
+        token,
+        idle_timeout=_timeout("SESSION_IDLE_TIMEOUT"),
+        absolute_timeout=_timeout("SESSION_ABSOLUTE_TIMEOUT"),
+    )
+    if row is None or str(row.user_id) != user_id:
+        session.clear()
+        return None
+    if sessions.touch_due(row):
+        # A session of its own, so touching never commits the view's work.
+        with session_factory()() as touch:
+            sessions.touch_session(touch, row.id)
+            touch.commit()
+    g.user_session = row
+    return row.user
+
+
+def unauthorized() -> ResponseReturnValue:
+    """Send anonymous callers to sign in (JSON callers get a bare 401)."""
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == (
+        "application/json"
+    ):
+        return jsonify({"error": "Please sign in.", "status": 401}), 401
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_path))
+
+
+def relying_party() -> sessions.RelyingParty:
+    """Return the WebAuthn relying party from configuration."""
+    config = current_app.config
+    configured = config.get("WEBAUTHN_ORIGIN")
+    if configured:
+        origins = tuple(o.strip() for o in str(configured).split(",") if o.strip())
+    else:
+        from responder import is_development
+
+        if is_development(current_app):
+            origins = (request.host_url.rstrip("/"),)
+        else:
+            origins = (f"https://{config['WEBAUTHN_RP_ID']}",)
+    return sessions.RelyingParty(
+        rp_id=str(config["WEBAUTHN_RP_ID"]),
+        name=str(config["WEBAUTHN_RP_NAME"]),
+        origins=origins,
+    )
+
+
+def totp_cipher() -> Any:
+    """Return the cipher for TOTP secrets, keyed from SECRET_KEY."""
+    return sessions.totp_cipher(str(current_app.config["SECRET_KEY"]))
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def ip_hash() -> str:
+    """Return a keyed hash of the caller's address, for throttles and the audit."""
+    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    address = (request.remote_addr or "").encode("utf-8")
+    return hmac.new(key, address, hashlib.sha256).hexdigest()[:16]
+
+
+def safe_next(target: object) -> str | None:
+    """Return `target` if it is a path on this site, else None (no open redirect)."""
+    if not isinstance(target, str) or not target.startswith("/"):
+        return None
+    if target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def home_for(user: User) -> str:
+    """Return where a user lands after signing in."""
+    for endpoint in HOME_ENDPOINTS.get(user.role, ()):
+        try:
+            return url_for(endpoint)
+        except BuildError:
+            continue
+    return url_for("auth.account")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def pending_user() -> User | None:
+    """Return the user who passed the password step and owes a second factor."""
+    user_id = session.get("pending_uid")
+    started = session.get("pending_at")
+    if not isinstance(user_id, int) or not isinstance(started, str):
+        return None
+    try:
+        started_at = dt.datetime.fromisoformat(started)
+    except ValueError:
+        return None
+    if _now() - started_at > PENDING_LIFETIME:
+        return None
+    user = get_session().get(User, user_id)
+    if user is None or not user.active:
+        return None
+    return user
+
+
+def enrolling_user() -> User | None:
+    """Return who may add a second factor now: the signed-in user, or a pending
+    user who has none yet (never one who has: that would bypass their factor)."""
+    if current_user.is_authenticated:
+        user: User = current_user._get_current_object()
+        return user
+    user_or_none = pending_user()
+    if user_or_none is None:
+        return None
+    if sessions.has_second_factor(get_session(), user_or_none):
+        return None
+    return user_or_none
+
+
+def _audit(action: str, user: User | None, **detail: Any) -> None:
+    detail.setdefault("ip_hash", ip_hash())
+    audit.record(
+        get_session(),
+        action=action,
+        channel="web",
+        actor_id=user.id if user else None,
+        actor=user.email if user else None,
+        role=user.role if user else None,
+        detail=detail,
+    )
+
+
+def complete_sign_in(user: User, method: str) -> str:
+    """Open a session record, rotate the cookie and return where to go next."""
+    db = get_session()
+    _row, token = sessions.start_session(
+        db,
+        user,
+        method=method,
+        ip_hash=ip_hash(),
+        user_agent=request.headers.get("User-Agent"),
+    )
+    _audit("login_succeeded", user, method=method)
+    db.commit()
+    next_path = safe_next(session.get("next"))
+    # Nothing set before sign-in survives it: no fixation of the old cookie.
+    session.clear()
+    session["sid"] = token
+    login_user(user)
+    return next_path or home_for(user)
+
+
+def _start_pending(user: User, next_path: str | None) -> None:
+    session.clear()
+    session["pending_uid"] = user.id
+    session["pending_at"] = _now().isoformat()
+    if next_path:
+        session["next"] = next_path
+
+
+def _remember_challenge(purpose: str, challenge: bytes) -> None:
+    session["webauthn"] = {
+        "purpose": purpose,
+        "challenge": challenge.hex(),
+        "at": _now().isoformat(),
+    }
+
+
+def _take_challenge(purpose: str) -> bytes | None:
+    saved = session.pop("webauthn", None)
+    if not isinstance(saved, dict) or saved.get("purpose") != purpose:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(saved["at"])
+        challenge = bytes.fromhex(saved["challenge"])
+    except (KeyError, ValueError, TypeError):
+        return None
+    if _now() - at > CHALLENGE_LIFETIME:
+        return None
+    return challenge
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400)
+    return body
+
+
+def _throttled(key: str) -> dt.timedelta:
+    return sessions.throttle_wait(get_session(), key)
+
+
+def _wait_words(wait: dt.timedelta) -> str:
+    seconds = max(1, int(wait.total_seconds() + 0.999))
+    if seconds < 120:
+        return f"{seconds} seconds"
+    return f"{(seconds + 59) // 60} minutes"
+
+
+# -- sign-in ------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def login() -> ResponseReturnValue:
+    """Sign in: email and password, then a second factor (or a passkey alone)."""
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    next_path = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("auth/login.html", next=next_path, error=None)
+
+    require_rate_limit_storage()
+    email = request.form.get("email", "")[:254]
+    password = request.form.get("password", "")[:1024]
+    db = get_session()
+    key = sessions.throttle_key("password", accounts.normalise_email(email), ip_hash())
+    wait = _throttled(key)
+    if wait:
+        _audit("login_throttled", accounts.find_user(db, email))
+        db.commit()
+        message = f"Too many attempts. Please wait {_wait_words(wait)} and try again."
+        return render_template(
+            "auth/login.html", next=next_path, error=message, email=email
+        ), 429
+    user = accounts.find_user(db, email) if email else None
+    ok = accounts.verify_password(user, password)
+    if not ok or user is None or not user.active:
+        sessions.record_failure(db, key)
+        reason = "inactive" if ok else "bad_password"
+        _audit("login_failed", user, reason_code=reason if user else "unknown")
+        db.commit()
+        return render_template(
+            "auth/login.html", next=next_path, error=BAD_CREDENTIALS, email=email
+        ), 401
+    sessions.record_success(db, key)
+    if accounts.password_needs_rehash(user):
+        accounts.set_password(user, password)
+    db.commit()
+    _start_pending(user, next_path)
+    if not sessions.has_second_factor(db, user):
+        return redirect(url_for("auth.enrol"))
+    return redirect(url_for("auth.second_factor"))
+
+
+@bp.route("/login/second-factor")
+@public
+def second_factor() -> ResponseReturnValue:
+    """Ask for the second factor: passkey, authenticator app or recovery code."""
+    user = pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    methods = sessions.second_factor_methods(get_session(), user)
+    if not methods:
+        return redirect(url_for("auth.enrol"))
+    return render_template("auth/second_factor.html", methods=methods, error=None)
+
+
+def _factor_key(user: User) -> str:
+    return sessions.throttle_key("factor", str(user.id), ip_hash())
+
+
+def _factor_refused(user: User, key: str, method: str) -> None:
+    db = get_session()
+    sessions.record_failure(db, key)
+    _audit("mfa_failed", user, method=method)
+    db.commit()
+
+
+@bp.route("/login/totp", methods=["POST"])
+@public
+@limiter.limit(FACTOR_LIMIT)
+def login_totp() -> ResponseReturnValue:
+    """Finish signing in with a code from the authenticator app."""
+    require_rate_limit_storage()
+    user = pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    db = get_session()
+    methods = sessions.second_factor_methods(db, user)
+    key = _factor_key(user)
+    wait = _throttled(key)
+    if wait:
+        _audit("mfa_throttled", user, method="totp")
+        db.commit()
+        message = f"Too many attempts. Please wait {_wait_words(wait)} and try again."
+        return render_template(
+            "auth/second_factor.html", methods=methods, error=message
+        ), 429
+    code = request.form.get("code", "")[:20]
+    if not sessions.verify_totp(db, user, code, totp_cipher()):
+        _factor_refused(user, key, "totp")
+        return render_template(
+            "auth/second_factor.html", methods=methods, error=BAD_CODE
+        ), 401
+    sessions.record_success(db, key)
+    return redirect(complete_sign_in(user, "totp"))
+
+
+@bp.route("/login/recovery", methods=["GET", "POST"])
+@public
+@limiter.limit(FACTOR_LIMIT, methods=["POST"])
+def login_recovery() -> ResponseReturnValue:
+    """Finish signing in with a single-use recovery code."""
+    user = pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/recovery.html", error=None)
+    require_rate_limit_storage()
+    db = get_session()
+    key = _factor_key(user)
+    wait = _throttled(key)
+    if wait:
+        _audit("mfa_throttled", user, method="recovery_code")
+        db.commit()
+        message = f"Too many attempts. Please wait {_wait_words(wait)} and try again."
+        return render_template("auth/recovery.html", error=message), 429
+    if not sessions.use_recovery_code(db, user, request.form.get("code", "")[:64]):
+        _factor_refused(user, key, "recovery_code")
+        return render_template("auth/recovery.html", error=BAD_CODE), 401
+    sessions.record_success(db, key)
+    _audit(
+        "recovery_code_used",
+        user,
+        count=sessions.unused_recovery_codes(db, user),
+    )
+    return redirect(complete_sign_in(user, "recovery_code"))
+
+
+@bp.route("/login/passkey/options", methods=["POST"])
+@public
+@limiter.limit(FACTOR_LIMIT)
+def passkey_options() -> ResponseReturnValue:
+    """Give the browser a challenge to sign with a passkey."""
+    db = get_session()
+    user = pending_user()
+    options, challenge = sessions.authentication_options(db, relying_party(), user)
+    _remember_challenge("login", challenge)
+    return Response(options, mimetype="application/json")
+
+
+@bp.route("/login/passkey", methods=["POST"])
+@public
+@limiter.limit(FACTOR_LIMIT)
+def login_passkey() -> ResponseReturnValue:
+    """Sign in with a passkey: alone, or as the second step after a password."""
+    require_rate_limit_storage()
+    credential = _json_body()
+    challenge = _take_challenge("login")
+    if challenge is None:
+        return jsonify({"error": "The sign-in took too long; please try again."}), 400
+    db = get_session()
+    user = pending_user()
+    key = sessions.throttle_key("passkey", str(user.id) if user else "-", ip_hash())
+    wait = _throttled(key)
+    if wait:
+        _audit("mfa_throttled", user, method="passkey")
+        db.commit()
+        return jsonify({"error": f"Please wait {_wait_words(wait)}."}), 429
+    row = sessions.authenticate_passkey(
+        db, credential, challenge=challenge, rp=relying_party(), user=user
+    )
+    if row is None:
+        sessions.record_failure(db, key)
+        _audit("mfa_failed" if user else "login_failed", user, method="passkey")
+        db.commit()
+        return jsonify({"error": "That passkey was not accepted."}), 401
+    sessions.record_success(db, key)
+    return jsonify({"redirect": complete_sign_in(row.user, "passkey")})
+
+
+# -- enrolment ------------------------------------------------------------------------
+
+
+@bp.route("/login/enrol")
+@public
+def enrol() -> ResponseReturnValue:
+    """Choose a second factor to set up: a passkey, or an authenticator app."""
+    user = enrolling_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    return render_template(
+        "auth/enrol.html", first=not current_user.is_authenticated, user=user
+    )
+
+
+def _totp_page(user: User, error: str | None) -> str:
+    db = get_session()
+    cipher = totp_cipher()
+    uri = sessions.pending_totp_uri(db, user, cipher)
+    if uri is None:
+        uri = sessions.begin_totp(db, user, cipher)
+        db.commit()
+    return render_template(
+        "auth/enrol_totp.html",
+        qr=segno.make(uri, error="m").svg_data_uri(scale=4),
+        secret=pyotp.parse_uri(uri).secret,
+        error=error,
+    )
+
+
+@bp.route("/login/enrol/app", methods=["GET", "POST"])
+@public
+@limiter.limit(FACTOR_LIMIT, methods=["POST"])
+def enrol_totp() -> ResponseReturnValue:
+    """Set up an authenticator app: scan the code, then confirm one code."""
+    user = enrolling_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    db = get_session()
+    if sessions.totp_enabled(db, user):
+        return redirect(url_for("auth.account"))
+    if request.method == "GET":
+        return _totp_page(user, None)
+    if not sessions.confirm_totp(db, user, request.form.get("code", ""), totp_cipher()):
+        _audit("mfa_failed", user, method="totp_enrolment")
+        db.commit()
+        return _totp_page(user, BAD_CODE), 400
+    _audit("totp_enrolled", user, method="totp")
+    return _finish_enrolment(user, "totp")
+
+
+def _finish_enrolment(user: User, method: str) -> ResponseReturnValue:
+    """Issue recovery codes if the user has none, and sign a pending user in."""
+    db = get_session()
+    codes: list[str] = []
+    if sessions.unused_recovery_codes(db, user) == 0:
+        codes = sessions.issue_recovery_codes(db, user)
+        _audit("recovery_codes_issued", user, count=len(codes))
+    if current_user.is_authenticated:
+        db.commit()
+        destination = url_for("auth.account")
+    else:
+        destination = complete_sign_in(user, method)
+    if not codes:
+        return redirect(destination)
+    return render_template("auth/recovery_codes.html", codes=codes, next=destination)
+
+
+@bp.route("/login/enrol/passkey/options", methods=["POST"])
+@public
+@limiter.limit(FACTOR_LIMIT)
+def enrol_passkey_options() -> ResponseReturnValue:
+    """Give the browser the options to create a passkey for this account."""
+    user = enrolling_user()
+    if user is None:
+        return jsonify({"error": "Please sign in again."}), 401
+    options, challenge = sessions.registration_options(
+        get_session(), user, relying_party()
+    )
+    _remember_challenge("register", challenge)
+    return Response(options, mimetype="application/json")
+
+
+@bp.route("/login/enrol/passkey", methods=["POST"])
+@public
+@limiter.limit(FACTOR_LIMIT)
+def enrol_passkey() -> ResponseReturnValue:
+    """Store a new passkey after checking the browser's attestation."""
+    user = enrolling_user()
+    if user is None:
+        return jsonify({"error": "Please sign in again."}), 401
+    body = _json_body()
+    challenge = _take_challenge("register")
+    if challenge is None:
+        return jsonify({"error": "That took too long; please try again."}), 400
+    db = get_session()
+    credential = body.get("credential")
+    if not isinstance(credential, dict):
+        abort(400)
+    try:
+        sessions.register_passkey(
+            db,
+            user,
+            credential,
+            challenge=challenge,
+            rp=relying_party(),
+            name=str(body.get("name") or "Passkey"),
+        )
+    except sessions.SecondFactorError as error:
+        _audit("mfa_failed", user, method="passkey_enrolment")
+        db.commit()
+        return jsonify({"error": str(error)}), 400
+    _audit("passkey_added", user, method="passkey")
+    if current_user.is_authenticated:
+        db.commit()
+        return jsonify({"redirect": url_for("auth.account")})
+    # The passkey proved itself with user verification, so it completes sign-in.
+    next_url = complete_sign_in(user, "passkey")
+    codes_url = url_for("auth.recovery_codes", next=next_url, first=1)
+    return jsonify({"redirect": codes_url})
+
+
+# -- the signed-in user's own security ------------------------------------------------
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout() -> ResponseReturnValue:
+    """Sign out: end the session record and clear the browser's stores."""
+    db = get_session()
+    row = g.get("user_session")
+    user: User = current_user._get_current_object()
+    if row is not None:
+        sessions.revoke_session(row, reason="logout")
+    _audit("logout", user)
+    db.commit()
+    logout_user()
+    session.clear()
+    response = redirect(url_for("auth.login"))
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    response.delete_cookie(
+        current_app.config["SESSION_COOKIE_NAME"],
+        path="/",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@bp.route("/account")
+@signed_in
+def account() -> ResponseReturnValue:
+    """Show the user's passkeys, authenticator app, recovery codes and sessions."""
+    db = get_session()
+    user: User = current_user._get_current_object()
+    return render_template(
+        "auth/account.html",
+        user=user,
+        passkeys=sessions.passkeys_for(db, user),
+        totp=sessions.totp_enabled(db, user),
+        codes_left=sessions.unused_recovery_codes(db, user),
+        live=sessions.live_sessions(db, user),
+        current=g.get("user_session"),
+    )
+
+
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
+@signed_in
+def recovery_codes() -> ResponseReturnValue:
+    """Create a new set of recovery codes, shown once (the old set stops working)."""
+    db = get_session()
+    user: User = current_user._get_current_object()
+    next_path = safe_next(request.values.get("next")) or url_for("auth.account")
+    if request.method == "GET":
+        return render_template(
+            "auth/recovery_codes.html",
+            codes=None,
+            codes_left=sessions.unused_recovery_codes(db, user),
+            first=request.args.get("first") == "1",
+            next=next_path,
+        )
+    codes = sessions.issue_recovery_codes(db, user)
+    _audit("recovery_codes_issued", user, count=len(codes))
+    db.commit()
+    return render_template("auth/recovery_codes.html", codes=codes, next=next_path)
+
+
+@bp.route("/account/passkeys/<int:passkey_id>/delete", methods=["POST"])
+@signed_in
+def remove_passkey(passkey_id: int) -> ResponseReturnValue:
+    """Remove one of the user's passkeys, unless it is their only factor."""
+    db = get_session()
+    user: User = current_user._get_current_object()
+    others = [p for p in sessions.passkeys_for(db, user) if p.id != passkey_id]
+    if not others and not sessions.totp_enabled(db, user):
+        abort(409)
+    if not sessions.remove_passkey(db, user, passkey_id):
+        abort(404)
+    _audit("passkey_removed", user)
+    db.commit()
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@signed_in
+def end_other_sessions() -> ResponseReturnValue:
+    """Sign out every other browser signed in as this user."""
+    db = get_session()
+    user: User = current_user._get_current_object()
+    count = sessions.revoke_user_sessions(
+        db, user, reason="ended_by_user", keep=g.get("user_session")
+    )
+    _audit("session_revoked", user, count=count, why="ended_by_user")
+    db.commit()
+    return redirect(url_for("auth.account"))
+
+
+# -- administration -----------------------------------------------------------------
+
+
+def get_user_or_404(user_id: int) -> User:
+    """Return a user by id or abort 404."""
+    user = get_session().get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/admin/users")
+@roles_required("admin")
+def admin_users() -> ResponseReturnValue:
+    """List every account with its role, teams, factors and state."""
+    db = get_session()
+    users = list(db.scalars(select(User).order_by(User.role, User.email)))
+    factors = {u.id: sessions.second_factor_methods(db, u) for u in users}
+    return render_template(
+        "auth/admin_users.html", users=users, factors=factors, labels=ROLE_LABELS
+    )
+
+
+@bp.route("/admin/users/<int:user_id>/disable", methods=["POST"])
+@roles_required("admin")
+def admin_disable(user_id: int) -> ResponseReturnValue:
+    """Disable an account; its sessions and tokens stop working at once."""
+    db = get_session()
+    target = get_user_or_404(user_id)
+    if target.id == current_user.id:
+        abort(409)  # an administrator cannot lock the door behind themselves
+    count = sessions.disable_account(db, target)
+    audit.record_for(
+        db,
+        current_user,
+        action="account_disabled",
+        channel="web",
+        detail={"target_user_id": target.id, "target_role": target.role},
+    )
+    if count:
+        audit.record_for(
+            db,
+            current_user,
+            action="session_revoked",
+            channel="web",
+            detail={"target_user_id": target.id, "count": count, "why": "disabled"},
+        )
+    db.commit()
+    return redirect(url_for("auth.admin_users"))
+
+
+@bp.route("/admin/users/<int:user_id>/reset-factors", methods=["POST"])
+@roles_required("admin")
+def admin_reset_factors(user_id: int) -> ResponseReturnValue:
+    """Remove a user's second factors so they enrol again at next sign-in."""
+    db = get_session()
+    target = get_user_or_404(user_id)
+    count = sessions.reset_second_factors(db, target)
+    audit.record_for(
+        db,
+        current_user,
+        action="factors_reset",
+        channel="web",
+        detail={"target_user_id": target.id, "count": count},
+    )
+    db.commit()
+    return redirect(url_for("auth.admin_users"))

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from plans.db import create_schema, make_engine, make_session_factory
+from plans.models import User
 
 BACKEND = os.environ.get("RESPONDER_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("RESPONDER_TEST_POSTGRES_URL", "")
@@ -112,3 +113,102 @@ def db(app: Flask) -> Iterator[Session]:
     """Return a session on the app's database, for arranging and checking."""
     with make_session_factory(app.extensions["responder.engine"])() as session:
         yield session
+
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+class AuthActions:
+    """Sign test users in and out through the real sign-in pages."""
+
+    def __init__(self, app: Flask, client: FlaskClient) -> None:
+        self._app = app
+        self._client = client
+        self._count = 0
+        self.user: User | None = None
+
+    def _csrf(self, path: str) -> dict[str, str]:
+        import re
+
+        page = self._client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        return {"csrf_token": match.group(1)} if match else {}
+
+    def login(
+        self,
+        role: str = "police",
+        teams: tuple[str, ...] | list[str] = ("DEMO-X",),
+        email: str | None = None,
+    ) -> User:
+        """Create (or reuse) a user with a password and an authenticator app, and
+        sign in with both through /login and /login/totp; return the User."""
+        import pyotp
+        from sqlalchemy import select
+
+        from plans import accounts, sessions
+        from plans.db import utcnow
+        from plans.models import Team
+
+        self._count += 1
+        email = email or f"{role.replace('_', '-')}-{self._count}@example.test"
+        cipher = sessions.totp_cipher(str(self._app.config["SECRET_KEY"]))
+        factory = make_session_factory(self._app.extensions["responder.engine"])
+        with factory() as db:
+            for code in teams:
+                if db.scalar(select(Team).where(Team.code == code)) is None:
+                    db.add(Team(code=code, name=f"Team {code} (synthetic)"))
+            db.flush()
+            user = accounts.find_user(db, email)
+            if user is None:
+                user = accounts.create_user(
+                    db,
+                    email,
+                    role=role,
+                    password=TEST_PASSWORD,
+                    display_name=f"Test {role}",
+                    team_codes=tuple(teams),
+                )
+            if not sessions.totp_enabled(db, user):
+                sessions.begin_totp(db, user, cipher)
+            factor = db.get(sessions.TotpFactor, user.id)
+            assert factor is not None
+            # Arranged, not enrolled: confirm without spending a code, and let this
+            # sign-in use the current code even if a previous one just did.
+            factor.confirmed_at = factor.confirmed_at or utcnow()
+            factor.last_step = 0
+            secret = cipher.decrypt(factor.secret_encrypted.encode()).decode()
+            db.commit()
+        response = self._client.post(
+            "/login",
+            data={"email": email, "password": TEST_PASSWORD, **self._csrf("/login")},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        assert "/login/second-factor" in response.headers["Location"]
+        response = self._client.post(
+            "/login/totp",
+            data={
+                "code": pyotp.TOTP(secret).now(),
+                **self._csrf("/login/second-factor"),
+            },
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.user = user
+        return user
+
+    def logout(self) -> None:
+        """Sign out through POST /logout."""
+        self._client.post("/logout", data=self._csrf("/account"))
+        self.user = None
+
+
+@pytest.fixture
+def auth(app: Flask, client: FlaskClient) -> AuthActions:
+    """Sign in through the real HTTP flow (password, then a TOTP code).
+
+    `auth.login(role="police", teams=("DEMO-X",), email=None) -> User` creates the
+    teams if missing and the user (or reuses one with that email), with a password
+    and an authenticator app, then signs the `client` in via /login and
+    /login/totp. `auth.logout()` signs out via POST /logout; `auth.user` is the
+    signed-in User (detached from any session: re-fetch it to change it).
+    """
+    return AuthActions(app, client)
