@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit, versions
+from plans import audit, plan_view, versions
 from plans.access import BASES, access_log
 from plans.db import Base, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
@@ -315,6 +315,7 @@ class OwnView:
 
     person: Person
     version: PlanVersion | None
+    plan: plan_view.PlanView | None
     statement: str | None
     mentors: tuple[Mentor, ...]
     team_name: str
@@ -361,7 +362,10 @@ def _mentors(version: PlanVersion | None) -> tuple[Mentor, ...]:
             found.append(
                 Mentor(
                     name=str(entry["name"]),
-                    role=ROLE_LABELS.get(str(entry.get("role")), entry.get("role")),
+                    role=plan_view.MENTOR_ROLE_LABELS.get(
+                        str(entry.get("role")),
+                        ROLE_LABELS.get(str(entry.get("role")), entry.get("role")),
+                    ),
                     phone=entry.get("phone"),
                 )
             )
@@ -372,12 +376,15 @@ def own_view(
     session: Session, person: Person, *, now: dt.datetime | None = None
 ) -> OwnView:
     """Gather the person's own view: plan, statement, mentors, history, requests."""
+    now = now or utcnow()
     version = versions.live_version(session, person)
     plan: dict[str, Any] = version.plan if version is not None else {}
     statement = (plan.get("coproduction") or {}).get("person_statement")
     return OwnView(
         person=person,
         version=version,
+        # The same reading of the plan responders get, with every role's advice.
+        plan=plan_view.build(version, None, today=now.date()) if version else None,
         statement=statement,
         mentors=_mentors(version),
         team_name=person.team.name,

@@ -146,12 +146,7 @@ def home() -> ResponseReturnValue:
     view = people.own_view(session, person)
     people.record_view(session, person, channel="web")
     session.commit()
-    return render_template(
-        "person/home.html",
-        view=view,
-        plan=view.version.plan if view.version is not None else {},
-        kinds=people.REQUEST_KINDS,
-    )
+    return render_template("person/home.html", view=view)
 
 
 @bp.post("/requests")

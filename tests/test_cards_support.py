@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import zxingcpp
 from flask import Flask
@@ -52,47 +51,11 @@ def staff(db: Session, email: str, role: str, *, team: bool = True) -> User:
     )
 
 
-def ensure_login_manager(app: Flask) -> None:
-    """Give the app a minimal Flask-Login setup if the auth module has none yet."""
-    if hasattr(app, "login_manager"):
-        return
-    from flask_login import LoginManager, UserMixin
-
-    from responder.db import get_session
-
-    manager = LoginManager(app)
-
-    class SignedIn(UserMixin):
-        def __init__(self, user: User) -> None:
-            self.__dict__["_user"] = user
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.__dict__["_user"], name)
-
-        def _get_current_object(self) -> User:
-            return self.__dict__["_user"]  # type: ignore[no-any-return]
-
-    @manager.user_loader
-    def load(user_id: str) -> Any:
-        user = get_session().get(User, int(user_id))
-        if user is None or hasattr(user, "is_authenticated"):
-            return user
-        return SignedIn(user)
-
-
 def sign_in(app: Flask, client: FlaskClient, user: User) -> None:
-    """Sign `user` in on this client the way the auth module does."""
-    ensure_login_manager(app)
-    login = app.view_functions.get("auth.login")
-    if login is not None:
-        response = client.post(
-            "/login", data={"email": user.email, "password": PASSWORD}
-        )
-        if response.status_code in (302, 303):
-            return
-    with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = str(user.id)
-        flask_session["_fresh"] = True
+    """Sign `user` in on this client through the real sign-in pages."""
+    from tests.conftest import AuthActions
+
+    AuthActions(app, client).login(role=user.role, teams=(), email=user.email)
 
 
 def decode_qr(png: bytes) -> str:
