@@ -1,7 +1,462 @@
-"""Blueprint `lookup` (filled in by its own issue)."""
+"""Blueprint `lookup`: the responder's phone app.
+
+Home (one search box, near me, scan a card), search results in minimal identity,
+opening a plan on a stated basis, the plan page, and the PWA shell: manifest,
+service worker and offline page. Personal pages are never cached anywhere
+(no-store, and the service worker keeps only the shell).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import hashlib
+import json
+import logging
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from plans import access, audit, plan_view
+from plans.models import Person, PlanVersion, User
+from plans.search import SearchResult
+from plans.search import search as search_plans
+from responder.access import RESPONDERS, public, roles_required, signed_in
+from responder.db import get_session
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("lookup", __name__)
+
+UK = ZoneInfo("Europe/London")
+# The reason most people in each role open a plan: the one-tap button.
+DEFAULT_BASIS: dict[str, str] = {
+    "police": "attending_incident",
+    "ambulance": "attending_incident",
+    "emergency_department": "ed_attendance",
+    "control_room": "control_room_incident",
+}
+# A card scan is a basis only the card route can state.
+STATED_BASES = tuple(basis for basis in access.BASES if basis != "card_scan")
+SHELL_FILES = (
+    "css/app.css",
+    "js/app.js",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "sw.js",
+)
+
+
+def today() -> dt.date:
+    """Return today's date in the UK, where plans are reviewed and read."""
+    return dt.datetime.now(UK).date()
+
+
+def viewer() -> User:
+    """Return the signed-in user as the domain object."""
+    user: User = current_user._get_current_object()
+    return user
+
+
+def endpoint_url(endpoint: str, **values: Any) -> str | None:
+    """Return the URL of an endpoint, or None when it is not in this app."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.app_context_processor
+def template_helpers() -> dict[str, Any]:
+    """Give every template `endpoint_url` (for links to optional blueprints)."""
+    return {"endpoint_url": endpoint_url}
+
+
+def no_store(response: Response) -> Response:
+    """Keep a personal page out of every cache and out of the Referer header."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def get_person_or_404(ref: str) -> Person:
+    """Return the person with this reference, or abort 404."""
+    person = get_session().scalar(select(Person).where(Person.ref == ref))
+    if person is None:
+        abort(404)
+    return person
+
+
+def live_version_or_none(person: Person) -> PlanVersion | None:
+    """Return the person's live version (retired and superseded ones never show)."""
+    return person.live_version(get_session())
+
+
+def search_form_context(**extra: Any) -> dict[str, Any]:
+    """Return what the search form needs."""
+    context: dict[str, Any] = {
+        "max_query_length": current_app.config["SEARCH_MAX_QUERY_LENGTH"],
+        "query": "",
+        "status_message": None,
+    }
+    context.update(extra)
+    return context
+
+
+def parse_position() -> tuple[float, float] | None:
+    """Return the lat/lon the phone sent, or None when absent or not a place."""
+    try:
+        lat = float(request.args.get("lat", ""))
+        lon = float(request.args.get("lon", ""))
+    except ValueError:
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One search result as the page shows it: minimal identity and a link."""
+
+    name: str
+    age: int | None
+    town: str | None
+    team: str
+    reasons: tuple[str, ...]
+    review_overdue: bool
+    href: str
+
+
+def result_rows(user: User, results: list[SearchResult]) -> list[ResultRow]:
+    """Link each result to its plan when already granted, else to the basis page."""
+    session = get_session()
+    refs = [result.ref for result in results]
+    granted: set[str] = set()
+    if refs:
+        now = dt.datetime.now(dt.UTC)
+        granted = set(
+            session.scalars(
+                select(Person.ref)
+                .join(access.AccessGrant, access.AccessGrant.person_id == Person.id)
+                .where(
+                    Person.ref.in_(refs),
+                    access.AccessGrant.user_id == user.id,
+                    access.AccessGrant.expires_at > now,
+                    access.AccessGrant.revoked_at.is_(None),
+                )
+            )
+        )
+    return [
+        ResultRow(
+            name=result.name,
+            age=result.age,
+            town=result.town,
+            team=result.team,
+            reasons=result.reasons,
+            review_overdue=result.review_overdue,
+            href=url_for(
+                "lookup.plan" if result.ref in granted else "lookup.open_plan",
+                ref=result.ref,
+            ),
+        )
+        for result in results
+    ]
+
+
+def run_search(text: str, position: tuple[float, float] | None) -> list[SearchResult]:
+    """Search live plans and audit the search (never the words typed)."""
+    session = get_session()
+    lat, lon = position if position else (None, None)
+    results = search_plans(
+        session,
+        text,
+        lat=lat,
+        lon=lon,
+        limit=current_app.config["SEARCH_DEFAULT_LIMIT"],
+        today=today(),
+    )
+    audit.record_for(
+        session,
+        viewer(),
+        action="search",
+        channel="web",
+        detail={
+            "query_length": len(text),
+            "has_location": position is not None,
+            "result_count": len(results),
+        },
+    )
+    session.commit()
+    return results
+
+
+def render_results(
+    text: str, position: tuple[float, float] | None, heading: str
+) -> ResponseReturnValue:
+    """Render a results page for what was typed and/or where the phone is."""
+    results = run_search(text, position)
+    rows = result_rows(viewer(), results)
+    empty = (
+        "No live plans match. Try fewer words, a nickname, what the person is "
+        "wearing, or a nearby place."
+        if text
+        else "No live plans have places near you."
+    )
+    page = render_template(
+        "lookup/results.html",
+        **search_form_context(query=text),
+        heading=heading,
+        results=rows,
+        empty_message=empty,
+    )
+    return no_store(Response(page))
+
+
+# -- pages ---------------------------------------------------------------------------
+
+
+@bp.route("/")
+@signed_in
+def index() -> ResponseReturnValue:
+    """Show the search box, near me and scan; staff go to their own desk."""
+    user = viewer()
+    if not user.is_responder:
+        from responder.auth import home_for
+
+        return redirect(home_for(user))
+    return no_store(
+        Response(render_template("lookup/index.html", **search_form_context()))
+    )
+
+
+@bp.route("/search")
+@roles_required(*RESPONDERS)
+def search() -> ResponseReturnValue:
+    """Search live plans by name, behaviour, description or place."""
+    text = " ".join(request.args.get("q", "").split())
+    limit = current_app.config["SEARCH_MAX_QUERY_LENGTH"]
+    if len(text) > limit or "\x00" in text:
+        page = render_template(
+            "lookup/index.html",
+            **search_form_context(
+                status_message=f"Search words can be at most {limit} characters."
+            ),
+        )
+        return no_store(Response(page, status=400))
+    position = parse_position()
+    if not text and position is None:
+        return redirect(url_for("lookup.index"))
+    heading = f"Results for “{text}”" if text else "Plans near you"
+    if text and position:
+        heading += " near you"
+    return render_results(text, position, heading)
+
+
+@bp.route("/near")
+@roles_required(*RESPONDERS)
+def near() -> ResponseReturnValue:
+    """List plans with places near where the phone is."""
+    position = parse_position()
+    if position is None:
+        page = render_template(
+            "lookup/index.html",
+            **search_form_context(
+                status_message="Location not available. Allow location for this "
+                "site, or type a street or place."
+            ),
+        )
+        return no_store(Response(page, status=400))
+    return render_results("", position, "Plans near you")
+
+
+@bp.route("/scan")
+@roles_required(*RESPONDERS)
+def scan() -> ResponseReturnValue:
+    """Scan a plan card's QR code with the camera, where the browser can."""
+    return no_store(Response(render_template("lookup/scan.html")))
+
+
+def identity(person: Person) -> dict[str, Any]:
+    """Return the minimal identity shown before a plan is opened."""
+    return {
+        "ref": person.ref,
+        "name": person.display_name,
+        "age": person.age_on(today()),
+        "town": person.town,
+        "team": person.team.name,
+    }
+
+
+def render_open_page(
+    person: Person, *, error: str | None = None, incident: str = "", status: int = 200
+) -> ResponseReturnValue:
+    """Render the page that asks why the plan is being opened."""
+    role = viewer().role
+    default = DEFAULT_BASIS.get(role, "attending_incident")
+    page = render_template(
+        "lookup/open.html",
+        person=identity(person),
+        bases=access.BASES,
+        default_basis=default,
+        other_bases=[basis for basis in STATED_BASES if basis != default],
+        incident=incident,
+        incident_max_length=access.INCIDENT_MAX_LENGTH,
+        error=error,
+        back_url=url_for("lookup.index"),
+    )
+    return no_store(Response(page, status=status))
+
+
+@bp.route("/open/<path:ref>", methods=["GET", "POST"])
+@roles_required(*RESPONDERS)
+def open_plan(ref: str) -> ResponseReturnValue:
+    """Ask why the plan is needed; one tap grants it for the shift and opens it."""
+    person = get_person_or_404(ref)
+    if live_version_or_none(person) is None:
+        abort(404)
+    if request.method == "GET":
+        return render_open_page(person)
+    basis = request.form.get("basis", "")
+    incident = request.form.get("incident", "")[:200]
+    if basis not in STATED_BASES:
+        return render_open_page(
+            person, error="Choose a reason.", incident=incident, status=400
+        )
+    session = get_session()
+    try:
+        access.open_plan(
+            session,
+            viewer(),
+            person,
+            basis=basis,
+            channel="web",
+            incident=incident,
+        )
+    except access.AccessRefused as refused:
+        session.rollback()
+        return render_open_page(
+            person, error=str(refused).capitalize() + ".", incident=incident, status=400
+        )
+    session.commit()
+    return redirect(url_for("lookup.plan", ref=person.ref), code=303)
+
+
+@bp.route("/plans/<path:ref>")
+@roles_required(*RESPONDERS)
+def plan(ref: str) -> ResponseReturnValue:
+    """Show the live plan to a responder who has stated why they need it."""
+    session = get_session()
+    person = get_person_or_404(ref)
+    user = viewer()
+    if access.active_grant(session, user, person) is None:
+        return redirect(url_for("lookup.open_plan", ref=person.ref))
+    version = live_version_or_none(person)
+    if version is None:
+        team = person.team
+        page = render_template(
+            "lookup/gone.html",
+            name=person.display_name,
+            team_name=team.name,
+            team_phone=team.phone,
+            team_tel=plan_view.tel_href(team.phone) if team.phone else None,
+        )
+        return no_store(Response(page, status=410))
+    view = plan_view.build(version, user.role, today=today())
+    audit.record_for(
+        session,
+        user,
+        action="plan_viewed",
+        channel="web",
+        person_ref=person.ref,
+        plan_version_id=version.id,
+        detail={"version": version.version},
+    )
+    session.commit()
+    return no_store(Response(render_template("lookup/plan.html", view=view)))
+
+
+# -- the PWA shell ---------------------------------------------------------------------
+
+
+@cache
+def shell_version(static_folder: str) -> str:
+    """Return a fingerprint of the shell files, so a new release refreshes caches."""
+    digest = hashlib.sha256()
+    for name in SHELL_FILES:
+        path = Path(static_folder) / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
+@bp.route("/manifest.webmanifest")
+@public
+def manifest() -> ResponseReturnValue:
+    """Describe the app for installing on a phone's home screen."""
+    icon = "/static/icons/icon-{0}.png"
+    document = {
+        "name": "Responder",
+        "short_name": "Responder",
+        "description": "Crisis response plans for responders at scene.",
+        "id": "/",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "background_color": "#ffffff",
+        "theme_color": "#003087",
+        "lang": "en-GB",
+        "icons": [
+            {"src": icon.format(size), "sizes": f"{size}x{size}", "type": "image/png"}
+            for size in (192, 512)
+        ]
+        + [
+            {
+                "src": icon.format(512),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            }
+        ],
+    }
+    return Response(json.dumps(document), mimetype="application/manifest+json")
+
+
+@bp.route("/sw.js")
+@public
+def service_worker() -> ResponseReturnValue:
+    """Serve the service worker from the root so it controls the whole app."""
+    folder = str(current_app.static_folder)
+    source = (Path(folder) / "sw.js").read_text(encoding="utf-8")
+    body = source.replace("__SHELL_VERSION__", shell_version(folder))
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/offline")
+@public
+def offline() -> ResponseReturnValue:
+    """Say the phone is offline and what still works (the service worker keeps it)."""
+    return render_template("lookup/offline.html", shell_page=True)

@@ -13,8 +13,9 @@ Fixtures (all function-scoped unless said otherwise):
   granted at `PHONE_POSITION`, its base_url set to the live server.
 - `page`: a page in `mobile_context`.
 - `make_account(role="police", teams=("DEMO-X",), email=None) -> Account`: a user
-  with a password (and a TOTP secret when the auth module can enrol one) stored in
-  the live server's database.
+  with a password and a confirmed authenticator app (TOTP, through
+  plans.sessions) stored in the live server's database;
+  `account.next_totp_code()` gives a code not used before.
 - `sign_in(page, account, next_path="/")`: sign in through the real sign-in pages.
 - `add_virtual_authenticator(page) -> VirtualAuthenticator`: a CDP virtual WebAuthn
   platform authenticator (ctap2, internal, user verification) for passkey tests.
@@ -112,6 +113,8 @@ def live_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
+            # A browser posts real forms, so CSRF is on as in production.
+            "WTF_CSRF_ENABLED": True,
             "ENVIRONMENT": "development",
             "DATABASE_URL": database_url,
             "SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789abcdef",
@@ -211,24 +214,44 @@ class Account:
     password: str = PASSWORD
     totp_secret: str | None = None
     team_codes: tuple[str, ...] = field(default_factory=tuple)
+    last_totp_step: int = 0
+
+    def next_totp_code(self) -> str:
+        """Return a TOTP code for a step not used yet (each code works once)."""
+        import time
+
+        import pyotp
+
+        if self.totp_secret is None:
+            raise ValueError("this account has no authenticator app")
+        step = max(int(time.time()) // 30, self.last_totp_step + 1)
+        self.last_totp_step = step
+        return str(pyotp.TOTP(self.totp_secret).at(step * 30))
 
 
-def _enrol_totp(session: Session, user: Any) -> str | None:
-    """Enrol a TOTP second factor through the auth module, when it offers one."""
+def _enrol_totp(session: Session, user: Any, secret_key: str) -> tuple[str, int] | None:
+    """Enrol a confirmed TOTP factor through the auth domain; return secret and step.
+
+    The confirming code is the previous 30 s step's, so the current step is still
+    free for the sign-in that follows (each code works once).
+    """
     try:
         from plans import sessions as auth_sessions  # the auth engineer's module
     except ImportError:
         return None
-    enrol = getattr(auth_sessions, "enrol_totp_for_tests", None) or getattr(
-        auth_sessions, "enrol_totp", None
-    )
-    if enrol is None:
+    if not hasattr(auth_sessions, "begin_totp"):
         return None
+    import time
+
     import pyotp
 
-    secret = pyotp.random_base32()
-    result = enrol(session, user, secret)
-    return result if isinstance(result, str) else secret
+    cipher = auth_sessions.totp_cipher(secret_key)
+    uri = auth_sessions.begin_totp(session, user, cipher)
+    totp = pyotp.parse_uri(uri)
+    step = int(time.time()) // 30 - 1
+    if not auth_sessions.confirm_totp(session, user, totp.at(step * 30), cipher):
+        raise RuntimeError("the test TOTP enrolment was refused")
+    return totp.secret, step
 
 
 @pytest.fixture
@@ -257,14 +280,17 @@ def make_account(live_server: LiveServer) -> Callable[..., Account]:
                 organisation="Example Constabulary" if role == "police" else None,
                 team_codes=teams,
             )
-            secret = _enrol_totp(session, user)
+            enrolled = _enrol_totp(
+                session, user, str(live_server.app.config["SECRET_KEY"])
+            )
             session.commit()
             return Account(
                 id=user.id,
                 email=email,
                 role=role,
-                totp_secret=secret,
+                totp_secret=enrolled[0] if enrolled else None,
                 team_codes=teams,
+                last_totp_step=enrolled[1] if enrolled else 0,
             )
 
     return make
@@ -281,9 +307,7 @@ def sign_in(page: Any, account: Account, next_path: str = "/") -> None:
     page.wait_for_load_state()
     code_field = page.get_by_label(re.compile(r"code", re.I))
     if account.totp_secret and code_field.count():
-        import pyotp
-
-        code_field.first.fill(pyotp.TOTP(account.totp_secret).now())
+        code_field.first.fill(account.next_totp_code())
         page.get_by_role(
             "button", name=re.compile(r"verify|continue|sign in", re.I)
         ).click()
