@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import io
 import itertools
 import sys
 from collections.abc import Iterable, Iterator
@@ -31,6 +32,13 @@ def _cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no passwd entry, as in some containers
         return "cli"
+
+
+class _Null(io.StringIO):
+    """A stream that swallows the progress bar when stderr is not a terminal."""
+
+    def isatty(self) -> bool:
+        return False
 
 
 def _count_lines(path: str) -> int:
@@ -69,33 +77,26 @@ def import_command(files: tuple[str, ...], batch_size: int) -> None:
     total = exchange.ImportReport()
     show_progress = sys.stderr.isatty()
     for path in files:
-        documents = exchange.read_file(path)
-        bar = (
-            click.progressbar(length=_count_lines(path), label=path, file=sys.stderr)
-            if show_progress
-            else None
-        )
-        done_lines = 0
-        try:
-            for batch in _batches(documents, batch_size):
+        lines = _count_lines(path) if show_progress else 0
+        with click.progressbar(
+            length=lines, label=path, file=sys.stderr if show_progress else _Null()
+        ) as bar:
+            done = 0
+            for batch in _batches(exchange.read_file(path), batch_size):
                 report = exchange.import_documents(
                     session, batch, actor=actor, source=path
                 )
                 session.commit()
                 # Let go of the landed rows; the next batch needs none of them.
                 session.expunge_all()
-                if bar is not None:
-                    bar.clear()
+                if show_progress and report.problems:
+                    click.echo("\r\033[K", nl=False, err=True)  # clear the bar line
                 _echo_problems(path, report.problems)
                 total.absorb(report, keep_details=False)
-                if bar is not None:
-                    line = _line_of(batch[-1].position) or done_lines
-                    bar.update(max(line - done_lines, 0))
-                    done_lines = max(line, done_lines)
-                    bar.render_progress()
-        finally:
-            if bar is not None:
-                bar.render_finish()
+                line = _line_of(batch[-1].position) or lines
+                bar.update(max(line - done, 0))
+                done = max(line, done)
+            bar.update(max(lines - done, 0))
     click.echo(total.summary())
     if not total.ok:
         sys.exit(1)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from plans import audit
@@ -470,7 +470,7 @@ def _land_one(
             DocumentOutcome(parsed.position, ref, number, REFUSED, refusal.message)
         )
         return
-    except (IntegrityError, LifecycleError, PublishedVersionImmutable) as error:
+    except (SQLAlchemyError, LifecycleError, PublishedVersionImmutable) as error:
         # The savepoint is gone, and with it anything created inside it.
         lander.forget_unsaved()
         logger.warning("import of %s version %s refused: %s", ref, number, error)
