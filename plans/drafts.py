@@ -1,0 +1,663 @@
+"""The mentors' desk: drafting, editing, submitting, approving, publishing, retiring.
+
+A draft is a `PlanVersion` in status "draft" whose `document` holds the whole
+response-plan/1 document. Mentors edit it; optimistic concurrency (the version's
+`edit_count`, SQLAlchemy's `version_id_col`) refuses a save that started from an
+older edit and hands back the field-level differences, so nothing is silently
+overwritten. A lead clinician of the person's team publishes: blocking guardrail
+findings refuse, each "acknowledge" finding needs a reason, and consent, lawful
+basis, review date and approver are recorded on the version before it goes live.
+
+Every step is audited without plan text. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from plans import audit, guardrails
+from plans.db import utcnow
+from plans.exchange.reading import schema_problems
+from plans.models import SHARING_BASES, Person, PlanVersion, Team, User
+from plans.versions import live_version, make_live, next_version_number, retire
+
+FORMAT = "response-plan/1"
+DRAFTERS = ("mentor", "lead_clinician")
+RETIRE_REASONS: dict[str, str] = {
+    "withdrew": "The person withdrew their agreement",
+    "moved": "The person moved out of the team's area",
+    "discharged": "The person was discharged from the team",
+}
+MIN_ACKNOWLEDGEMENT_LENGTH = 10
+# Fields that belong to an approval, never to a draft.
+_APPROVAL_FIELDS = ("approved_by", "approved_on", "published_at")
+
+
+class DraftError(ValueError):
+    """A desk step that cannot be carried out, in words."""
+
+
+class NotAllowed(DraftError):
+    """The user's role or team does not allow this step."""
+
+
+class EditConflict(DraftError):
+    """Someone saved the draft since this edit began; nothing was overwritten.
+
+    `changes` are the differences between the saved draft and the refused edit
+    (empty when the race was caught by the database; reload and diff again).
+    """
+
+    def __init__(self, message: str, changes: list[Change]) -> None:
+        super().__init__(message)
+        self.changes = changes
+
+
+class PublishRefused(DraftError):
+    """Publishing was refused; `problems` says every reason, `findings` the words."""
+
+    def __init__(
+        self,
+        problems: list[str],
+        findings: list[guardrails.Finding],
+    ) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+        self.findings = findings
+
+
+# --- diff ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field that differs between two documents."""
+
+    pointer: str
+    before: Any
+    after: Any
+
+    @property
+    def label(self) -> str:
+        """Return the field's name in words, e.g. 'Behaviours 2 › Advice'."""
+        return describe_pointer(self.pointer)
+
+
+_MISSING = object()
+
+
+def _escape(token: str | int) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _empty(value: Any) -> bool:
+    return (
+        value is _MISSING
+        or value is None
+        or value == ""
+        or value == []
+        or (value == {})
+    )
+
+
+def _diff(old: Any, new: Any, pointer: str) -> Iterator[Change]:
+    if _empty(old) and _empty(new):
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [key for key in new if key not in old]:
+            yield from _diff(
+                old.get(key, _MISSING),
+                new.get(key, _MISSING),
+                f"{pointer}/{_escape(key)}",
+            )
+        return
+    if isinstance(old, list) and isinstance(new, list):
+        for index in range(max(len(old), len(new))):
+            yield from _diff(
+                old[index] if index < len(old) else _MISSING,
+                new[index] if index < len(new) else _MISSING,
+                f"{pointer}/{index}",
+            )
+        return
+    if old != new:
+        yield Change(
+            pointer,
+            None if old is _MISSING else old,
+            None if new is _MISSING else new,
+        )
+
+
+def diff_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    """Return the field-level changes from `old` to `new`, in document order."""
+    return list(_diff(dict(old), dict(new), ""))
+
+
+_LABELS: dict[str, str] = {
+    "plan": "Plan",
+    "person": "Person",
+    "team": "Team",
+    "advice_for": "Advice for",
+    "emergency_department": "Emergency Department",
+    "if_breached": "If breached",
+    "person_statement": "Person's statement",
+    "agreed_with_person": "Agreed with the person",
+    "plain_explanation": "Plain explanation",
+    "review_by": "Review by",
+    "sharing_basis": "Sharing basis",
+    "consent_recorded": "Consent recorded",
+}
+
+
+def describe_pointer(pointer: str) -> str:
+    """Return a JSON pointer as the field's name in words."""
+    words: list[str] = []
+    for token in pointer.strip("/").split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if token.isdigit():
+            words[-1] = f"{words[-1]} {int(token) + 1}" if words else token
+            continue
+        words.append(_LABELS.get(token, token.replace("_", " ").capitalize()))
+    if words and words[0] in ("Plan",):
+        words = words[1:] or words
+    return " \u203a ".join(words)
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _require_drafter(user: User, person_team_id: int) -> None:
+    if user.role not in DRAFTERS or not user.active:
+        raise NotAllowed("only mentors and lead clinicians draft plans")
+    if person_team_id not in user.team_ids:
+        raise NotAllowed("you can only work on plans of your own teams")
+
+
+def _team_for(session: Session, code: str | None) -> Team | None:
+    if not code:
+        return None
+    return session.scalar(select(Team).where(Team.code == code))
+
+
+def new_ref(session: Session, team: Team) -> str:
+    """Return an unused person reference for the team, TEAMCODE/number."""
+    prefix = f"{team.code}/"
+    count = session.scalar(
+        select(func.count()).select_from(Person).where(Person.ref.like(prefix + "%"))
+    )
+    number = (count or 0) + 1
+    while session.scalar(
+        select(Person.id).where(Person.ref == f"{prefix}{number:05d}")
+    ):
+        number += 1
+    return f"{prefix}{number:05d}"
+
+
+def _date(value: Any) -> dt.date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def apply_person_fields(person: Person, fields: Mapping[str, Any]) -> None:
+    """Copy the document's `person` object onto the person's row."""
+    person.given_name = str(fields.get("given_name") or person.given_name)
+    person.family_name = str(fields.get("family_name") or person.family_name)
+    person.preferred_name = fields.get("preferred_name") or None
+    person.aliases = list(fields.get("aliases") or [])
+    person.date_of_birth = _date(fields.get("date_of_birth"))
+    person.sex = fields.get("sex") or None
+    person.description = fields.get("description") or None
+    person.address = dict(fields["address"]) if fields.get("address") else None
+
+
+def _normalised(
+    document: Mapping[str, Any], person: Person, team: Team, number: int
+) -> dict[str, Any]:
+    """Return the document as a draft of `person`: ref, team, version, status."""
+    doc = copy.deepcopy(dict(document))
+    doc["format"] = FORMAT
+    doc["team"] = team.exchange_dict()
+    person_fields = dict(doc.get("person") or {})
+    person_fields["ref"] = person.ref
+    doc["person"] = person_fields
+    plan = dict(doc.get("plan") or {})
+    plan["version"] = number
+    plan["status"] = "draft"
+    for key in _APPROVAL_FIELDS:
+        plan.pop(key, None)
+    doc["plan"] = plan
+    return doc
+
+
+def open_draft(session: Session, person: Person) -> PlanVersion | None:
+    """Return the person's draft in progress, if any."""
+    return session.scalar(
+        select(PlanVersion)
+        .where(PlanVersion.person_id == person.id, PlanVersion.status == "draft")
+        .order_by(PlanVersion.version.desc())
+        .limit(1)
+    )
+
+
+def _audit(
+    session: Session,
+    user: User,
+    action: str,
+    version: PlanVersion,
+    **detail: Any,
+) -> None:
+    audit.record_for(
+        session,
+        user,
+        action=action,
+        channel="web",
+        person_ref=version.person.ref,
+        plan_version_id=version.id,
+        detail={"version": version.version, **detail},
+    )
+
+
+# --- drafting ------------------------------------------------------------------
+
+
+def create_draft(
+    session: Session,
+    document: Mapping[str, Any],
+    *,
+    author: User,
+    team: Team | None = None,
+) -> PlanVersion:
+    """Start a draft from a document, for a new person or one already known.
+
+    A known `person.ref` gets its next version number; an unknown or empty ref
+    creates the person in `team` (or the document's team). A person has at most
+    one draft at a time.
+    """
+    person_fields = dict(document.get("person") or {})
+    ref = str(person_fields.get("ref") or "").strip()
+    person = session.scalar(select(Person).where(Person.ref == ref)) if ref else None
+    if person is not None:
+        _require_drafter(author, person.team_id)
+        if open_draft(session, person) is not None:
+            raise DraftError(
+                f"{person.ref} already has a draft in progress; edit that one"
+            )
+        team = person.team
+    else:
+        team = team or _team_for(session, (document.get("team") or {}).get("code"))
+        if team is None:
+            raise DraftError("choose the team that will own this plan")
+        _require_drafter(author, team.id)
+        if not person_fields.get("given_name") or not person_fields.get("family_name"):
+            raise DraftError("a new plan needs the person's given and family names")
+        person = Person(
+            ref=ref or new_ref(session, team),
+            team=team,
+            given_name=str(person_fields["given_name"]),
+            family_name=str(person_fields["family_name"]),
+            aliases=[],
+        )
+        apply_person_fields(person, person_fields)
+        session.add(person)
+        session.flush()
+    number = next_version_number(session, person)
+    version = PlanVersion(
+        person=person,
+        version=number,
+        status="draft",
+        document=_normalised(document, person, team, number),
+        created_by_id=author.id,
+        updated_by_id=author.id,
+    )
+    version.sync_recorded_fields()
+    version.findings = [f.to_dict() for f in guardrails.check_plan(version.document)]
+    session.add(version)
+    session.flush()
+    _audit(session, author, "draft_saved", version, source="new")
+    return version
+
+
+def start_from_live(session: Session, person: Person, *, author: User) -> PlanVersion:
+    """Start a new draft from the person's live (or latest) version."""
+    base = live_version(session, person) or session.scalar(
+        select(PlanVersion)
+        .where(PlanVersion.person_id == person.id)
+        .order_by(PlanVersion.version.desc())
+        .limit(1)
+    )
+    document: dict[str, Any] = (
+        copy.deepcopy(base.document)
+        if base is not None
+        else {"person": person.exchange_dict(), "plan": {"summary": ""}}
+    )
+    document.setdefault("person", {})["ref"] = person.ref
+    return create_draft(session, document, author=author)
+
+
+def edit_draft(
+    session: Session,
+    version: PlanVersion,
+    document: Mapping[str, Any],
+    *,
+    editor: User,
+    based_on: int,
+) -> PlanVersion:
+    """Save a mentor's edit of a draft, refusing it if it started from an older edit.
+
+    `based_on` is the `edit_count` the editor's form was loaded with. A refused
+    edit raises `EditConflict` with the field-level differences; the caller
+    rolls back and shows them.
+    """
+    _require_drafter(editor, version.person.team_id)
+    if version.status != "draft":
+        raise DraftError(
+            f"version {version.version} is {version.status}; start a new draft"
+        )
+    mine = _normalised(document, version.person, version.person.team, version.version)
+    if based_on != version.edit_count:
+        raise EditConflict(
+            "someone else saved this draft after you opened it; "
+            "nothing was overwritten: compare and save again",
+            diff_documents(version.document, mine),
+        )
+    if mine == version.document:
+        return version
+    version.document = mine
+    version.sync_recorded_fields()
+    version.findings = [f.to_dict() for f in guardrails.check_plan(mine)]
+    version.updated_by_id = editor.id
+    version.updated_at = utcnow()
+    # An edit takes a submitted draft back to the mentors: the lead clinician
+    # must never approve words they have not seen.
+    version.submitted_at = None
+    version.submitted_by_id = None
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise EditConflict(
+            "someone else saved this draft at the same moment; nothing was "
+            "overwritten: compare and save again",
+            [],
+        ) from error
+    _audit(session, editor, "draft_saved", version, source="edit")
+    return version
+
+
+def draft_problems(version: PlanVersion, *, today: dt.date) -> list[str]:
+    """Return what stops this draft being published, in words (findings aside)."""
+    problems = [
+        f"{describe_pointer(problem.pointer) or 'Document'}: {problem.message}"
+        for problem in schema_problems(version.document)
+    ]
+    plan = version.document.get("plan") or {}
+    review_by = _date(plan.get("review_by"))
+    if review_by is None:
+        problems.append("Review by: set the date this plan must be reviewed by")
+    elif review_by <= today:
+        problems.append("Review by: the review date must be in the future")
+    if plan.get("sharing_basis") not in SHARING_BASES:
+        problems.append("Sharing basis: record the lawful basis for sharing the plan")
+    coproduction = plan.get("coproduction") or {}
+    if coproduction.get("agreed_with_person") is not True:
+        problems.append(
+            "Co-production: record that the plan was agreed with the person"
+        )
+    agreed_on = _date(coproduction.get("agreed_on"))
+    if agreed_on is None:
+        problems.append("Co-production: record the date it was agreed")
+    elif agreed_on > today:
+        problems.append("Co-production: the agreed date is in the future")
+    if not str(plan.get("summary") or "").strip():
+        problems.append("Summary: write the summary a responder reads first")
+    return problems
+
+
+def submit(
+    session: Session,
+    version: PlanVersion,
+    *,
+    mentor: User,
+    today: dt.date | None = None,
+) -> PlanVersion:
+    """Submit a draft to the team's lead clinician for approval."""
+    _require_drafter(mentor, version.person.team_id)
+    if version.status != "draft":
+        raise DraftError(f"version {version.version} is {version.status}")
+    if version.submitted_at is not None:
+        raise DraftError("this draft is already waiting for approval")
+    today = today or utcnow().date()
+    problems = draft_problems(version, today=today)
+    blocks = guardrails.blocking(guardrails.check_plan(version.document))
+    if blocks:
+        problems.extend(
+            f"{describe_pointer(f.pointer)}: \u201c{f.phrase}\u201d withholds care"
+            for f in blocks
+        )
+    if problems:
+        raise PublishRefused(problems, blocks)
+    version.submitted_at = utcnow()
+    version.submitted_by_id = mentor.id
+    session.flush()
+    _audit(session, mentor, "submitted", version)
+    return version
+
+
+# --- approval ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a lead clinician sees before publishing: problems, findings, changes."""
+
+    problems: list[str]
+    blocks: list[guardrails.Finding]
+    to_acknowledge: list[guardrails.Finding]
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def publishable(self) -> bool:
+        """Say whether nothing but acknowledgements stands in the way."""
+        return not self.problems and not self.blocks
+
+
+def review(session: Session, version: PlanVersion, *, today: dt.date) -> Review:
+    """Return the problems, findings and changes against the live version."""
+    findings = guardrails.check_plan(version.document)
+    live = live_version(session, version.person)
+    return Review(
+        problems=draft_problems(version, today=today),
+        blocks=guardrails.blocking(findings),
+        to_acknowledge=guardrails.to_acknowledge(findings),
+        changes=diff_documents(live.document, version.document) if live else [],
+    )
+
+
+def publish(
+    session: Session,
+    version: PlanVersion,
+    *,
+    approver: User,
+    acknowledgements: Mapping[str, str] | None = None,
+    today: dt.date | None = None,
+) -> PlanVersion:
+    """Approve a submitted draft and put it live, superseding the live version.
+
+    `acknowledgements` maps each "acknowledge" finding's key to the lead
+    clinician's reason for keeping the words. Refuses, naming every reason, when
+    a directive withholds care, a finding is unacknowledged, or consent, lawful
+    basis or review date are missing.
+    """
+    person = version.person
+    if approver.role != "lead_clinician" or not approver.active:
+        raise NotAllowed("only a lead clinician approves and publishes plans")
+    if person.team_id not in approver.team_ids:
+        raise NotAllowed("only a lead clinician of the person's team publishes")
+    if version.status != "draft":
+        raise DraftError(f"version {version.version} is {version.status}")
+    if version.submitted_at is None:
+        raise DraftError("a mentor must submit the draft for approval first")
+    today = today or utcnow().date()
+    acknowledgements = {
+        key: " ".join(str(reason).split())
+        for key, reason in (acknowledgements or {}).items()
+    }
+    findings = guardrails.check_plan(version.document)
+    blocks = guardrails.blocking(findings)
+    problems = draft_problems(version, today=today)
+    for finding in blocks:
+        problems.append(
+            f"{describe_pointer(finding.pointer)}: \u201c{finding.phrase}\u201d "
+            "withholds care or mandates a response; change the words"
+        )
+    acknowledged: list[dict[str, Any]] = []
+    for finding in guardrails.to_acknowledge(findings):
+        reason = acknowledgements.get(finding.key, "")
+        if len(reason) < MIN_ACKNOWLEDGEMENT_LENGTH:
+            problems.append(
+                f"{describe_pointer(finding.pointer)}: acknowledge "
+                f"\u201c{finding.phrase}\u201d with a reason"
+            )
+            continue
+        acknowledged.append(
+            {
+                "key": finding.key,
+                "code": finding.code,
+                "pointer": finding.pointer,
+                "phrase": finding.phrase,
+                "reason": reason[:1000],
+                "by_id": approver.id,
+                "by_name": approver.display_name,
+                "on": today.isoformat(),
+            }
+        )
+    if problems:
+        raise PublishRefused(problems, blocks)
+
+    now = utcnow()
+    document = copy.deepcopy(version.document)
+    plan = document["plan"]
+    plan["status"] = "live"
+    plan["approved_by"] = approver.display_name
+    plan["approved_on"] = today.isoformat()
+    plan["published_at"] = now.isoformat(timespec="seconds").replace("+00:00", "Z")
+    version.document = document
+    version.sync_recorded_fields()
+    version.approved_by_id = approver.id
+    version.findings = [finding.to_dict() for finding in findings]
+    version.acknowledgements = acknowledged
+    # The content is final now, while the version is still a draft; from here
+    # on only its lifecycle changes.
+    session.flush()
+    apply_person_fields(person, document.get("person") or {})
+    make_live(session, version, at=now)
+    for item in acknowledged:
+        _audit(session, approver, "acknowledgement", version, reason_code=item["code"])
+    _audit(
+        session,
+        approver,
+        "published",
+        version,
+        findings=len(findings),
+        acknowledged=len(acknowledged),
+    )
+    return version
+
+
+def return_to_mentor(
+    session: Session, version: PlanVersion, *, approver: User
+) -> PlanVersion:
+    """Send a submitted draft back to the mentors without publishing it."""
+    if approver.role != "lead_clinician" or version.person.team_id not in (
+        approver.team_ids
+    ):
+        raise NotAllowed("only a lead clinician of the person's team returns drafts")
+    if version.status != "draft" or version.submitted_at is None:
+        raise DraftError("this draft is not waiting for approval")
+    version.submitted_at = None
+    version.submitted_by_id = None
+    session.flush()
+    _audit(session, approver, "returned", version)
+    return version
+
+
+def discard_draft(session: Session, version: PlanVersion, *, by: User) -> None:
+    """Delete a draft that never went live (and a new person with nothing else)."""
+    person = version.person
+    _require_drafter(by, person.team_id)
+    if version.status != "draft":
+        raise DraftError("only drafts can be discarded")
+    _audit(session, by, "draft_discarded", version)
+    session.delete(version)
+    session.flush()
+
+
+# --- retiring ------------------------------------------------------------------
+
+
+def retire_plan(
+    session: Session,
+    person: Person,
+    *,
+    by: User,
+    reason: str,
+    person_told: str,
+) -> PlanVersion:
+    """Retire the person's live plan: it stops being shown and cards stop resolving."""
+    _require_drafter(by, person.team_id)
+    if reason not in RETIRE_REASONS:
+        raise DraftError(f"choose why the plan ends: {', '.join(RETIRE_REASONS)}")
+    person_told = " ".join(person_told.split())
+    if not person_told:
+        raise DraftError("say how the person was told their plan has ended")
+    current = retire(
+        session, person, reason=f"{reason}: person told {person_told}"[:500]
+    )
+    if current is None:
+        raise DraftError(f"{person.ref} has no live plan to retire")
+    _audit(session, by, "retired", current, reason_code=reason)
+    return current
+
+
+# --- lists for the desk --------------------------------------------------------
+
+
+def team_people(session: Session, team_ids: set[int]) -> list[Person]:
+    """Return the people of these teams, by family name."""
+    if not team_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Person)
+            .where(Person.team_id.in_(team_ids))
+            .order_by(Person.family_name, Person.given_name, Person.ref)
+        )
+    )
+
+
+def team_drafts(
+    session: Session, team_ids: set[int], *, submitted: bool | None = None
+) -> list[PlanVersion]:
+    """Return the drafts of these teams (only submitted ones, or only not)."""
+    if not team_ids:
+        return []
+    query = (
+        select(PlanVersion)
+        .join(Person, PlanVersion.person_id == Person.id)
+        .where(Person.team_id.in_(team_ids), PlanVersion.status == "draft")
+    )
+    if submitted is True:
+        query = query.where(PlanVersion.submitted_at.is_not(None))
+    elif submitted is False:
+        query = query.where(PlanVersion.submitted_at.is_(None))
+    return list(session.scalars(query.order_by(PlanVersion.updated_at.desc())))
