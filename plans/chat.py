@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -32,9 +34,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit
+from plans import audit, versions
 from plans.db import Base, utcnow
-from plans.models import Person, User
+from plans.models import Person, PlanVersion, User
+from plans.versions import on_live_change
 
 CHANNELS: tuple[str, ...] = ("telegram", "sms", "whatsapp")
 PHONE_CHANNELS: tuple[str, ...] = ("sms", "whatsapp")
@@ -583,3 +586,140 @@ def set_notify_opened(session: Session, link: ChatLink, wanted: bool) -> None:
         raise ChatError("only a person's own chat gets these messages")
     link.notify_opened = wanted
     session.flush()
+
+
+# -- places named in plans, for "find ... near <place>" ------------------------------
+
+
+class ChatPlace(Base):
+    """A place a live plan names, so SMS users can say where they are in words.
+
+    No external geocoder: "near" resolves only against places the plans themselves
+    hold (crisis locations, places of safety, addresses with postcodes).
+    """
+
+    __tablename__ = "chat_places"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    # Folded name and address words, and the postcode without spaces.
+    words: Mapped[str] = mapped_column(String(500), default="")
+    postcode: Mapped[str | None] = mapped_column(String(10), index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})?$")
+
+
+def _fold(value: str) -> str:
+    return " ".join(re.findall(r"\w+", value.casefold()))
+
+
+def postcode_key(value: str) -> str | None:
+    """Return a UK postcode (or its outward part) without spaces, or None."""
+    compact = re.sub(r"\s+", "", value.upper())
+    return compact if _POSTCODE.match(compact) else None
+
+
+def _places_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    address = (document.get("person") or {}).get("address")
+    if isinstance(address, dict):
+        found.append(address)
+    plan = document.get("plan") or {}
+    for key in ("crisis_locations", "places_of_safety"):
+        found.extend(p for p in plan.get(key) or [] if isinstance(p, dict))
+    return [
+        p
+        for p in found
+        if isinstance(p.get("lat"), int | float)
+        and isinstance(p.get("lon"), int | float)
+    ]
+
+
+def refresh_places(session: Session, person: Person) -> None:
+    """Rebuild the named places of a person's live plan (none if not live)."""
+    session.execute(delete(ChatPlace).where(ChatPlace.person_id == person.id))
+    version = versions.live_version(session, person)
+    if version is None:
+        return
+    for place in _places_of(version.document or {}):
+        text_parts = [str(place.get("name") or ""), str(place.get("address") or "")]
+        postcode = place.get("postcode") or ""
+        if not postcode:
+            # Addresses often end with the postcode rather than carry it apart.
+            tail = str(place.get("address") or "").rsplit(",", 1)[-1]
+            postcode = tail if postcode_key(tail) else ""
+        session.add(
+            ChatPlace(
+                person_id=person.id,
+                words=_fold(" ".join(text_parts))[:500],
+                postcode=postcode_key(str(postcode)),
+                lat=float(place["lat"]),
+                lon=float(place["lon"]),
+            )
+        )
+    session.flush()
+
+
+def rebuild_places(session: Session) -> int:
+    """Rebuild every named place from the live plans; return how many."""
+    session.execute(delete(ChatPlace))
+    people = session.scalars(
+        select(Person).join(PlanVersion).where(PlanVersion.status == "live")
+    ).all()
+    for person in people:
+        refresh_places(session, person)
+    return len(session.scalars(select(ChatPlace.id)).all())
+
+
+@on_live_change
+def _refresh_places_on_live_change(
+    session: Session, person: Person, _event: str
+) -> None:
+    refresh_places(session, person)
+
+
+def resolve_place(session: Session, words: str) -> tuple[float, float] | None:
+    """Return the point a place name or postcode means, from the plans' places."""
+    postcode = postcode_key(words)
+    rows: list[ChatPlace] = []
+    if postcode:
+        rows = list(
+            session.scalars(select(ChatPlace).where(ChatPlace.postcode == postcode))
+        )
+        if not rows and len(postcode) <= 4:
+            rows = list(
+                session.scalars(
+                    select(ChatPlace).where(ChatPlace.postcode.startswith(postcode))
+                )
+            )
+    if not rows:
+        folded = _fold(words)
+        if not folded:
+            return None
+        candidates = session.scalars(
+            select(ChatPlace).where(ChatPlace.words.contains(folded)).limit(200)
+        ).all()
+        # Whole words only: "Bar" must not land on "Barton".
+        rows = [row for row in candidates if f" {folded} " in f" {row.words} "]
+    if not rows:
+        return None
+    # The same name can sit in several towns ("the bus station"): take the
+    # point most of the matches agree on, not an average of far-apart places.
+    groups = [[other for other in rows if _near(row, other)] for row in rows]
+    best = max(groups, key=len)
+    return (
+        sum(row.lat for row in best) / len(best),
+        sum(row.lon for row in best) / len(best),
+    )
+
+
+def _near(a: ChatPlace, b: ChatPlace, metres: float = 2_000.0) -> bool:
+    # Equirectangular is plenty at these distances.
+    x = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
+    y = math.radians(b.lat - a.lat)
+    return 6_371_000.0 * math.hypot(x, y) <= metres

@@ -1,7 +1,169 @@
-"""Blueprint `hooks` (filled in by its own issue)."""
+"""Blueprint `hooks`: the Telegram and Twilio webhooks, answered with bare statuses.
+
+These routes take no session cookie and no CSRF token: Telegram proves itself with
+the secret token it was given at set-webhook time, Twilio with X-Twilio-Signature
+over the exact URL and form. Nothing a chat sends, nor any token or signature, is
+ever logged.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import hmac
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask.typing import ResponseReturnValue
+from twilio.rest import Client
+
+from bots import twilio as twilio_bot
+from bots.commands import ChatSettings
+from bots.outbound import Sender, TelegramChannel
+from bots.telegram import BotRunner, build_application
+from responder.access import public
+from responder.db import get_session
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
+
+TELEGRAM_MAX_BODY = 256 * 1024  # Telegram updates are a few kilobytes at most
+TWILIO_MAX_BODY = 64 * 1024
+
+
+@bp.record_once
+def _exempt_from_csrf(state: Any) -> None:
+    # Webhooks authenticate by secret or signature, never by a session cookie.
+    csrf = state.app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(bp)
+
+
+def chat_settings(app: Flask) -> ChatSettings:
+    """Return the deployment's chat settings from configuration."""
+    config = app.config
+    return ChatSettings(
+        disclosure=str(config.get("CHAT_DISCLOSURE") or "link"),
+        public_base_url=str(config.get("PUBLIC_BASE_URL") or ""),
+        plan_path=str(config.get("CHAT_PLAN_PATH") or "/lookup/plans/{ref}"),
+        bot_username=str(config.get("TELEGRAM_BOT_USERNAME") or ""),
+    )
+
+
+def install_telegram(app: Flask, *, request_object: Any = None) -> BotRunner:
+    """Build the app's Telegram bot once; tests pass a recording request object."""
+    runner: BotRunner | None = app.extensions.get("responder.telegram")
+    if runner is not None:
+        return runner
+    token = app.config.get("TELEGRAM_BOT_TOKEN")
+    if not token:
+        raise RuntimeError("TELEGRAM_BOT_TOKEN is not configured")
+    application = build_application(
+        str(token),
+        sessions=app.extensions["responder.sessions"],
+        settings=chat_settings(app),
+        request=request_object or app.extensions.get("responder.telegram_request"),
+    )
+    runner = BotRunner(application)
+    app.extensions["responder.telegram"] = runner
+    return runner
+
+
+def twilio_client(app: Flask) -> Client | None:
+    """Return a Twilio REST client, or None if Twilio is not configured."""
+    sid = app.config.get("TWILIO_ACCOUNT_SID")
+    token = app.config.get("TWILIO_AUTH_TOKEN")
+    if not sid or not token:
+        return None
+    return Client(
+        str(sid), str(token), http_client=app.extensions.get("responder.twilio_http")
+    )
+
+
+def senders(app: Flask) -> dict[str, Sender]:
+    """Return a sender for each configured channel."""
+    found: dict[str, Sender] = {}
+    client = twilio_client(app)
+    if client is not None:
+        twilio_sender = twilio_bot.TwilioSender(
+            client,
+            sms_from=app.config.get("TWILIO_SMS_NUMBER"),
+            whatsapp_from=app.config.get("TWILIO_WHATSAPP_NUMBER"),
+        )
+        if app.config.get("TWILIO_SMS_NUMBER"):
+            found["sms"] = twilio_sender
+        if app.config.get("TWILIO_WHATSAPP_NUMBER"):
+            found["whatsapp"] = twilio_sender
+    if app.config.get("TELEGRAM_BOT_TOKEN"):
+        found["telegram"] = TelegramChannel(install_telegram(app))
+    return found
+
+
+def _bare(status: int) -> Response:
+    return Response(status=status)
+
+
+@bp.post("/telegram")
+@public
+def telegram() -> ResponseReturnValue:
+    """Receive one Telegram update: check the secret, then hand it to the bot."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    secret = str(app.config.get("TELEGRAM_WEBHOOK_SECRET") or "")
+    if not secret or not app.config.get("TELEGRAM_BOT_TOKEN"):
+        abort(404)
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not hmac.compare_digest(given.encode("utf-8"), secret.encode("utf-8")):
+        abort(403)
+    if request.mimetype != "application/json":
+        abort(415)
+    if request.content_length is None or request.content_length > TELEGRAM_MAX_BODY:
+        abort(413)
+    try:
+        data = json.loads(request.get_data(cache=False))
+    except (ValueError, UnicodeDecodeError):
+        abort(400)
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        abort(400)
+    install_telegram(app).process(data)
+    return _bare(200)
+
+
+def _twilio(channel: str) -> ResponseReturnValue:
+    token = str(current_app.config.get("TWILIO_AUTH_TOKEN") or "")
+    if not token:
+        abort(404)
+    if request.content_length is None or request.content_length > TWILIO_MAX_BODY:
+        abort(413)
+    if request.mimetype != "application/x-www-form-urlencoded":
+        abort(415)
+    signature = request.headers.get("X-Twilio-Signature", "")
+    # request.url is the URL Twilio called only if ProxyFix (TRUSTED_PROXY_HOPS)
+    # has restored the scheme and host the proxy received.
+    if not twilio_bot.signature_ok(token, request.url, request.form, signature):
+        abort(403)
+    session = get_session()
+    body = twilio_bot.handle_inbound(
+        session,
+        channel=channel,
+        form=request.form,
+        settings=chat_settings(current_app),
+    )
+    session.commit()
+    response = Response(body, status=200, mimetype="application/xml")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/twilio/sms")
+@public
+def twilio_sms() -> ResponseReturnValue:
+    """Receive one SMS from Twilio and answer in TwiML."""
+    return _twilio("sms")
+
+
+@bp.post("/twilio/whatsapp")
+@public
+def twilio_whatsapp() -> ResponseReturnValue:
+    """Receive one WhatsApp message from Twilio and answer in TwiML."""
+    return _twilio("whatsapp")
