@@ -375,7 +375,21 @@ def with_file_checks(parsed: Iterable[ParsedDocument]) -> Iterator[ParsedDocumen
 def read_file(path: str | Path) -> Iterator[ParsedDocument]:
     """Read and check every document in a file (see `read_documents`)."""
     with open(path, encoding="utf-8") as stream:
-        yield from with_file_checks(read_documents(stream, name=str(path)))
+        try:
+            yield from with_file_checks(read_documents(stream, name=str(path)))
+        except UnicodeDecodeError as error:
+            yield ParsedDocument(
+                "",
+                None,
+                [
+                    ImportProblem(
+                        "",
+                        "",
+                        f"the file is not UTF-8 text ({error.reason}); "
+                        "nothing after this point was read",
+                    )
+                ],
+            )
 
 
 def read_text(text: str, *, name: str = "") -> list[ParsedDocument]:

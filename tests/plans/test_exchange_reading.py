@@ -276,3 +276,13 @@ def test_reading_does_not_change_the_document() -> None:
     kept = copy.deepcopy(original)
     (parsed,) = read_text(json.dumps(original))
     assert parsed.document == kept
+
+
+def test_a_file_that_is_not_utf8_is_reported_not_crashed_on(tmp_path: Path) -> None:
+    path = tmp_path / "plans.jsonl"
+    path.write_bytes(
+        (json.dumps(document()) + "\n").encode() + b'{"name": "Sin\xe9ad"}\n'
+    )
+    parsed = list(read_file(path))
+    assert parsed[-1].problems[0].message.startswith("the file is not UTF-8 text")
+    assert not parsed[-1].valid
