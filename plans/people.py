@@ -29,8 +29,10 @@ from plans.models import ROLE_LABELS, Person, PlanVersion, User
 
 PIN_LENGTHS = range(4, 9)
 FREE_ATTEMPTS = 3
+FIRST_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(minutes=15)
 SESSION_LIFETIME = dt.timedelta(minutes=20)
+LINK_LIFETIME = dt.timedelta(minutes=10)
 HISTORY_WINDOW = dt.timedelta(days=365)
 CONCERN_MAX_LENGTH = 2000
 
@@ -86,6 +88,9 @@ class PersonSession(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     via: Mapped[str] = mapped_column(String(16))
+    # "session" (the cookie of a signed-in person) or "link" (a one-time link a
+    # linked chat sends, exchanged for a session when the person opens it).
+    kind: Mapped[str] = mapped_column(String(8), default="session")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
@@ -169,9 +174,10 @@ def pin_delay(failed_count: int) -> dt.timedelta:
     """Return how long to wait after this many wrong PINs in a row."""
     if failed_count < FREE_ATTEMPTS:
         return dt.timedelta(0)
-    # Doubling from two seconds: ten wrong tries cost minutes, a thousand hours.
-    exponent = min(failed_count - FREE_ATTEMPTS + 1, 20)
-    return min(MAX_DELAY, dt.timedelta(seconds=2**exponent))
+    # Half a minute, doubling: a person who mistypes loses seconds, a guesser
+    # gets about a hundred tries a day at most (four digits: 10,000).
+    exponent = min(failed_count - FREE_ATTEMPTS, 20)
+    return min(MAX_DELAY, FIRST_DELAY * 2**exponent)
 
 
 def pin_retry_at(session: Session, person: Person) -> dt.datetime | None:
@@ -229,16 +235,47 @@ def start_session(
     lifetime: dt.timedelta = SESSION_LIFETIME,
     now: dt.datetime | None = None,
 ) -> tuple[PersonSession, str]:
-    """Open a person's own session (after a PIN or a linked chat); return the token.
+    """Open a person's own session after they proved who they are; return the token."""
+    return _new_token(
+        session, person, via=via, kind="session", lifetime=lifetime, now=now
+    )
 
-    The chat engineer calls this once a linked chat has proved who it is.
+
+def create_link(
+    session: Session,
+    person: Person,
+    *,
+    via: str,
+    lifetime: dt.timedelta = LINK_LIFETIME,
+    now: dt.datetime | None = None,
+) -> str:
+    """Return a one-time token for /me/link/<token>, for a chat the person linked.
+
+    The chat engineer calls this once a linked chat has proved who it is, and
+    sends the person the link; opening it starts their own session.
     """
+    _row, token = _new_token(
+        session, person, via=via, kind="link", lifetime=lifetime, now=now
+    )
+    return token
+
+
+def _new_token(
+    session: Session,
+    person: Person,
+    *,
+    via: str,
+    kind: str,
+    lifetime: dt.timedelta,
+    now: dt.datetime | None,
+) -> tuple[PersonSession, str]:
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     row = PersonSession(
         digest=_digest(token),
         person_id=person.id,
-        via=via,
+        via=via[:16],
+        kind=kind,
         created_at=now,
         expires_at=now + lifetime,
     )
@@ -247,20 +284,39 @@ def start_session(
     return row, token
 
 
-def person_for_token(
-    session: Session, token: str, *, now: dt.datetime | None = None
-) -> Person | None:
-    """Return the person whose unexpired session this token opens, if any."""
+def _live_row(
+    session: Session, token: str, kind: str, now: dt.datetime | None
+) -> PersonSession | None:
     if not token or len(token) > 100:
         return None
     digest = _digest(token)
     row = session.scalar(select(PersonSession).where(PersonSession.digest == digest))
-    if row is None or not hmac.compare_digest(row.digest, digest):
+    if row is None or not hmac.compare_digest(row.digest, digest) or row.kind != kind:
         return None
     now = now or utcnow()
     if row.ended_at is not None or row.expires_at <= now:
         return None
-    return row.person
+    return row
+
+
+def person_for_token(
+    session: Session, token: str, *, now: dt.datetime | None = None
+) -> Person | None:
+    """Return the person whose unexpired session this token opens, if any."""
+    row = _live_row(session, token, "session", now)
+    return row.person if row is not None else None
+
+
+def redeem_link(
+    session: Session, token: str, *, now: dt.datetime | None = None
+) -> PersonSession | None:
+    """Use up a one-time link; return its record (person and channel), or None."""
+    row = _live_row(session, token, "link", now)
+    if row is None:
+        return None
+    row.ended_at = now or utcnow()
+    session.flush()
+    return row
 
 
 def end_session(session: Session, token: str) -> None:

@@ -109,17 +109,25 @@ def pin() -> ResponseReturnValue:
         )
         session.commit()
         return _pin_page(token, "That PIN is not right. Please try again.", 200)
+    return _open_own_view(
+        person, via="card", detail={"card_id": card.short_id, "method": "pin"}
+    )
+
+
+def _open_own_view(person: Person, *, via: str, detail: dict[str, str]) -> Response:
+    """Start the person's session, audit, commit, and send them to their view."""
+    session = get_session()
     lifetime = _lifetime()
     _row, session_token = people.start_session(
-        session, person, via="card", lifetime=lifetime
+        session, person, via=via, lifetime=lifetime
     )
     audit.record(
         session,
         action="person_signed_in",
-        channel="card",
+        channel=via if via in audit.CHANNELS else "web",
         actor="person",
         person_ref=person.ref,
-        detail={"card_id": card.short_id},
+        detail=detail,
     )
     session.commit()
     response = redirect(url_for("person.home"))
@@ -133,6 +141,30 @@ def pin() -> ResponseReturnValue:
         samesite="Strict",
     )
     return response
+
+
+@bp.get("/link/<token>")
+@public
+def link(token: str) -> ResponseReturnValue:
+    """Show a button that opens the person's view from a link their chat sent."""
+    # Opening happens on POST: chat apps fetch link previews with GET, and a
+    # preview must not use up the person's one-time link.
+    return render_template("person/link.html", token=token)
+
+
+@bp.post("/link")
+@rate_limited(PIN_LIMIT)
+@public
+def open_link() -> ResponseReturnValue:
+    """Exchange a one-time chat link for the person's own session."""
+    session = get_session()
+    row = people.redeem_link(session, request.form.get("token", ""))
+    if row is None:
+        session.rollback()
+        return _pin_page(
+            "", "That link has expired or was used already. Ask the chat again.", 410
+        )
+    return _open_own_view(row.person, via=row.via, detail={"method": "chat_link"})
 
 
 @bp.get("/")

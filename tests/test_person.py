@@ -217,3 +217,41 @@ def test_withdrawal_is_tracked_and_retiring_stops_the_card_at_once(
     assert "Plan withdrawn" in text and "no live plan" in text
     actions = list(db.scalars(select(AuditEvent.action)))
     assert "withdrawal_requested" in actions and "plan_withdrawn" in actions
+
+
+def test_a_chat_link_opens_the_view_once_and_previews_do_not_use_it(
+    client: FlaskClient, db: Session, holder: Person
+) -> None:
+    token = people.create_link(db, holder, via="telegram")
+    db.commit()
+    preview = client.get(f"/me/link/{token}")
+    assert preview.status_code == 200 and "Open my plan" in preview.get_data(
+        as_text=True
+    )
+    assert client.get(f"/me/link/{token}").status_code == 200  # still unused
+    opened = client.post("/me/link", data={"token": token})
+    assert opened.status_code == 302
+    assert client.get("/me/").status_code == 200
+    other = client.application.test_client()
+    assert other.post("/me/link", data={"token": token}).status_code == 410
+    event = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "person_signed_in")
+    ).one()
+    assert event.channel == "telegram" and token not in str(event.detail)
+
+
+def test_current_person_is_none_for_staff_and_strangers(
+    app: Flask, client: FlaskClient, holder: Person, card: cards.Card
+) -> None:
+    from responder.person import current_person
+
+    with app.test_request_context("/me/"):
+        assert current_person() is None
+    enter_pin(client, card)
+    cookie = client.get_cookie(COOKIE, path="/me")
+    assert cookie is not None
+    with app.test_request_context(
+        "/me/", headers={"Cookie": f"{COOKIE}={cookie.value}"}
+    ):
+        person = current_person()
+        assert person is not None and person.ref == holder.ref

@@ -180,3 +180,21 @@ def test_withdrawal_retires_the_plan_and_is_not_duplicated(
     assert view.retired and not view.withdrawal_pending
     with pytest.raises(people.PersonError):
         people.complete_withdrawal(session, first, by=lead)
+
+
+def test_a_chat_link_works_once_and_is_not_a_session(
+    session: Session, holder: Person
+) -> None:
+    token = people.create_link(session, holder, via="telegram")
+    assert people.person_for_token(session, token) is None
+    row = people.redeem_link(session, token)
+    assert row is not None and row.person is holder and row.via == "telegram"
+    assert people.redeem_link(session, token) is None
+
+
+def test_a_chat_link_expires(session: Session, holder: Person) -> None:
+    token = people.create_link(session, holder, via="sms")
+    later = utcnow() + people.LINK_LIFETIME
+    assert people.redeem_link(session, token, now=later) is None
+    _row, session_token = people.start_session(session, holder, via="card")
+    assert people.redeem_link(session, session_token) is None
