@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
-from plans.search.names import phonetic_keys
 from plans.search.text import TextFeatures, text_features, words
 
 
@@ -87,11 +86,11 @@ class Candidate:
     @cached_property
     def behaviour_features(self) -> tuple[tuple[str, TextFeatures], ...]:
         """Return each behaviour (with its triggers) and its stems and concepts."""
-        out: list[tuple[str, TextFeatures]] = []
-        for index, behaviour in enumerate(self.behaviours):
-            trigger = self.triggers[index] if index < len(self.triggers) else ""
-            out.append((behaviour, text_features(f"{behaviour}. {trigger}")))
-        return tuple(out)
+        triggers = self.triggers + ("",) * (len(self.behaviours) - len(self.triggers))
+        return tuple(
+            (behaviour, _behaviour_features(behaviour, trigger))
+            for behaviour, trigger in zip(self.behaviours, triggers, strict=False)
+        )
 
     @cached_property
     def place_features(self) -> tuple[tuple[str, TextFeatures], ...]:
@@ -152,6 +151,12 @@ class Candidate:
         )
 
 
+@lru_cache(maxsize=65536)
+def _behaviour_features(behaviour: str, trigger: str) -> TextFeatures:
+    return text_features(f"{behaviour}. {trigger}")
+
+
+@lru_cache(maxsize=65536)
 def _form(kind: str, display: str) -> NameForm:
     displays = tuple(part for part in display.replace("-", " ").split() if words(part))
     tokens = tuple("".join(words(part)) for part in displays)
@@ -219,10 +224,3 @@ def candidate_from_document(
         review_by=_date(plan.get("review_by")),
         person_id=person_id,
     )
-
-
-def warm_phonetics(candidate: Candidate) -> None:
-    """Compute the phonetic codes of a candidate's names ahead of ranking."""
-    for form in candidate.name_forms:
-        for token in form.tokens:
-            phonetic_keys(token)

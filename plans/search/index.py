@@ -31,7 +31,6 @@ from sqlalchemy import (
     Index,
     String,
     Text,
-    bindparam,
     delete,
     insert,
     select,
@@ -43,7 +42,13 @@ from plans.db import Base, after_create
 from plans.models import Person, PlanVersion, Team
 from plans.search.candidate import Candidate, candidate_from_document
 from plans.search.geo import bounding_box, haversine_m
-from plans.search.keys import names_keys, query_terms, text_keys
+from plans.search.keys import (
+    TermGroup,
+    group_strength,
+    names_keys,
+    query_groups,
+    text_keys,
+)
 from plans.search.query import ParsedQuery, parse_query
 from plans.search.rank import Scored, rank
 from plans.versions import on_live_change
@@ -52,14 +57,15 @@ logger = logging.getLogger(__name__)
 
 # Candidate budgets: each source is bounded so ranking cost does not grow with
 # the number of plans.
-TEXT_LIMIT = 200
-NEAR_TEXT_LIMIT = 200
-NEAR_LIMIT = 250
-NEAR_MIN = 60
+TEXT_LIMIT = 200  # best text matches by bm25 / ts_rank
+TEXT_MIN = 5  # fewer than this matching every word: also take any word
+NEAR_POOL = 600  # nearest people considered when words are typed too
+NEAR_ONLY = 100  # nearest people considered when no words are typed
+NEAR_MIN = 150  # widen the near-me box until it holds this many people
+NEAR_RADII_M = (500.0, 1_500.0, 5_000.0, 15_000.0, 50_000.0, 200_000.0)
 DOB_LIMIT = 200
-NEAR_RADII_M = (1_000.0, 3_000.0, 10_000.0, 30_000.0, 100_000.0)
-TEXT_RADII_M = (3_000.0, 15_000.0, 60_000.0)
-MAX_TERMS = 160
+MAX_RANKED = 120  # candidates handed to the ranker at most
+MAX_GROUPS = 12
 
 
 class SearchEntry(Base):
@@ -159,10 +165,8 @@ _SQLITE_OBJECTS = (
 
 _POSTGRES_OBJECTS = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    """CREATE INDEX IF NOT EXISTS ix_search_entries_name_keys_tsv
-    ON search_entries USING gin (to_tsvector('simple', name_keys))""",
-    """CREATE INDEX IF NOT EXISTS ix_search_entries_text_keys_tsv
-    ON search_entries USING gin (to_tsvector('simple', text_keys))""",
+    """CREATE INDEX IF NOT EXISTS ix_search_entries_keys_tsv ON search_entries
+    USING gin (to_tsvector('simple', name_keys || ' ' || text_keys))""",
     """CREATE INDEX IF NOT EXISTS ix_search_entries_names_trgm
     ON search_entries USING gin (names gin_trgm_ops)""",
 )
@@ -303,132 +307,84 @@ def _flush_rows(
 # --- Fetching candidates ----------------------------------------------------------
 
 
-def _quoted(tokens: Iterable[str]) -> list[str]:
-    # Tokens are letters and digits only (see plans.search.keys); quoting them
-    # anyway means no token can ever be read as FTS5 syntax.
-    return [f'"{token}"' for token in tokens if token.isalnum()]
+def _fts_group(group: TermGroup) -> str | None:
+    # Keys are letters and digits only (see plans.search.keys); quoting them
+    # anyway means no key can ever be read as FTS5 syntax.
+    terms = [f'"{key}"' for key in sorted(group.name_keys | group.text_keys)]
+    terms += [f'"{prefix}"*' for prefix in sorted(group.prefixes)]
+    return "(" + " OR ".join(terms) + ")" if terms else None
 
 
-def _fts_query(query: ParsedQuery) -> str | None:
-    name_terms, prefixes, text_terms = query_terms(query)
-    parts = [f"name_keys : {term}" for term in _quoted(name_terms)]
-    parts += [f"name_keys : {term}*" for term in _quoted(prefixes)]
-    parts += [f"text_keys : {term}" for term in _quoted(text_terms)]
-    if not parts:
-        return None
-    return " OR ".join(parts[:MAX_TERMS])
+def _ts_group(group: TermGroup) -> str | None:
+    terms = sorted(group.name_keys | group.text_keys)
+    terms += [f"{prefix}:*" for prefix in sorted(group.prefixes)]
+    return "(" + " | ".join(terms) + ")" if terms else None
 
 
-def _tsquery(terms: Iterable[str], *, prefix: bool = False) -> str:
-    suffix = ":*" if prefix else ""
-    return " | ".join(f"{term}{suffix}" for term in terms if term.isalnum())
+def _match_expression(
+    dialect: str, groups: Sequence[TermGroup], *, every: bool
+) -> str | None:
+    if dialect == "postgresql":
+        parts = [part for part in map(_ts_group, groups) if part]
+        joiner = " & " if every else " | "
+    else:
+        parts = [part for part in map(_fts_group, groups) if part]
+        joiner = " AND " if every else " OR "
+    return joiner.join(parts[:MAX_GROUPS]) if parts else None
 
 
-def _box_clause(
-    lat: float, lon: float, radius_m: float
-) -> tuple[str, dict[str, float]]:
-    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_m)
-    clause = (
-        "SELECT person_id FROM search_places "
-        "WHERE lat BETWEEN :min_lat AND :max_lat AND lon BETWEEN :min_lon AND :max_lon"
-    )
-    return clause, {
-        "min_lat": min_lat,
-        "max_lat": max_lat,
-        "min_lon": min_lon,
-        "max_lon": max_lon,
-    }
+_TSVECTOR = "to_tsvector('simple', name_keys || ' ' || text_keys)"
 
 
-def _text_ids_sqlite(
-    session: Session,
-    query: ParsedQuery,
-    limit: int,
-    box: tuple[str, dict[str, float]] | None,
+def _text_ids(
+    session: Session, groups: Sequence[TermGroup], limit: int, *, every: bool
 ) -> list[int]:
-    match = _fts_query(query)
+    """Return the best text matches: every group matched, or any one of them."""
+    dialect = session.get_bind().dialect.name
+    match = _match_expression(dialect, groups, every=every)
     if match is None:
         return []
-    sql = "SELECT rowid FROM search_fts WHERE search_fts MATCH :match"
-    params: dict[str, Any] = {"match": match, "limit": limit}
-    if box is not None:
-        sql += f" AND rowid IN ({box[0]})"
-        params.update(box[1])
-    sql += " ORDER BY bm25(search_fts, 2.0, 1.0) LIMIT :limit"
-    return [row[0] for row in session.execute(text(sql), params)]
+    if dialect == "postgresql":
+        sql = (
+            f"SELECT person_id FROM search_entries "
+            f"WHERE {_TSVECTOR} @@ to_tsquery('simple', :match) "
+            f"ORDER BY ts_rank({_TSVECTOR}, to_tsquery('simple', :match)) DESC "
+            "LIMIT :limit"
+        )
+    else:
+        sql = (
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
+            "ORDER BY bm25(search_fts, 2.0, 1.0) LIMIT :limit"
+        )
+    return list(session.scalars(text(sql), {"match": match, "limit": limit}))
 
 
-def _text_ids_postgres(
-    session: Session,
-    query: ParsedQuery,
-    limit: int,
-    box: tuple[str, dict[str, float]] | None,
-) -> list[int]:
-    name_terms, prefixes, text_terms = query_terms(query)
-    names_q = " | ".join(
-        part for part in (_tsquery(name_terms), _tsquery(prefixes, prefix=True)) if part
-    )
-    text_q = _tsquery(text_terms)
-    if not names_q and not text_q:
-        return []
-    conditions: list[str] = []
-    rank_parts: list[str] = []
-    params: dict[str, Any] = {"limit": limit}
-    if names_q:
-        conditions.append(
-            "to_tsvector('simple', name_keys) @@ to_tsquery('simple', :nq)"
-        )
-        rank_parts.append(
-            "2 * ts_rank(to_tsvector('simple', name_keys), to_tsquery('simple', :nq))"
-        )
-        params["nq"] = names_q
-    if text_q:
-        conditions.append(
-            "to_tsvector('simple', text_keys) @@ to_tsquery('simple', :tq)"
-        )
-        rank_parts.append(
-            "ts_rank(to_tsvector('simple', text_keys), to_tsquery('simple', :tq))"
-        )
-        params["tq"] = text_q
-    sql = "SELECT person_id FROM search_entries WHERE (" + " OR ".join(conditions) + ")"
-    if box is not None:
-        sql += f" AND person_id IN ({box[0]})"
-        params.update(box[1])
-    sql += " ORDER BY " + " + ".join(rank_parts) + " DESC LIMIT :limit"
-    ids = [row[0] for row in session.execute(text(sql), params)]
+def _trigram_ids(session: Session, query: ParsedQuery, limit: int) -> list[int]:
+    """Return names close to the typed words by trigrams (PostgreSQL only)."""
     typed = " ".join(query.words)
-    if typed and box is None:
-        # Trigrams catch the typos the keys do not (two slips in a short name).
-        trigram = session.execute(
+    if session.get_bind().dialect.name != "postgresql" or not typed:
+        return []
+    return list(
+        session.scalars(
             text(
                 "SELECT person_id FROM search_entries WHERE :typed <% names "
                 "ORDER BY word_similarity(:typed, names) DESC LIMIT :limit"
             ),
-            {"typed": typed, "limit": limit // 2},
+            {"typed": typed, "limit": limit},
         )
-        ids += [row[0] for row in trigram]
-    return ids
+    )
 
 
-def _text_ids(
-    session: Session,
-    query: ParsedQuery,
-    limit: int,
-    box: tuple[str, dict[str, float]] | None = None,
-) -> list[int]:
-    if session.get_bind().dialect.name == "postgresql":
-        return _text_ids_postgres(session, query, limit, box)
-    return _text_ids_sqlite(session, query, limit, box)
-
-
-def _near_ids(session: Session, lat: float, lon: float) -> list[int]:
+def _near_ids(session: Session, lat: float, lon: float, limit: int) -> list[int]:
     """Return the people known nearest a point, widening the box until enough."""
     nearest: dict[int, float] = {}
     for radius in NEAR_RADII_M:
-        clause, params = _box_clause(lat, lon, radius)
+        min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius)
         rows = session.execute(
-            text(clause.replace("SELECT person_id", "SELECT person_id, lat, lon")),
-            params,
+            select(SearchPlace.person_id, SearchPlace.lat, SearchPlace.lon).where(
+                SearchPlace.lat.between(min_lat, max_lat),
+                SearchPlace.lon.between(min_lon, max_lon),
+            )
         )
         nearest = {}
         for person_id, place_lat, place_lon in rows:
@@ -437,16 +393,18 @@ def _near_ids(session: Session, lat: float, lon: float) -> list[int]:
                 nearest[person_id] = metres
         if len(nearest) >= NEAR_MIN:
             break
-    return sorted(nearest, key=nearest.__getitem__)[:NEAR_LIMIT]
+    return sorted(nearest, key=nearest.__getitem__)[:limit]
 
 
-def _dob_ids(session: Session, query: ParsedQuery) -> list[int]:
+def _dob_ids(
+    session: Session, query: ParsedQuery, groups: Sequence[TermGroup]
+) -> list[int]:
     wanted = query.date_of_birth
     if wanted is None or wanted.year is None:
         return []
-    days: list[dt.date] = []
+    born = SearchEntry.date_of_birth
     if wanted.month and wanted.day:
-        days.append(dt.date(wanted.year, wanted.month, wanted.day))
+        days = [dt.date(wanted.year, wanted.month, wanted.day)]
         if wanted.swappable:
             days.append(dt.date(wanted.year, wanted.day, wanted.month))
         for year in (wanted.year - 1, wanted.year + 1):
@@ -454,56 +412,110 @@ def _dob_ids(session: Session, query: ParsedQuery) -> list[int]:
                 days.append(dt.date(year, wanted.month, wanted.day))
             except ValueError:
                 pass
-        statement = select(SearchEntry.person_id).where(
-            SearchEntry.date_of_birth.in_(days)
-        )
+        condition = born.in_(days)
+    elif wanted.month:
+        first = dt.date(wanted.year, wanted.month, 1)
+        after = (first + dt.timedelta(days=32)).replace(day=1)
+        condition = (born >= first) & (born < after)
     else:
-        first = dt.date(wanted.year, wanted.month or 1, 1)
-        last = dt.date(wanted.year, wanted.month or 12, 28 if wanted.month else 31)
-        if wanted.month:
-            last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            last -= dt.timedelta(days=1)
-        statement = select(SearchEntry.person_id).where(
-            SearchEntry.date_of_birth.between(first, last)
+        condition = born.between(
+            dt.date(wanted.year, 1, 1), dt.date(wanted.year, 12, 31)
         )
-        if query.words:
-            # "smith born 1990": the year narrows the name, not the other way.
-            year_ids = set(session.scalars(statement.limit(20_000)))
-            return [pid for pid in _text_ids(session, query, 2000) if pid in year_ids][
-                :DOB_LIMIT
-            ]
+    statement = select(SearchEntry.person_id).where(condition)
+    dialect = session.get_bind().dialect.name
+    match = _match_expression(dialect, groups, every=True) if groups else None
+    if match is not None and not (wanted.month and wanted.day):
+        # "smith born 1990": a year alone narrows the name, not the other way.
+        if dialect == "postgresql":
+            statement = statement.where(
+                text(f"{_TSVECTOR} @@ to_tsquery('simple', :match)").bindparams(
+                    match=match
+                )
+            )
+        else:
+            statement = statement.where(
+                text(
+                    "search_entries.person_id IN "
+                    "(SELECT rowid FROM search_fts WHERE search_fts MATCH :match)"
+                ).bindparams(match=match)
+            )
     return list(session.scalars(statement.limit(DOB_LIMIT)))
+
+
+def _prefilter(
+    session: Session, ids: Sequence[int], groups: Sequence[TermGroup], keep: set[int]
+) -> list[int]:
+    """Keep the ids whose keys best match the typed words, in fetch order on ties.
+
+    Fetch order puts the nearest first when the responder's position is known, so
+    among equally good matches the nearest reach the ranker.
+    """
+    if not groups:
+        return list(ids)[:MAX_RANKED]
+    scored: list[tuple[int, int, int]] = []
+    order = {person_id: index for index, person_id in enumerate(ids)}
+    for chunk in _chunks(list(ids), 900):
+        rows = session.execute(
+            select(
+                SearchEntry.person_id,
+                SearchEntry.names,
+                SearchEntry.name_keys,
+                SearchEntry.text_keys,
+            ).where(SearchEntry.person_id.in_(chunk))
+        )
+        for person_id, names, row_name_keys, row_text_keys in rows:
+            name_key_set = set(row_name_keys.split())
+            text_key_set = set(row_text_keys.split())
+            name_list = names.split()
+            matched = sum(
+                group_strength(group, name_key_set, name_list, text_key_set)
+                for group in groups
+            )
+            if person_id in keep:
+                matched += 10
+            if matched:
+                scored.append((-matched, order[person_id], person_id))
+    scored.sort()
+    return [person_id for _, _, person_id in scored[:MAX_RANKED]]
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def fetch_candidates(session: Session, query: ParsedQuery) -> list[Candidate]:
     """Fetch a bounded set of candidates for a query from the index."""
+    groups = query_groups(query) if query.words else []
     ids: dict[int, None] = {}
     if query.has_location:
         assert query.lat is not None and query.lon is not None
-        ids.update(dict.fromkeys(_near_ids(session, query.lat, query.lon)))
-        if query.words:
-            for radius in TEXT_RADII_M:
-                box = _box_clause(query.lat, query.lon, radius)
-                found = _text_ids(session, query, NEAR_TEXT_LIMIT, box)
-                ids.update(dict.fromkeys(found))
-                if len(found) >= NEAR_TEXT_LIMIT // 4:
-                    break
-    if query.words:
-        ids.update(dict.fromkeys(_text_ids(session, query, TEXT_LIMIT)))
-    if query.date_of_birth:
-        ids.update(dict.fromkeys(_dob_ids(session, query)))
+        wanted = NEAR_POOL if groups else NEAR_ONLY
+        ids.update(dict.fromkeys(_near_ids(session, query.lat, query.lon, wanted)))
+    if groups:
+        found = _text_ids(session, groups, TEXT_LIMIT, every=True)
+        if len(found) < TEXT_MIN:
+            if len(groups) > 1:
+                found += _text_ids(session, groups, TEXT_LIMIT, every=False)
+            found += _trigram_ids(session, query, TEXT_LIMIT // 2)
+        ids.update(dict.fromkeys(found))
+    dob_ids = set(_dob_ids(session, query, groups)) if query.date_of_birth else set()
+    ids.update(dict.fromkeys(dob_ids))
     if not ids:
         return []
-    rows = session.execute(
-        select(SearchEntry.person_id, SearchEntry.candidate).where(
-            SearchEntry.person_id.in_(bindparam("ids", expanding=True))
-        ),
-        {"ids": list(ids)},
-    )
-    return [
-        Candidate.from_row(json.loads(payload), person_id=person_id)
-        for person_id, payload in rows
-    ]
+    chosen = _prefilter(session, list(ids), groups, dob_ids)
+    candidates: list[Candidate] = []
+    for chunk in _chunks(chosen, 900):
+        rows = session.execute(
+            select(SearchEntry.person_id, SearchEntry.candidate).where(
+                SearchEntry.person_id.in_(chunk)
+            )
+        )
+        candidates.extend(
+            Candidate.from_row(json.loads(payload), person_id=person_id)
+            for person_id, payload in rows
+        )
+    return candidates
 
 
 def search(

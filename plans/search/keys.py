@@ -9,7 +9,8 @@ tsquery syntax. The digit prefix keeps each kind apart from plain words.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from plans.search.names import full_names_of, phonetic_keys, variant_groups
 from plans.search.query import ParsedQuery
@@ -51,23 +52,72 @@ def text_keys(features: Iterable[TextFeatures]) -> str:
     keys: set[str] = set()
     for feature in features:
         keys.update(feature.stems)
-        keys.update("6" + concept for concept in feature.concepts)
+        keys.update(concept_key(concept) for concept in feature.concepts)
     return " ".join(sorted(key for key in keys if key.isalnum() and key.isascii()))
 
 
-def query_terms(query: ParsedQuery) -> tuple[list[str], list[str], list[str]]:
-    """Return the name keys, name prefixes and text keys to look a query up by."""
-    name_terms: set[str] = set()
-    prefixes: list[str] = []
-    for word in query.words:
-        name_terms |= name_keys(word)
-        if 2 <= len(word) <= MAX_DELETE_LENGTH and word.isalnum():
-            prefixes.append(word)
-    text_terms = {stem for stem in query.stems if stem.isalnum()}
-    for span in query.concept_spans:
-        text_terms.update("6" + concept for concept in span.concepts)
-    return (
-        sorted(key for key in name_terms if key.isascii()),
-        prefixes,
-        sorted(key for key in text_terms if key.isascii()),
-    )
+def concept_key(concept: str) -> str:
+    """Return the index key of a synonym concept ("car_park" becomes "6carpark")."""
+    return "6" + concept.replace("_", "")
+
+
+@dataclass(frozen=True)
+class TermGroup:
+    """The keys one typed word (or synonym phrase) may match: any one will do."""
+
+    name_keys: frozenset[str]
+    prefixes: frozenset[str]
+    text_keys: frozenset[str]
+    # The word as typed: a row holding it as a name is a stronger match.
+    exact: frozenset[str] = frozenset()
+
+
+def query_groups(query: ParsedQuery) -> list[TermGroup]:
+    """Return one group of keys per word or synonym phrase of the query."""
+    spans = {span.start: span for span in query.concept_spans}
+    groups: list[TermGroup] = []
+    position = 0
+    while position < len(query.words):
+        span = spans.get(position)
+        end = span.end if span else position + 1
+        typed = query.words[position:end]
+        stems = query.stems[position:end]
+        name_terms: set[str] = set()
+        prefixes: set[str] = set()
+        if len(typed) == 1:
+            name_terms = name_keys(typed[0])
+            if 2 <= len(typed[0]) <= MAX_DELETE_LENGTH:
+                prefixes.add(typed[0])
+        text_terms = set(stems)
+        if span:
+            text_terms.update(concept_key(concept) for concept in span.concepts)
+        groups.append(
+            TermGroup(
+                frozenset(_clean(name_terms)),
+                frozenset(_clean(prefixes)),
+                frozenset(_clean(text_terms)),
+                frozenset(_clean(typed)),
+            )
+        )
+        position = end
+    return groups
+
+
+def _clean(keys: Iterable[str]) -> list[str]:
+    return [key for key in keys if key.isalnum() and key.isascii()]
+
+
+def group_strength(
+    group: TermGroup,
+    name_key_set: set[str],
+    names: Sequence[str],
+    text_key_set: set[str],
+) -> int:
+    """Rate how a search row matches a group: 2 exact, 1 fuzzy, 0 not (prefilter)."""
+    if group.exact & name_key_set or group.text_keys & text_key_set:
+        return 2
+    if group.name_keys & name_key_set:
+        return 1
+    if any(name.startswith(prefix) for prefix in group.prefixes for name in names):
+        return 1
+    return 0
