@@ -378,3 +378,11 @@ def test_printing_a_revoked_card_is_refused(
     db.commit()
     sign_in(app, client, mentor)
     assert client.get(f"/cards/{card.id}/card.pdf").status_code == 410
+
+
+def test_scanning_is_rate_limited(client: FlaskClient, db: Session) -> None:
+    statuses = [client.get(f"/C/FORGED{n}").status_code for n in range(40)]
+    assert statuses[0] == 404
+    assert statuses[-1] == 429
+    # Scans refused by the limiter never reach the audit log.
+    assert _actions(db).count("card_scan_invalid") < 40
