@@ -66,6 +66,7 @@ TOTP_VALID_WINDOW = 1  # accept the previous and next 30 s step: phone clocks dr
 THROTTLE_FREE_FAILURES = 3
 THROTTLE_MAX_WAIT = dt.timedelta(minutes=15)
 THROTTLE_FORGET_AFTER = dt.timedelta(hours=24)
+CHALLENGE_LIFETIME = dt.timedelta(minutes=5)
 TOUCH_EVERY = dt.timedelta(minutes=1)  # write last_seen_at at most this often
 _FERNET_SALT = b"responder totp secret v1"
 
@@ -137,6 +138,18 @@ class RecoveryCode(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     used_at: Mapped[dt.datetime | None]
+
+
+class WebAuthnChallenge(Base):
+    """A WebAuthn challenge awaiting its answer; deleted when used, so once only."""
+
+    __tablename__ = "webauthn_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    challenge: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class LoginThrottle(Base):
@@ -597,6 +610,47 @@ def authenticate_passkey(
     return row
 
 
+def save_challenge(session: Session, purpose: str, challenge: bytes) -> str:
+    """Keep a challenge on the server; return the handle the browser carries."""
+    handle = secrets.token_urlsafe(24)
+    session.add(
+        WebAuthnChallenge(
+            handle_digest=_digest(handle), purpose=purpose, challenge=challenge
+        )
+    )
+    session.flush()
+    return handle
+
+
+def take_challenge(
+    session: Session,
+    handle: str,
+    purpose: str,
+    *,
+    lifetime: dt.timedelta = CHALLENGE_LIFETIME,
+    now: dt.datetime | None = None,
+) -> bytes | None:
+    """Return a saved challenge and delete it, so no answer can be replayed."""
+    if not handle or len(handle) > 100:
+        return None
+    row = session.scalar(
+        select(WebAuthnChallenge).where(
+            WebAuthnChallenge.handle_digest == _digest(handle)
+        )
+    )
+    if row is None:
+        return None
+    deleted = session.execute(
+        delete(WebAuthnChallenge).where(WebAuthnChallenge.id == row.id)
+    ).rowcount  # type: ignore[attr-defined]
+    # Two requests racing with one handle: only the one that deleted it wins.
+    if deleted != 1 or row.purpose != purpose:
+        return None
+    if (now or utcnow()) - row.created_at > lifetime:
+        return None
+    return row.challenge
+
+
 def remove_passkey(session: Session, user: User, passkey_id: int) -> bool:
     """Remove one of the user's passkeys; say whether it existed."""
     result = session.execute(
@@ -667,6 +721,11 @@ def purge_stale(session: Session, *, now: dt.datetime | None = None) -> int:
     gone = session.execute(
         delete(LoginThrottle).where(
             LoginThrottle.last_failure_at < now - THROTTLE_FORGET_AFTER
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    gone += session.execute(
+        delete(WebAuthnChallenge).where(
+            WebAuthnChallenge.created_at < now - CHALLENGE_LIFETIME
         )
     ).rowcount  # type: ignore[attr-defined]
     return int(gone or 0)

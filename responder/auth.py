@@ -49,7 +49,6 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
 PENDING_LIFETIME = dt.timedelta(minutes=10)
-CHALLENGE_LIFETIME = dt.timedelta(minutes=5)
 LOGIN_LIMIT = "20 per minute;200 per hour"
 FACTOR_LIMIT = "20 per minute;200 per hour"
 BAD_CREDENTIALS = "Email address or password not recognised."
@@ -280,24 +279,18 @@ def _start_pending(user: User, next_path: str | None) -> None:
 
 
 def _remember_challenge(purpose: str, challenge: bytes) -> None:
-    session["webauthn"] = {
-        "purpose": purpose,
-        "challenge": challenge.hex(),
-        "at": _now().isoformat(),
-    }
+    db = get_session()
+    session["webauthn"] = sessions.save_challenge(db, purpose, challenge)
+    db.commit()
 
 
 def _take_challenge(purpose: str) -> bytes | None:
-    saved = session.pop("webauthn", None)
-    if not isinstance(saved, dict) or saved.get("purpose") != purpose:
+    handle = session.pop("webauthn", None)
+    if not isinstance(handle, str):
         return None
-    try:
-        at = dt.datetime.fromisoformat(saved["at"])
-        challenge = bytes.fromhex(saved["challenge"])
-    except (KeyError, ValueError, TypeError):
-        return None
-    if _now() - at > CHALLENGE_LIFETIME:
-        return None
+    db = get_session()
+    challenge = sessions.take_challenge(db, handle, purpose)
+    db.commit()
     return challenge
 
 

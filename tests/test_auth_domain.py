@@ -310,3 +310,21 @@ def test_failures_a_day_old_are_forgotten(session: Session) -> None:
         sessions.record_failure(session, key, now=then)
     assert sessions.record_failure(session, key) == dt.timedelta(0)
     assert sessions.purge_stale(session, now=utcnow() + dt.timedelta(days=2)) == 1
+
+
+# -- WebAuthn challenges ------------------------------------------------------------
+
+
+def test_a_challenge_can_be_taken_once_for_its_purpose(session: Session) -> None:
+    handle = sessions.save_challenge(session, "login", b"challenge-bytes")
+    assert sessions.take_challenge(session, handle, "login") == b"challenge-bytes"
+    assert sessions.take_challenge(session, handle, "login") is None
+    other = sessions.save_challenge(session, "register", b"x")
+    assert sessions.take_challenge(session, other, "login") is None
+    assert sessions.take_challenge(session, other, "register") is None
+
+
+def test_a_challenge_expires_after_five_minutes(session: Session) -> None:
+    handle = sessions.save_challenge(session, "login", b"c")
+    later = utcnow() + dt.timedelta(minutes=6)
+    assert sessions.take_challenge(session, handle, "login", now=later) is None
