@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,7 +81,7 @@ class RecordingHttpClient(HttpClient):
     """Answer Twilio REST calls from memory and record them."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(logging.getLogger("twilio.http_client"), False)
         self.requests: list[dict[str, Any]] = []
         self.fail_next = 0
 
