@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 
 from plans import accounts, audit
 from plans.models import User
+from responder.access import public
 from responder.db import get_engine, get_session
 
 bp = Blueprint("api", __name__)
@@ -125,6 +126,7 @@ def search() -> ResponseReturnValue:
 
 
 @bp.get("/api/v1/openapi.json")
+@public
 def openapi() -> ResponseReturnValue:
     """Serve the OpenAPI description of the JSON API."""
     from responder.openapi import document
@@ -133,6 +135,7 @@ def openapi() -> ResponseReturnValue:
 
 
 @bp.get("/healthz")
+@public
 def healthz() -> ResponseReturnValue:
     """Answer 200 when the database is reachable, 503 when it is not."""
     from plans.db import ping
