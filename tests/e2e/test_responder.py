@@ -169,3 +169,37 @@ def test_the_offline_page_is_served_when_the_network_is_gone(
         assert page.get_by_role("heading", name="You are offline").is_visible()
     finally:
         page.context.set_offline(False)
+
+
+def test_pages_keep_to_the_csp_and_ask_no_third_party(
+    page: Any, live_server: LiveServer, make_account: Any, sign_in: Any
+) -> None:
+    land_plan(live_server)
+    complaints: list[str] = []
+    elsewhere: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            complaints.append(message.text)
+            if message.type in ("error", "warning")
+            else None
+        ),
+    )
+    page.on(
+        "request",
+        lambda request: (
+            elsewhere.append(request.url)
+            if not request.url.startswith((live_server.url, "data:"))
+            else None
+        ),
+    )
+    sign_in(page, make_account(role="police"))
+
+    for path in ("/", "/search?q=alexandra", f"/open/{REF}", "/scan", "/offline"):
+        page.goto(path)
+    page.goto(f"/open/{REF}")
+    page.get_by_role("button", name="Attending an incident with this person").click()
+    page.wait_for_url(f"**/plans/{REF}")
+
+    assert [text for text in complaints if "Content Security Policy" in text] == []
+    assert elsewhere == []
