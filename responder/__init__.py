@@ -72,6 +72,9 @@ def check_configuration(app: Flask) -> None:
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = "development-only-secret-key"
         return
+    from responder.production import check_production
+
+    check_production(app)  # names every unsafe setting at once
     secret = app.config.get("SECRET_KEY") or ""
     if len(secret) < 32 or "development" in secret or secret in {"dev", "changeme"}:
         raise ConfigurationError(
