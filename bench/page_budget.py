@@ -1,0 +1,248 @@
+"""Measure what a responder's phone downloads for the home, results and plan pages.
+
+    .venv/bin/python bench/page_budget.py [--plans N] [--json PATH]
+
+Starts the app on a free local port with a fresh SQLite database holding N
+synthetic demo plans, signs a police responder in, opens one plan with a stated
+reason, then loads each page in the system Chromium (empty cache, no service
+worker) and adds up every response: headers plus body as sent (uncompressed:
+Werkzeug does not compress, so this is the worst case), and what gzip would make
+of each body. Exits 1 when the plan page with its CSS and JS is over the 60 KB
+budget. bench/lighthouse.py reuses the server from here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import json
+import re
+import secrets
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--host-resolver-rules=MAP localhost 127.0.0.1",
+]
+BUDGET_BYTES = 60 * 1024
+PASSWORD = "bench password that is long enough 9"
+
+
+@dataclass
+class BenchServer:
+    """The app serving demo data, with a signed-in responder's session cookie."""
+
+    url: str
+    cookie_name: str
+    cookie_value: str
+    plan_path: str
+    search_path: str
+
+    @property
+    def pages(self) -> dict[str, str]:
+        """Return the pages to measure, by name."""
+        return {"home": "/", "results": self.search_path, "plan": self.plan_path}
+
+
+def _csrf(client: Any, path: str) -> dict[str, str]:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    return {"csrf_token": match.group(1)} if match else {}
+
+
+@contextlib.contextmanager
+def serve(plans: int = 200) -> Iterator[BenchServer]:
+    """Serve the app with demo plans; sign a responder in and open one plan."""
+    import pyotp
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    from plans import accounts, sessions
+    from plans.db import create_schema, make_session_factory
+    from plans.demo import generate_documents
+    from plans.exchange.landing import import_documents
+    from plans.models import Person, PlanVersion
+    from responder import create_app
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app(
+            {
+                "ENVIRONMENT": "development",
+                "SECRET_KEY": secrets.token_hex(32),
+                "DATABASE_URL": f"sqlite:///{folder}/bench.db",
+                "CARD_KEY_FILE": f"{folder}/card-keys.json",
+                "ALLOW_HTTP_SESSION_COOKIE": True,
+                "RATELIMIT_ENABLED": False,
+            }
+        )
+        create_schema(app.extensions["responder.engine"])
+        factory = make_session_factory(app.extensions["responder.engine"])
+        with factory() as session:
+            documents = list(generate_documents(plans, seed=7))
+            import_documents(session, documents, actor=None, source="bench")
+            user = accounts.create_user(
+                session, "bench-police@example.test", role="police", password=PASSWORD
+            )
+            cipher = sessions.totp_cipher(str(app.config["SECRET_KEY"]))
+            totp = pyotp.parse_uri(sessions.begin_totp(session, user, cipher))
+            step = int(__import__("time").time()) // 30 - 1
+            sessions.confirm_totp(session, user, totp.at(step * 30), cipher)
+            person = (
+                session.query(Person)
+                .join(PlanVersion)
+                .filter(PlanVersion.status == "live")
+                .order_by(Person.id)
+                .first()
+            )
+            assert person is not None, "no live demo plan landed"
+            ref, given = person.ref, person.given_name
+            session.commit()
+
+        client = app.test_client()
+        client.post(
+            "/login",
+            data={
+                "email": "bench-police@example.test",
+                "password": PASSWORD,
+                **_csrf(client, "/login"),
+            },
+        )
+        client.post(
+            "/login/totp",
+            data={"code": totp.now(), **_csrf(client, "/login/second-factor")},
+        )
+        answer = client.post(
+            f"/open/{ref}",
+            data={
+                "basis": "attending_incident",
+                "incident": "BENCH-1",
+                **_csrf(client, f"/open/{ref}"),
+            },
+        )
+        if answer.status_code != 303:
+            raise RuntimeError(f"could not open a plan: {answer.status_code}")
+        cookie_name = str(app.config["SESSION_COOKIE_NAME"])
+        cookie = client.get_cookie(cookie_name)
+        if cookie is None:
+            raise RuntimeError("signing in gave no session cookie")
+
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield BenchServer(
+                url=f"http://localhost:{server.server_port}",
+                cookie_name=cookie_name,
+                cookie_value=cookie.value,
+                plan_path=f"/plans/{ref}",
+                search_path=f"/search?q={given.lower()}",
+            )
+        finally:
+            server.shutdown()
+            server.server_close()
+            app.extensions["responder.engine"].dispose()
+
+
+def measure(server: BenchServer) -> dict[str, Any]:
+    """Load each page in Chromium with an empty cache; add up what came over."""
+    from playwright.sync_api import sync_playwright
+
+    report: dict[str, Any] = {}
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        for name, path in server.pages.items():
+            context = browser.new_context(
+                base_url=server.url,
+                viewport={"width": 360, "height": 740},
+                is_mobile=True,
+                has_touch=True,
+                service_workers="block",
+            )
+            context.add_cookies(
+                [
+                    {
+                        "name": server.cookie_name,
+                        "value": server.cookie_value,
+                        "url": server.url,
+                    }
+                ]
+            )
+            page = context.new_page()
+            responses: list[Any] = []
+            page.on("response", lambda response: responses.append(response))
+            page.goto(path, wait_until="load")
+            page.wait_for_load_state("networkidle")
+            if page.url.rstrip("/") != (server.url + path).rstrip("/"):
+                raise RuntimeError(f"{name}: landed on {page.url}, not {path}")
+            resources = []
+            for response in responses:
+                sizes = response.request.sizes()
+                body = response.body() if response.status != 304 else b""
+                resources.append(
+                    {
+                        "path": response.url.removeprefix(server.url),
+                        "status": response.status,
+                        "bytes": sizes["responseHeadersSize"]
+                        + sizes["responseBodySize"],
+                        "gzip_body": len(gzip.compress(body, 9)),
+                    }
+                )
+            report[name] = {
+                "resources": resources,
+                "bytes": sum(item["bytes"] for item in resources),
+                "gzip_bytes": sum(item["gzip_body"] for item in resources),
+            }
+            context.close()
+        browser.close()
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure the pages and check the plan page against its budget."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=200)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    with serve(args.plans) as server:
+        report = measure(server)
+    for name, page in report.items():
+        print(
+            f"{name:8} {page['bytes'] / 1024:6.1f} KB transferred "
+            f"({page['gzip_bytes'] / 1024:5.1f} KB if gzipped), "
+            f"{len(page['resources'])} requests"
+        )
+        for item in page["resources"]:
+            print(f"    {item['bytes']:7d} B  {item['status']}  {item['path'][:60]}")
+    plan_bytes = report["plan"]["bytes"]
+    verdict = "within" if plan_bytes <= BUDGET_BYTES else "OVER"
+    print(f"plan page: {plan_bytes} B, {verdict} the {BUDGET_BYTES} B budget")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return 0 if plan_bytes <= BUDGET_BYTES else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
