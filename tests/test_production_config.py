@@ -246,5 +246,7 @@ def test_the_app_factory_refuses_an_unsafe_production_start(
     from responder import create_app
 
     monkeypatch.setenv("RESPONDER_INSTANCE_PATH", str(tmp_path / "instance"))
-    with pytest.raises(ConfigurationError, match="RESPONDER_SECRET_KEY"):
+    with pytest.raises(ConfigurationError) as raised:
         create_app({"SECRET_KEY": "changeme", "ENVIRONMENT": "production"})
+    assert "RESPONDER_SECRET_KEY" in str(raised.value)
+    assert "RESPONDER_TRUSTED_HOSTS" in str(raised.value)
