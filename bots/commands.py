@@ -45,12 +45,12 @@ class ChatSettings:
 
     disclosure: str = "link"
     public_base_url: str = ""
-    plan_path: str = "/lookup/plans/{ref}"
+    plan_path: str = "/plans/{ref}"
     bot_username: str = ""
 
     def plan_url(self, ref: str) -> str:
         """Return the PWA address that opens this plan after sign-in."""
-        path = self.plan_path.format(ref=quote(ref, safe=""))
+        path = self.plan_path.format(ref=quote(ref, safe="/"))
         return self.public_base_url.rstrip("/") + path
 
 
@@ -105,7 +105,9 @@ def handle_text(
         chat.unlink(session, link, now=now)
         return Reply(replies.UNLINKED)
     if link.person is not None:
-        return _person_command(session, link, command, rest, channel=channel)
+        return _person_command(
+            session, link, command, rest, channel=channel, settings=settings
+        )
     user = link.user
     assert user is not None
     if command in ("help", "start", "hi", "hello", "?"):
@@ -263,12 +265,22 @@ def open_result(
 
 
 def _person_command(
-    session: Session, link: ChatLink, command: str, rest: str, *, channel: str
+    session: Session,
+    link: ChatLink,
+    command: str,
+    rest: str,
+    *,
+    channel: str,
+    settings: ChatSettings,
 ) -> Reply:
     person = link.person
     assert person is not None
     if command in ("plan", "summary", "mentor", "mentors", "contacts"):
         return own_plan(session, person, channel=channel)
+    if command in ("view", "link", "open"):
+        token = people.create_link(session, person, via=channel)
+        url = settings.public_base_url.rstrip("/") + f"/me/link/{token}"
+        return Reply(replies.OWN_VIEW_LINK.format(url=url))
     if command == "opened":
         wanted = rest.strip().lower()
         if wanted not in ("on", "off"):

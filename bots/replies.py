@@ -40,6 +40,7 @@ HELP_STAFF = (
 )
 HELP_PERSON = (
     "plan: your plan's summary and your mentors' numbers\n"
+    "view: a one-time link to your whole plan and who opened it\n"
     "opened on / opened off: a message when your plan is opened\n"
     "unlink: stop using this chat"
 )
@@ -55,6 +56,7 @@ SAY_WHY = (
     "Say why you are opening it: open {number} attending [incident no.]. "
     "Every opening is audited."
 )
+OWN_VIEW_LINK = "Your own view (works once, for 10 minutes): {url}"
 OPENED_ON = "You will get a message each time your plan is opened."
 OPENED_OFF = "You will no longer get a message when your plan is opened."
 NO_PLAN = "You have no live plan at the moment. Contact your team: {team}."

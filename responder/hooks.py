@@ -32,21 +32,13 @@ TELEGRAM_MAX_BODY = 256 * 1024  # Telegram updates are a few kilobytes at most
 TWILIO_MAX_BODY = 64 * 1024
 
 
-@bp.record_once
-def _exempt_from_csrf(state: Any) -> None:
-    # Webhooks authenticate by secret or signature, never by a session cookie.
-    csrf = state.app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(bp)
-
-
 def chat_settings(app: Flask) -> ChatSettings:
     """Return the deployment's chat settings from configuration."""
     config = app.config
     return ChatSettings(
         disclosure=str(config.get("CHAT_DISCLOSURE") or "link"),
         public_base_url=str(config.get("PUBLIC_BASE_URL") or ""),
-        plan_path=str(config.get("CHAT_PLAN_PATH") or "/lookup/plans/{ref}"),
+        plan_path=str(config.get("CHAT_PLAN_PATH") or "/plans/{ref}"),
         bot_username=str(config.get("TELEGRAM_BOT_USERNAME") or ""),
     )
 

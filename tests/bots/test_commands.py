@@ -90,7 +90,7 @@ def test_open_with_a_reason_grants_and_audits_with_the_channel(
     say(session, officer_number, "find Alexandra")
     answer = say(session, officer_number, "open 1 attending INC-0042")
     assert replies.ADVICE_ONLY in answer
-    assert "https://responder.example/lookup/plans/TEST-TEAM%2F00001" in answer
+    assert "https://responder.example/plans/TEST-TEAM/00001" in answer
     # Link mode: no plan text over the chat.
     assert PLAN_EXTRAS["summary"] not in answer
     grant = session.scalars(select(AccessGrant)).one()
@@ -142,7 +142,7 @@ def test_a_long_summary_is_cut_to_three_segments(
     assert replies.sms_segments(answer) <= 3
     # The advice-only line and the link are never the part that gets cut.
     assert replies.ADVICE_ONLY in answer
-    assert answer.endswith("/lookup/plans/TEST-TEAM%2F00001")
+    assert answer.endswith("/plans/TEST-TEAM/00001")
 
 
 def test_open_refers_to_the_last_results_only(
@@ -256,3 +256,17 @@ def test_sms_segments_are_counted_as_networks_count_them(
 ) -> None:
     assert replies.sms_units(text) == units
     assert replies.sms_segments(text) == segments
+
+
+def test_the_person_gets_a_one_time_link_to_their_own_view(
+    session: Session, person
+) -> None:
+    from plans import people
+
+    token = chat.create_link_token(session, person=person)
+    say(session, "77", f"/start {token}", channel="telegram")
+    answer = say(session, "77", "view", channel="telegram")
+    url = answer.rsplit(" ", 1)[1]
+    assert url.startswith("https://responder.example/me/link/")
+    row = people.redeem_link(session, url.rsplit("/", 1)[1])
+    assert row is not None and row.person_id == person.id and row.via == "telegram"
