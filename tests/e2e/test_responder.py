@@ -203,3 +203,73 @@ def test_pages_keep_to_the_csp_and_ask_no_third_party(
 
     assert [text for text in complaints if "Content Security Policy" in text] == []
     assert elsewhere == []
+
+
+FAKE_CAMERA = """(value) => {
+  window.BarcodeDetector = class {
+    static async getSupportedFormats() { return ["qr_code"]; }
+    async detect() { return [{ rawValue: value }]; }
+  };
+  navigator.mediaDevices.getUserMedia = async () => {
+    const canvas = document.createElement("canvas");
+    canvas.getContext("2d").fillRect(0, 0, 8, 8);
+    return canvas.captureStream();
+  };
+}"""
+
+
+def test_without_barcode_detection_the_scanner_says_use_the_phone_camera(
+    page: Any, live_server: LiveServer, make_account: Any, sign_in: Any
+) -> None:
+    sign_in(page, make_account(role="police"))
+    page.add_init_script("delete window.BarcodeDetector")
+
+    page.goto("/")
+    page.get_by_role("link", name="Scan a card").click()
+
+    assert page.get_by_text("Use your phone camera").is_visible()
+    assert not page.get_by_role("button", name="Start camera").is_visible()
+
+
+def test_the_scanner_opens_a_card_from_this_service(
+    page: Any, live_server: LiveServer, make_account: Any, sign_in: Any
+) -> None:
+    sign_in(page, make_account(role="police"))
+    card = f"{live_server.url}/c/TESTTOKEN123"
+    page.add_init_script(f"({FAKE_CAMERA})({card!r})")
+
+    page.goto("/scan")
+    page.get_by_role("button", name="Start camera").click()
+
+    page.wait_for_url("**/c/TESTTOKEN123")
+
+
+def test_the_scanner_ignores_codes_from_elsewhere(
+    page: Any, live_server: LiveServer, make_account: Any, sign_in: Any
+) -> None:
+    sign_in(page, make_account(role="police"))
+    page.add_init_script(f"({FAKE_CAMERA})('https://example.com/c/TESTTOKEN123')")
+
+    page.goto("/scan")
+    page.get_by_role("button", name="Start camera").click()
+
+    page.get_by_text("not a plan card from this service").wait_for()
+    assert page.url.endswith("/scan")
+
+
+def test_near_me_without_location_permission_says_what_to_do(
+    browser: Any, live_server: LiveServer, make_account: Any, sign_in: Any
+) -> None:
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 360, "height": 740}
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        sign_in(page, make_account(role="police"))
+        page.get_by_role("button", name="Near me").click()
+
+        page.get_by_text("Location not available").wait_for()
+        assert page.url.rstrip("/") == live_server.url
+    finally:
+        context.close()
