@@ -48,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         api,
         auth,
         cards,
+        chat,
         concerns,
         hooks,
         lookup,
@@ -56,7 +57,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         privacy,
     )
 
-    for module in (auth, lookup, mentor, privacy, cards, person, concerns, api, hooks):
+    for module in (
+        auth,
+        lookup,
+        mentor,
+        privacy,
+        cards,
+        person,
+        concerns,
+        chat,
+        api,
+        hooks,
+    ):
         app.register_blueprint(module.bp)
     return app
 
