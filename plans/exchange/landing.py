@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from plans import audit
+from plans import audit, guardrails
 from plans.db import utcnow
 from plans.exchange.reading import (
     ERROR,
@@ -126,41 +126,19 @@ class GuardrailResult:
 def guardrail_result(document: dict[str, Any]) -> GuardrailResult:
     """Run the plan guardrails on a document, as publishing would.
 
-    GUARDRAILS CALL SITE: the single place the import path asks plans.guardrails.
+    An import carries no lead clinician's acknowledgement, so a finding of either
+    kind (blocking, or needing acknowledgement) keeps the document a draft.
     """
-    try:
-        from plans import guardrails
-    except ImportError:  # guardrails not written yet: nothing to find
-        return GuardrailResult([], True)
-    findings = guardrails.check_plan(document)
-    as_dicts = [_finding_dict(finding) for finding in findings]
-    # An import carries no lead clinician's acknowledgement, so any finding that
-    # would stop publication keeps the document a draft.
-    return GuardrailResult(as_dicts, not as_dicts)
-
-
-def _finding_dict(finding: Any) -> dict[str, Any]:
-    if isinstance(finding, dict):
-        return dict(finding)
-    if hasattr(finding, "to_dict"):
-        return dict(finding.to_dict())
-    import dataclasses
-
-    if dataclasses.is_dataclass(finding) and not isinstance(finding, type):
-        return dataclasses.asdict(finding)
-    return {"message": str(finding)}
+    findings = [finding.to_dict() for finding in guardrails.check_plan(document)]
+    return GuardrailResult(findings, not findings)
 
 
 def _finding_text(finding: dict[str, Any]) -> str:
-    for key in ("message", "explanation", "reason", "text"):
-        if finding.get(key):
-            return str(finding[key])
-    return str(finding)
-
-
-def _finding_pointer(finding: dict[str, Any]) -> str:
-    pointer = finding.get("pointer") or finding.get("path") or ""
-    return str(pointer)
+    if finding.get("severity") == guardrails.BLOCK:
+        why = "kept as a draft, publishing refuses this wording"
+    else:
+        why = "kept as a draft until the lead clinician acknowledges this wording"
+    return f"{why}: {finding.get('message') or finding.get('phrase', '')}"
 
 
 # --- landing -------------------------------------------------------------------
@@ -325,8 +303,8 @@ class _Lander:
                 problems.append(
                     ImportProblem(
                         position,
-                        _finding_pointer(finding),
-                        "kept as a draft: " + _finding_text(finding),
+                        str(finding.get("pointer", "")),
+                        _finding_text(finding),
                         WARNING,
                     )
                 )

@@ -129,27 +129,35 @@ def test_a_person_moving_area_moves_to_the_new_team(session: Session) -> None:
     assert session.scalar(select(func.count()).select_from(Team)) == 2
 
 
+@pytest.mark.parametrize(
+    ("field", "words", "reason"),
+    [
+        ("ambulance", "Do not convey to hospital.", "publishing refuses"),
+        ("police", "A frequent flyer; be firm.", "lead clinician acknowledges"),
+    ],
+)
 def test_guardrail_findings_keep_a_document_a_draft(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, field: str, words: str, reason: str
 ) -> None:
-    finding = {
-        "pointer": "/plan/advice_for/ambulance",
-        "message": "withholds care",
-        "blocking": True,
-    }
-    monkeypatch.setattr(
-        landing,
-        "guardrail_result",
-        lambda doc: landing.GuardrailResult([finding], may_go_live=False),
-    )
-    report = land(session, document())
+    report = land(session, document(advice_for={field: words}))
     assert (report.drafted, report.added) == (1, 0)
     assert versions_of(session, "TEST-TEAM/00001") == [(1, "draft")]
     (problem,) = report.problems
-    assert problem.pointer == "/plan/advice_for/ambulance"
-    assert "kept as a draft: withholds care" == problem.message
+    assert problem.pointer == f"/plan/advice_for/{field}"
+    assert reason in problem.message and problem.severity == "warning"
     stored = session.scalars(select(PlanVersion)).one()
-    assert stored.findings == [finding]
+    assert [finding["pointer"] for finding in stored.findings] == [problem.pointer]
+
+
+def test_a_drafted_live_plan_leaves_the_current_live_version_live(
+    session: Session,
+) -> None:
+    land(session, document())
+    report = land(
+        session, document(version=2, advice_for={"ambulance": "Do not convey."})
+    )
+    assert report.drafted == 1
+    assert versions_of(session, "TEST-TEAM/00001") == [(1, "live"), (2, "draft")]
 
 
 def test_a_document_that_fails_midway_never_half_lands(
