@@ -37,8 +37,13 @@ def _app() -> Flask:
 
 def drain_now(app: Flask) -> DrainReport:
     """Drain the outbox once with the app's configured senders."""
+    sessions = app.extensions["responder.sessions"]
+    with sessions() as session:
+        # Replay protection needs ids for a few days, not forever.
+        chat.forget_processed(session)
+        session.commit()
     return drain(
-        app.extensions["responder.sessions"],
+        sessions,
         senders(app),
         base_url=str(app.config.get("PUBLIC_BASE_URL") or ""),
     )
@@ -167,6 +172,107 @@ def notify_worker(interval: int, burst: bool) -> None:
         if burst and report == DrainReport():
             return
         time.sleep(interval)
+
+
+def _user(session: Any, email: str) -> Any:
+    from plans import accounts
+
+    user = accounts.find_user(session, email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    return user
+
+
+def _area(text: str) -> tuple[float, float, float]:
+    try:
+        lat, lon, km = (float(part) for part in text.split(","))
+    except ValueError:
+        raise click.BadParameter("give LAT,LON,KM, e.g. 50.90,-1.40,5") from None
+    return lat, lon, km * 1000.0
+
+
+@notify_cli.command("follow")
+@click.argument("email")
+@click.option("--person", "person_ref", help="Follow one person's plan by ref.")
+@click.option("--team", "team_code", help="Follow every plan of a team.")
+@click.option("--area", help="Follow plans placing someone within KM of LAT,LON.")
+@click.option("--label", help="A name for the area, e.g. 'North control'.")
+@with_appcontext
+def notify_follow(
+    email: str,
+    person_ref: str | None,
+    team_code: str | None,
+    area: str | None,
+    label: str | None,
+) -> None:
+    """Make EMAIL follow a person, a team or an area, for update messages."""
+    from sqlalchemy import select
+
+    from plans.models import Person, Team
+
+    with _app().extensions["responder.sessions"]() as session:
+        user = _user(session, email)
+        target: dict[str, Any] = {}
+        if person_ref:
+            target["person"] = session.scalar(
+                select(Person).where(Person.ref == person_ref)
+            )
+            if target["person"] is None:
+                raise click.ClickException(f"no person {person_ref}")
+        if team_code:
+            target["team"] = session.scalar(select(Team).where(Team.code == team_code))
+            if target["team"] is None:
+                raise click.ClickException(f"no team {team_code}")
+        if area:
+            target["area"] = _area(area)
+        try:
+            subscription = notify.follow(session, user, label=label, **target)
+        except notify.NotifyError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        click.echo(f"{email} follows #{subscription.id}")
+
+
+@notify_cli.command("following")
+@click.argument("email")
+@with_appcontext
+def notify_following(email: str) -> None:
+    """List what EMAIL follows."""
+    with _app().extensions["responder.sessions"]() as session:
+        for sub in notify.subscriptions_for(session, _user(session, email)):
+            if sub.person_id is not None:
+                what = f"person {sub.person_id}"
+            elif sub.team_id is not None:
+                what = f"team {sub.team_id}"
+            else:
+                what = (
+                    f"area {sub.area_lat:.4f},{sub.area_lon:.4f} "
+                    f"{(sub.area_radius_m or 0) / 1000:g} km"
+                )
+            label = f" ({sub.label})" if sub.label else ""
+            click.echo(f"#{sub.id} {what}{label}")
+
+
+@notify_cli.command("unfollow")
+@click.argument("email")
+@click.argument("subscription_id", type=int)
+@with_appcontext
+def notify_unfollow(email: str, subscription_id: int) -> None:
+    """Stop EMAIL following subscription SUBSCRIPTION_ID."""
+    with _app().extensions["responder.sessions"]() as session:
+        user = _user(session, email)
+        found = [
+            s
+            for s in notify.subscriptions_for(session, user)
+            if s.id == subscription_id
+        ]
+        if not found:
+            raise click.ClickException(
+                f"{email} has no subscription #{subscription_id}"
+            )
+        notify.unfollow(session, found[0])
+        session.commit()
+        click.echo(f"#{subscription_id} removed")
 
 
 @chat_cli.command("rebuild-places")
