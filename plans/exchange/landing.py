@@ -6,8 +6,10 @@ The rules, per document (README of the format):
 - the same ref and version again changes nothing ("unchanged");
 - a higher version than the live one supersedes it ("updated");
 - a lower version than the live one is refused, in words;
-- a document the guardrails would refuse at publish lands as a draft with its
-  findings, never live ("drafted"); so does a document whose status is draft.
+- a document with any guardrail finding lands as a draft with its findings,
+  never live, because an import carries no lead clinician's acknowledgement
+  ("drafted"); so does a document whose status is draft;
+- a held draft may be replaced, or put live, by the same version sent again.
 
 Each document lands inside its own SAVEPOINT, so a bad one never half-lands and
 never spoils the others. Nothing here commits: the caller owns the transaction and
