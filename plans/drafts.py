@@ -221,6 +221,11 @@ def apply_person_fields(person: Person, fields: Mapping[str, Any]) -> None:
     person.address = dict(fields["address"]) if fields.get("address") else None
 
 
+def as_draft_of(version: PlanVersion, document: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a document as it would be saved into this draft (ref, team, number)."""
+    return _normalised(document, version.person, version.person.team, version.version)
+
+
 def _normalised(
     document: Mapping[str, Any], person: Person, team: Team, number: int
 ) -> dict[str, Any]:
@@ -364,7 +369,7 @@ def edit_draft(
         raise DraftError(
             f"version {version.version} is {version.status}; start a new draft"
         )
-    mine = _normalised(document, version.person, version.person.team, version.version)
+    mine = as_draft_of(version, document)
     if based_on != version.edit_count:
         raise EditConflict(
             "someone else saved this draft after you opened it; "
@@ -448,7 +453,7 @@ def submit(
         raise PublishRefused(problems, blocks)
     version.submitted_at = utcnow()
     version.submitted_by_id = mentor.id
-    session.flush()
+    _flush(session)
     _audit(session, mentor, "submitted", version)
     return version
 
@@ -558,7 +563,7 @@ def publish(
     version.acknowledgements = acknowledged
     # The content is final now, while the version is still a draft; from here
     # on only its lifecycle changes.
-    session.flush()
+    _flush(session)
     apply_person_fields(person, document.get("person") or {})
     make_live(session, version, at=now)
     for item in acknowledged:
@@ -586,20 +591,42 @@ def return_to_mentor(
         raise DraftError("this draft is not waiting for approval")
     version.submitted_at = None
     version.submitted_by_id = None
-    session.flush()
+    _flush(session)
     _audit(session, approver, "returned", version)
     return version
 
 
-def discard_draft(session: Session, version: PlanVersion, *, by: User) -> None:
-    """Delete a draft that never went live (and a new person with nothing else)."""
+def discard_draft(session: Session, version: PlanVersion, *, by: User) -> bool:
+    """Delete a draft; say whether its person went too (new, with nothing else)."""
     person = version.person
     _require_drafter(by, person.team_id)
     if version.status != "draft":
         raise DraftError("only drafts can be discarded")
     _audit(session, by, "draft_discarded", version)
+    others = session.scalar(
+        select(func.count())
+        .select_from(PlanVersion)
+        .where(PlanVersion.person_id == person.id, PlanVersion.id != version.id)
+    )
     session.delete(version)
     session.flush()
+    if others:
+        return False
+    # A person typed in for a draft that never went live was never shown to
+    # anyone; keeping their details would be keeping data for nothing.
+    session.delete(person)
+    session.flush()
+    return True
+
+
+def _flush(session: Session) -> None:
+    """Flush, turning a lost race with another writer into an EditConflict."""
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise EditConflict(
+            "someone else changed this draft at the same moment; reload it", []
+        ) from error
 
 
 # --- retiring ------------------------------------------------------------------

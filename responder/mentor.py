@@ -889,9 +889,11 @@ def discard(version_id: int) -> ResponseReturnValue:
     session = get_session()
     version = get_draft_or_404(version_id)
     person_id = version.person_id
-    drafts.discard_draft(session, version, by=desk_user())
+    person_gone = drafts.discard_draft(session, version, by=desk_user())
     session.commit()
     flash("Draft discarded.")
+    if person_gone:
+        return redirect(url_for("mentor.index"), code=303)
     return redirect(url_for("mentor.person", person_id=person_id), code=303)
 
 

@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -486,3 +487,24 @@ def test_mentors_and_privacy_officers_see_who_opened_a_plan(
     response = client.get(f"/mentor/people/{who.id}/access")
     assert response.status_code == 200
     assert "INC-42" in response.get_data(as_text=True)
+
+
+def test_discarding_a_new_persons_draft_forgets_them(
+    client: FlaskClient, db: Session, mentor: User
+) -> None:
+    version = _new_plan(client, db)
+    response = client.post(f"/mentor/drafts/{version.id}/discard")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/mentor/")
+    db.expire_all()
+    assert db.scalar(select(Person).where(Person.family_name == "Exampleton")) is None
+
+
+def test_every_desk_and_privacy_route_declares_who_may_call_it(app: Flask) -> None:
+    unguarded = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith(("mentor.", "privacy."))
+        and not hasattr(app.view_functions[rule.endpoint], "access_rule")
+    ]
+    assert unguarded == []

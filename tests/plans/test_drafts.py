@@ -497,3 +497,13 @@ def test_discarding_a_draft_leaves_the_live_version(
     assert person is not None
     assert [v.version for v in person.versions] == [1]
     assert first.status == "live"
+
+
+def test_discarding_a_new_persons_only_draft_forgets_them(
+    session: Session, mentor: User
+) -> None:
+    version = drafts.create_draft(session, _doc(), author=mentor)
+    assert drafts.discard_draft(session, version, by=mentor) is True
+    session.commit()
+    assert session.scalar(select(Person)) is None
+    assert _actions(session) == ["draft_saved", "draft_discarded"]
