@@ -229,10 +229,26 @@ def serve(host: str, port: int, workers: int | None, threads: int | None) -> Non
             for key, value in options.items():
                 self.cfg.set(key, value)
 
-        def load(self) -> Flask:
-            return app
+        def load(self) -> Any:
+            return fresh_context(app)
 
     Server().run()
+
+
+def fresh_context(app: Flask) -> Any:
+    """Wrap the app so each request starts with no app context of the CLI's.
+
+    The `responder` command runs inside an app context, and workers fork from it;
+    Flask reuses an active app context, so without this `g` (the database session,
+    the signed-in user, the CSRF token) would be shared by every request a worker
+    serves.
+    """
+    import contextvars
+
+    def wsgi(environ: Any, start_response: Any) -> Any:
+        return contextvars.Context().run(app.wsgi_app, environ, start_response)
+
+    return wsgi
 
 
 def init_app(app: Flask) -> None:

@@ -250,3 +250,68 @@ def test_the_app_factory_refuses_an_unsafe_production_start(
         create_app({"SECRET_KEY": "changeme", "ENVIRONMENT": "production"})
     assert "RESPONDER_SECRET_KEY" in str(raised.value)
     assert "RESPONDER_TRUSTED_HOSTS" in str(raised.value)
+
+
+def test_requests_served_by_responder_serve_never_share_state(
+    tmp_path: Path,
+) -> None:
+    """One visitor's CSRF token (or user, or session) never reaches another."""
+    import os
+    import re
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    import httpx
+
+    from plans.db import create_schema, make_engine
+    from responder import ROOT
+
+    url = f"sqlite:///{tmp_path}/responder.db"
+    engine = make_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(
+        os.environ,
+        RESPONDER_ENVIRONMENT="development",
+        RESPONDER_DATABASE_URL=url,
+        RESPONDER_SECRET_KEY=GOOD_SECRET,
+        RESPONDER_INSTANCE_PATH=str(tmp_path / "instance"),
+    )
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "responder"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        tokens = []
+        for _attempt in range(600):
+            try:
+                first = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        for response in (first, httpx.get(f"http://127.0.0.1:{port}/login")):
+            assert response.status_code == 200
+            match = re.search(r'name="csrf_token" value="([^".]+)', response.text)
+            assert match is not None
+            tokens.append(match.group(1))
+            # A visitor without a cookie gets a session of their own.
+            assert "set-cookie" in response.headers
+        assert tokens[0] != tokens[1]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
