@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,6 +282,7 @@ def create_draft(
     *,
     author: User,
     team: Team | None = None,
+    source: str = "new",
 ) -> PlanVersion:
     """Start a draft from a document, for a new person or one already known.
 
@@ -329,8 +330,42 @@ def create_draft(
     version.findings = [f.to_dict() for f in guardrails.check_plan(version.document)]
     session.add(version)
     session.flush()
-    _audit(session, author, "draft_saved", version, source="new")
+    _audit(session, author, "draft_saved", version, source=source)
     return version
+
+
+@dataclass(frozen=True)
+class DraftedDocument:
+    """What happened to one uploaded document: its draft, or why there is none."""
+
+    position: str
+    version: PlanVersion | None
+    problem: str | None = None
+
+
+def draft_documents(
+    session: Session,
+    documents: Iterable[tuple[str, Mapping[str, Any]]],
+    *,
+    author: User,
+) -> list[DraftedDocument]:
+    """Turn uploaded documents into drafts, each on its own; never publish them.
+
+    Whatever the document's status says, it lands as a draft: only a lead
+    clinician's approval puts a plan live.
+    """
+    outcomes: list[DraftedDocument] = []
+    for position, document in documents:
+        savepoint = session.begin_nested()
+        try:
+            version = create_draft(session, document, author=author, source="import")
+        except DraftError as error:
+            savepoint.rollback()
+            outcomes.append(DraftedDocument(position, None, str(error)))
+            continue
+        savepoint.commit()
+        outcomes.append(DraftedDocument(position, version))
+    return outcomes
 
 
 def start_from_live(session: Session, person: Person, *, author: User) -> PlanVersion:

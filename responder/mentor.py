@@ -35,6 +35,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from plans import access, drafts, plan_view
+from plans.exchange import reading
 from plans.models import (
     RESPONDER_KINDS,
     ROLE_LABELS,
@@ -934,3 +935,44 @@ def access_log(person_id: int) -> ResponseReturnValue:
         grants=access.access_log(session, who),
         bases=access.BASES,
     )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(*MENTORS)
+def import_documents() -> ResponseReturnValue:
+    """Turn uploaded response-plan/1 documents into drafts for the lead clinician."""
+    if request.method == "GET":
+        return render_template("mentor/import.html", outcomes=None, problems=[])
+    upload = request.files.get("file")
+    text = request.form.get("text", "")
+    name = ""
+    if upload is not None and upload.filename:
+        name = upload.filename
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            return render_template(
+                "mentor/import.html",
+                outcomes=None,
+                problems=["The file is not UTF-8 text."],
+            ), 422
+    if not text.strip():
+        return render_template(
+            "mentor/import.html",
+            outcomes=None,
+            problems=["Choose a file or paste a document."],
+        ), 422
+    parsed = reading.read_text(text, name=name)
+    problems = [str(problem) for document in parsed for problem in document.problems]
+    valid = [
+        (document.position or "document", document.document)
+        for document in parsed
+        if document.valid and document.document is not None
+    ]
+    session = get_session()
+    outcomes = drafts.draft_documents(session, valid, author=desk_user())
+    session.commit()
+    refused = any(not document.valid for document in parsed)
+    return render_template(
+        "mentor/import.html", outcomes=outcomes, problems=problems
+    ), (422 if refused else 200)

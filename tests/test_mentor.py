@@ -508,3 +508,35 @@ def test_every_desk_and_privacy_route_declares_who_may_call_it(app: Flask) -> No
         and not hasattr(app.view_functions[rule.endpoint], "access_rule")
     ]
     assert unguarded == []
+
+
+def test_imported_documents_become_drafts_never_live(
+    client: FlaskClient, db: Session, mentor: User
+) -> None:
+    import io
+    import json
+
+    good = factories.document("TEST-TEAM/00007", 3, summary="Imported words.")
+    flagged = factories.document(
+        "TEST-TEAM/00008", 1, advice_for={"police": "No police attendance."}
+    )
+    elsewhere = factories.document("ELSEWHERE/00001", 1)
+    elsewhere["team"]["code"] = "ELSEWHERE"
+    factories.team(db, "ELSEWHERE")
+    db.commit()
+    broken = {"format": "response-plan/1"}
+    lines = "\n".join(json.dumps(doc) for doc in (good, flagged, elsewhere, broken))
+    response = client.post(
+        "/mentor/import",
+        data={"file": (io.BytesIO(lines.encode()), "plans.jsonl")},
+        content_type="multipart/form-data",
+    )
+    page = text_of(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "1: draft of TEST-TEAM/00007, version 1" in page
+    assert "2: draft of TEST-TEAM/00008, version 1 (1 flagged phrase)" in page
+    assert "3: not drafted: you can only work on plans of your own teams" in page
+    assert "4 /team: is required" in page
+    db.expire_all()
+    statuses = set(db.scalars(select(PlanVersion.status)))
+    assert statuses == {"draft"}
