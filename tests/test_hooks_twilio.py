@@ -246,3 +246,35 @@ def test_each_number_is_rate_limited(client: FlaskClient, officer: str) -> None:
     ]
     assert "<Message>" in answers[0]
     assert answers[-1].endswith("<Response />")
+
+
+def test_no_body_code_or_signature_reaches_the_logs(
+    twilio_app: Flask,
+    client: FlaskClient,
+    officer: str,
+    db: Session,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from responder import hooks
+    from tests.bots.fakes import RecordingHttpClient
+
+    caplog.set_level(logging.DEBUG)
+    twilio_app.extensions["responder.twilio_http"] = RecordingHttpClient()
+    params = form(officer, "find Alexandra near TT1 2AB")
+    signature = signed(BASE + "/hooks/twilio/sms", params)
+    send(client, params, signature=signature)
+    send(client, form(officer, "open 1 attending INC-31"))
+    with twilio_app.app_context():
+        hooks.senders(twilio_app)["sms"].send("sms", officer, "Secret body words")
+    for secret in (
+        signature,
+        "Alexandra",
+        "TT1 2AB",
+        "INC-31",
+        "Secret body words",
+        AUTH_TOKEN,
+        officer,
+    ):
+        assert secret not in caplog.text

@@ -97,6 +97,10 @@ class RecordingHttpClient(HttpClient):
         allow_redirects: bool = False,
     ) -> TwilioResponse:
         """Record the call and answer as Twilio would."""
+        # Log as the real client does, so log tests see what production would.
+        self.log_request(
+            {"method": method, "url": uri, "params": params, "headers": headers}
+        )
         self.requests.append({"method": method, "uri": uri, "data": dict(data or {})})
         if self.fail_next:
             self.fail_next -= 1
