@@ -68,6 +68,8 @@ class Reply:
 
     text: str
     buttons: tuple[Button, ...] = field(default=())
+    # Offer Telegram's "share my location" button (responders' help).
+    ask_location: bool = False
 
 
 def clean_text(text: str) -> str:
@@ -111,7 +113,7 @@ def handle_text(
     user = link.user
     assert user is not None
     if command in ("help", "start", "hi", "hello", "?"):
-        return Reply(_help(user, channel))
+        return Reply(_help(user, channel), ask_location=user.is_responder)
     if not user.is_responder:
         return Reply(replies.NOT_FOR_YOU)
     if command in ("find", "search"):
@@ -138,7 +140,8 @@ def _redeem(session: Session, chat_id: str, token: str, *, now: dt.datetime) -> 
     user = link.user
     assert user is not None
     return Reply(
-        replies.LINKED_STAFF.format(name=user.display_name, role=user.role_label)
+        replies.LINKED_STAFF.format(name=user.display_name, role=user.role_label),
+        ask_location=user.is_responder,
     )
 
 

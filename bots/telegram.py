@@ -20,7 +20,13 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import (
     Application,
@@ -56,7 +62,15 @@ def _settings(context: ContextTypes.DEFAULT_TYPE) -> ChatSettings:
     return settings
 
 
-def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
+NEAR_ME_LABEL = "Plans near me"
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    if reply.ask_location:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(NEAR_ME_LABEL, request_location=True)]],
+            resize_keyboard=True,
+        )
     if not reply.buttons:
         return None
     return InlineKeyboardMarkup(

@@ -292,3 +292,15 @@ def test_a_failing_handler_is_logged_and_the_chat_told(
     assert post(client, message(linked_officer, "help")).status_code == 200
     assert "telegram handler failed" in caplog.text
     assert last_text(telegram).startswith("Sorry, something went wrong")
+
+
+def test_a_responder_is_offered_the_share_location_button(
+    telegram: RecordingRequest, client: FlaskClient, linked_officer: int
+) -> None:
+    # Linking, and help, both offer it.
+    for sent in (telegram.sent()[-1], None):
+        if sent is None:
+            post(client, message(linked_officer, "/help"))
+            sent = telegram.sent()[-1]
+        (button,) = sent["reply_markup"]["keyboard"][0]
+        assert button == {"text": "Plans near me", "request_location": True}
