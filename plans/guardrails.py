@@ -304,6 +304,35 @@ _BLOCK_RULES: tuple[_Rule, ...] = (
         r"|\bmay|\bmight|\boften|\bsometimes|\busually|\bcan|\bcould|\bwill",
     ),
     _rule(
+        "no_treatment",
+        BLOCK,
+        rf"\b{_NEG}\s+(?:be\s+)?(?:given|offered|provided\s+with|receive)\s+"
+        r"(?:any\s+)?(?:care|treatment|pain\s+relief|analgesia|an?\s+ambulance"
+        r"|admission|a\s+bed)\b",
+        "This tells staff not to give the person care."
+        + _WITHHOLD_HINT
+        + " Say what helps the person accept care instead.",
+        unless_before=_PREFERENCE,
+    ),
+    _rule(
+        "no_treatment",
+        BLOCK,
+        r"\bno\s+need\s+for\s+(?:treatment|conveyance|admission|assessment"
+        r"|an?\s+ambulance|police)\b",
+        "This tells responders there is no need to act."
+        + _WITHHOLD_HINT
+        + " Say what usually helps instead.",
+    ),
+    _rule(
+        "no_attendance",
+        BLOCK,
+        r"\bignore\s+(?:(?:her|his|their|any|all)\s+)?(?:999\s+|emergency\s+)?"
+        r"(?:calls?|requests?\s+for\s+help)\b",
+        "This tells a service to ignore the person's calls."
+        + _WITHHOLD_HINT
+        + " Say who else can help and what usually works.",
+    ),
+    _rule(
         "no_admission",
         BLOCK,
         rf"\b{_NEG}\s+(?:be\s+)?admit(?:ted)?\b",

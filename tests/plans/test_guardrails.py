@@ -75,6 +75,11 @@ CARE_WITHHOLDING = [
     "Doesn't need an ambulance.",
     "There is no need to convey.",
     "No need to attend.",
+    "She should not be given pain relief.",
+    "Must not receive treatment.",
+    "No need for an ambulance.",
+    "Ignore her calls.",
+    "Control room: ignore 999 calls from this number.",
 ]
 
 SUPPORTIVE = [
@@ -104,6 +109,8 @@ SUPPORTIVE = [
     "He will not admit to feeling unwell; ask gently.",
     "She gets anxious in hospital; a quiet cubicle helps.",
     "Don't hesitate to call the team.",
+    "She prefers not to be given medication in front of others.",
+    "Ignore the shouting; she calms within minutes.",
 ]
 
 SANCTION_OR_STIGMA = [
