@@ -217,6 +217,34 @@ def load_session(
     return row
 
 
+def end_stale_session(
+    session: Session,
+    token: str,
+    *,
+    idle_timeout: dt.timedelta,
+    absolute_timeout: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> UserSession | None:
+    """Revoke a token's record if it timed out; return it, or None if it had not."""
+    if not token or len(token) > 100:
+        return None
+    row = session.scalar(
+        select(UserSession).where(UserSession.digest == _digest(token))
+    )
+    if row is None or row.revoked_at is not None:
+        return None
+    now = now or utcnow()
+    if now - row.last_seen_at > idle_timeout:
+        revoke_session(row, reason="idle_timeout")
+    elif now - row.created_at > absolute_timeout:
+        revoke_session(row, reason="absolute_timeout")
+    elif not row.user.active:
+        revoke_session(row, reason="account_disabled")
+    else:
+        return None
+    return row
+
+
 def touch_due(row: UserSession, *, now: dt.datetime | None = None) -> bool:
     """Say whether the record's idle clock is stale enough to write again."""
     return (now or utcnow()) - row.last_seen_at > TOUCH_EVERY

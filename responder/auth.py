@@ -16,6 +16,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 import pyotp
 import segno
 from flask import (
@@ -32,6 +33,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.cli import AppGroup
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
@@ -47,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
+sessions_cli = AppGroup("sessions", help="Signed-in sessions and sign-in throttles.")
 
 PENDING_LIFETIME = dt.timedelta(minutes=10)
 LOGIN_LIMIT = "20 per minute;200 per hour"
@@ -99,6 +102,8 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
     login_manager.init_app(app)
+    app.after_request(audit_denials)
+    app.cli.add_command(sessions_cli)
 
 
 def _timeout(name: str) -> dt.timedelta:
@@ -122,6 +127,7 @@ def load_user(user_id: str) -> User | None:
     )
     if row is None or str(row.user_id) != user_id:
         session.clear()
+        _end_stale_session(token)
         return None
     if sessions.touch_due(row):
         # A session of its own, so touching never commits the view's work.
@@ -130,6 +136,47 @@ def load_user(user_id: str) -> User | None:
             touch.commit()
     g.user_session = row
     return row.user
+
+
+def _end_stale_session(token: str) -> None:
+    # A session of its own: the loader may run in the middle of a view.
+    with session_factory()() as db:
+        row = sessions.end_stale_session(
+            db,
+            token,
+            idle_timeout=_timeout("SESSION_IDLE_TIMEOUT"),
+            absolute_timeout=_timeout("SESSION_ABSOLUTE_TIMEOUT"),
+        )
+        if row is None:
+            return
+        audit.record_for(
+            db,
+            row.user,
+            action="session_revoked",
+            channel="web",
+            detail={"why": row.revoke_reason, "ip_hash": ip_hash()},
+        )
+        db.commit()
+
+
+def audit_denials(response: Response) -> Response:
+    """Audit every refusal of a signed-in user (403), once per response."""
+    if response.status_code != 403 or request.blueprint in ("api", "hooks"):
+        return response
+    if not current_user or not current_user.is_authenticated:
+        return response
+    db = get_session()
+    # Nothing a refused request did may be committed with its audit row.
+    db.rollback()
+    audit.record_for(
+        db,
+        current_user,
+        action="access_denied",
+        channel="web",
+        detail={"route": request.endpoint or "", "ip_hash": ip_hash()},
+    )
+    db.commit()
+    return response
 
 
 def unauthorized() -> ResponseReturnValue:
@@ -351,7 +398,8 @@ def login() -> ResponseReturnValue:
         ), 401
     sessions.record_success(db, key)
     if accounts.password_needs_rehash(user):
-        accounts.set_password(user, password)
+        # Not set_password: an old, shorter password must not fail its own upgrade.
+        user.password_hash = accounts.hash_password(password)
     db.commit()
     _start_pending(user, next_path)
     if not sessions.has_second_factor(db, user):
@@ -771,3 +819,34 @@ def admin_reset_factors(user_id: int) -> ResponseReturnValue:
     )
     db.commit()
     return redirect(url_for("auth.admin_users"))
+
+
+# -- commands -----------------------------------------------------------------------
+
+
+@sessions_cli.command("purge")
+def purge_command() -> None:
+    """Delete day-old sign-in throttles and stale passkey challenges."""
+    with session_factory()() as db:
+        count = sessions.purge_stale(db)
+        db.commit()
+    click.echo(f"Purged {count} stale rows.")
+
+
+@sessions_cli.command("revoke")
+@click.argument("email")
+def revoke_command(email: str) -> None:
+    """Sign a user out of every browser at once."""
+    with session_factory()() as db:
+        user = accounts.find_user(db, email)
+        if user is None:
+            raise click.ClickException(f"no user with email {email}")
+        count = sessions.revoke_user_sessions(db, user, reason="revoked_by_operator")
+        audit.record(
+            db,
+            action="session_revoked",
+            channel="cli",
+            detail={"target_user_id": user.id, "count": count, "why": "operator"},
+        )
+        db.commit()
+    click.echo(f"Ended {count} session(s) for {email}.")

@@ -181,20 +181,29 @@ def test_api_and_webhooks_are_not_asked_for_a_csrf_token(csrf_app: Flask) -> Non
 # -- the session cookie outside tests -----------------------------------------------
 
 
-def test_production_uses_a_host_only_secure_cookie(database_url: str) -> None:
-    app = create_app(
-        {
-            "ENVIRONMENT": "production",
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "a-production-grade-secret-of-enough-length-0123456789",
-            "ALLOW_HTTP_SESSION_COOKIE": True,  # ignored outside development
-        }
+def test_production_uses_a_host_only_secure_cookie() -> None:
+    from responder import auth
+
+    app = Flask(__name__)
+    app.config.update(
+        ENVIRONMENT="production",
+        ALLOW_HTTP_SESSION_COOKIE=True,  # ignored outside development
     )
-    try:
-        assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
-        assert app.config["SESSION_COOKIE_SECURE"] is True
-        assert app.config["SESSION_COOKIE_HTTPONLY"] is True
-        assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
-        assert app.config["SESSION_COOKIE_DOMAIN"] is None
-    finally:
-        app.extensions["responder.engine"].dispose()
+    auth.init_app(app)
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["SESSION_COOKIE_DOMAIN"] is None
+    assert app.config["SESSION_COOKIE_PATH"] == "/"
+
+
+def test_development_may_opt_into_a_plain_http_cookie() -> None:
+    from responder import auth
+
+    app = Flask(__name__)
+    app.config.update(ENVIRONMENT="development", ALLOW_HTTP_SESSION_COOKIE=True)
+    auth.init_app(app)
+    # Browsers refuse a __Host- cookie without Secure, so the name changes too.
+    assert app.config["SESSION_COOKIE_SECURE"] is False
+    assert app.config["SESSION_COOKIE_NAME"] == "session"
