@@ -17,6 +17,7 @@ the server's work is on top of it).
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 import tempfile
 import time
@@ -89,6 +90,8 @@ def _land(
 @click.option("--batch-size", default=1000, show_default=True)
 def main(count: int, url: str, batch_size: int) -> None:
     """Time writing, importing and re-importing COUNT synthetic plans."""
+    # A stopped run (timeout, kill) still drops its schema and temporary files.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory() as tmp:
         plans_file = Path(tmp) / "plans.jsonl"
         click.echo(f"writing {count} plans: {_write_plans(plans_file, count):.1f} s")
