@@ -26,6 +26,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    delete,
     event,
     func,
     or_,
@@ -52,6 +53,7 @@ BASE_BACKOFF = dt.timedelta(seconds=30)
 MAX_BACKOFF = dt.timedelta(hours=1)
 LEASE = dt.timedelta(minutes=2)
 MAX_AREA_RADIUS_M = 200_000.0
+KEEP_DONE = dt.timedelta(days=30)  # sent rows are kept a month, for support
 
 
 class NotifyError(ValueError):
@@ -460,6 +462,23 @@ def cancel(session: Session, row: Outbox, why: str) -> None:
     row.lease_until = None
     row.last_error = why[:200]
     session.flush()
+
+
+def purge(
+    session: Session,
+    *,
+    keep: dt.timedelta = KEEP_DONE,
+    now: dt.datetime | None = None,
+) -> int:
+    """Delete sent and cancelled messages older than `keep`; return how many."""
+    now = now or utcnow()
+    result = session.execute(
+        delete(Outbox).where(
+            Outbox.status.in_(("sent", "cancelled")),
+            Outbox.created_at < now - keep,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def next_due(session: Session) -> dt.datetime | None:

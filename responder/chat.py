@@ -251,6 +251,26 @@ def own_confirm() -> ResponseReturnValue:
     return _confirm(True)
 
 
+@bp.post("/me/chat/links/<int:link_id>/opened")
+@public
+def own_opened(link_id: int) -> ResponseReturnValue:
+    """Turn the person's 'my plan was opened' messages on or off for one chat."""
+    person = _person_or_403()
+    session = get_session()
+    link = session.get(ChatLink, link_id)
+    if link is None or link.person_id != person.id or not link.active:
+        abort(404)
+    wanted = request.form.get("wanted") == "on"
+    chat.set_notify_opened(session, link, wanted)
+    session.commit()
+    flash(
+        "You will get a message each time your plan is opened."
+        if wanted
+        else "You will no longer get a message when your plan is opened."
+    )
+    return redirect(url_for("chat.own_index"), code=303)
+
+
 @bp.post("/me/chat/links/<int:link_id>/unlink")
 @public
 def own_unlink(link_id: int) -> ResponseReturnValue:

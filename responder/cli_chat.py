@@ -41,6 +41,7 @@ def drain_now(app: Flask) -> DrainReport:
     with sessions() as session:
         # Replay protection needs ids for a few days, not forever.
         chat.forget_processed(session)
+        notify.purge(session)
         session.commit()
     return drain(
         sessions,

@@ -161,3 +161,21 @@ def test_the_person_links_their_own_chat_from_their_view(
     assert client.post(f"/me/chat/links/{link.id}/unlink").status_code == 303
     db.expire_all()
     assert chat.active_link(db, "telegram", "8080") is None
+
+
+def test_the_person_chooses_to_hear_when_their_plan_is_opened(
+    client: FlaskClient, configured, db: Session
+) -> None:
+    person = live_person(db)
+    link = chat.redeem_link_token(db, chat.create_link_token(db, person=person), "99")
+    one_time = people.create_link(db, person, via="web")
+    db.commit()
+    client.post("/me/link", data={"token": one_time})
+    page = client.get("/me/chat/").get_data(as_text=True)
+    assert "Message me when my plan is opened" in page
+    response = client.post(f"/me/chat/links/{link.id}/opened", data={"wanted": "on"})
+    assert response.status_code == 303
+    db.expire_all()
+    assert chat.active_link(db, "telegram", "99").notify_opened is True
+    page = client.get("/me/chat/").get_data(as_text=True)
+    assert "Stop messages when my plan is opened" in page

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from plans import accounts, chat, notify, versions
 from plans.access import open_plan
+from plans.db import utcnow
 from plans.models import Person, User
 from plans.notify import NotifyError, Outbox
 from tests.plans import factories
@@ -223,3 +224,16 @@ def test_a_commit_with_new_messages_wakes_the_worker(
         assert woken == [1]
     finally:
         notify._commit_callbacks.remove(callback)
+
+
+def test_old_sent_messages_are_purged_but_pending_ones_kept(
+    session: Session, person: Person
+) -> None:
+    linked(session, person, "100")
+    publish(session, person)
+    publish(session, person, 2)
+    first, second = outbox(session)
+    notify.mark_sent(session, first)
+    later = utcnow() + notify.KEEP_DONE + dt.timedelta(days=1)
+    assert notify.purge(session, now=later) == 1
+    assert outbox(session) == [second]
