@@ -33,10 +33,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from plans import audit
+from plans.access import PrivacyAlert
 from plans.db import Base, utcnow
 from plans.models import Person, PlanVersion, Team, User
 
@@ -48,6 +49,8 @@ MASTER_KID_PATTERN = re.compile(r"^[A-Z0-9]{1,8}$")
 KID_PATTERN = re.compile(r"^([A-Z0-9]{1,8})\.([0-9]{1,9})$")
 _HKDF_SALT = b"responder plan card v1"
 REVOCATION_FORMAT = "plan-card-revocations/1"
+INVALID_SCAN_WINDOW = dt.timedelta(hours=1)
+INVALID_SCAN_ALERT_AT = 20  # invalid scans in the window before a privacy alert
 KEYS_FORMAT = "plan-card-keys/1"
 
 CARD_STATES: dict[str, str] = {
@@ -583,6 +586,53 @@ def scan(
     if state == "valid" and claims.expires_at <= now:
         state = "expired"
     return ScanResult(claims=claims, card=card, state=state)
+
+
+def record_invalid_scan(
+    session: Session, *, ip_hash: str, now: dt.datetime | None = None
+) -> PrivacyAlert | None:
+    """Audit a scan of a token that is not genuine; alert on a burst of them.
+
+    The token itself is never recorded: a near-miss forgery is still a secret's
+    neighbour. One alert per window is enough for the privacy officer to look.
+    """
+    now = now or utcnow()
+    since = now - INVALID_SCAN_WINDOW
+    recent = (
+        session.scalar(
+            select(func.count())
+            .select_from(audit.AuditEvent)
+            .where(
+                audit.AuditEvent.action == "card_scan_invalid",
+                audit.AuditEvent.at > since,
+            )
+        )
+        or 0
+    ) + 1
+    alert = None
+    if recent >= INVALID_SCAN_ALERT_AT:
+        already = session.scalar(
+            select(func.count())
+            .select_from(PrivacyAlert)
+            .where(
+                PrivacyAlert.kind == "card_scan_invalid",
+                PrivacyAlert.created_at > since,
+            )
+        )
+        if not already:
+            alert = PrivacyAlert(
+                kind="card_scan_invalid",
+                summary=f"{recent} invalid plan card scans within "
+                f"{int(INVALID_SCAN_WINDOW.total_seconds() // 60)} minutes",
+                created_at=now,
+            )
+            session.add(alert)
+            session.flush()
+    detail: dict[str, Any] = {"ip_hash": ip_hash}
+    if alert is not None:
+        detail["alert_id"] = alert.id
+    audit.record(session, action="card_scan_invalid", channel="card", detail=detail)
+    return alert
 
 
 # -- what is published ----------------------------------------------------------

@@ -324,12 +324,7 @@ def scanned(token: str) -> cards.ScanResult:
         return cards.scan(session, token, current_keys())
     except cards.InvalidToken:
         session.rollback()
-        audit.record(
-            session,
-            action="card_scan_invalid",
-            channel="card",
-            detail={"ip_hash": ip_hash()},
-        )
+        cards.record_invalid_scan(session, ip_hash=ip_hash())
         session.commit()
         abort(404)
 

@@ -276,3 +276,18 @@ def test_short_id_lookup(session: Session, holder: Person, keys: cards.KeySet) -
     assert cards.find_by_short_id(session, card.short_id) is card
     assert cards.find_by_short_id(session, card.short_id.lower()) is card
     assert cards.find_by_short_id(session, "ZZZZ") is None
+
+
+def test_a_burst_of_invalid_scans_raises_one_privacy_alert(session: Session) -> None:
+    alerts = [
+        cards.record_invalid_scan(session, ip_hash="abc")
+        for _ in range(cards.INVALID_SCAN_ALERT_AT + 5)
+    ]
+    raised = [alert for alert in alerts if alert is not None]
+    assert len(raised) == 1 and raised[0].kind == "card_scan_invalid"
+    assert alerts.index(raised[0]) == cards.INVALID_SCAN_ALERT_AT - 1
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "card_scan_invalid")
+    ).all()
+    assert len(events) == cards.INVALID_SCAN_ALERT_AT + 5
+    assert all(set(event.detail) <= {"ip_hash", "alert_id"} for event in events)
