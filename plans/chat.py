@@ -199,9 +199,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _audit_link(
-    session: Session, link: ChatLink, *, action: str, now: dt.datetime
-) -> None:
+def _audit_link(session: Session, link: ChatLink, *, action: str) -> None:
     if link.user_id is not None:
         user = session.get(User, link.user_id)
         audit.record_for(session, user, action=action, channel=link.channel, detail={})
@@ -279,7 +277,7 @@ def _bind(
     )
     session.add(link)
     session.flush()
-    _audit_link(session, link, action="chat_linked", now=now)
+    _audit_link(session, link, action="chat_linked")
     return link
 
 
@@ -291,7 +289,7 @@ def unlink(session: Session, link: ChatLink, *, now: dt.datetime | None = None) 
     link.unlinked_at = now
     link.last_refs = []
     session.flush()
-    _audit_link(session, link, action="chat_unlinked", now=now)
+    _audit_link(session, link, action="chat_unlinked")
 
 
 # -- Telegram deep-link tokens -----------------------------------------------------
