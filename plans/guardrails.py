@@ -469,7 +469,89 @@ _ACKNOWLEDGE_RULES: tuple[_Rule, ...] = (
 RULES: tuple[_Rule, ...] = _BLOCK_RULES + _ACKNOWLEDGE_RULES
 CODES: frozenset[str] = frozenset(rule.code for rule in RULES)
 
+# Words each rule cannot match without, looked for in the field's words joined by
+# single spaces with a space either end (so " not " is the whole word, " arrest"
+# any word starting so). Most fields hold none of them, so most rules never run
+# their expression: imports check every document, and a million plans must not
+# wait on thirty scans of every field.
+_NEGATION = (" not ", "n't ", " dont ", " never ", " cannot ")
+_NEEDLES: tuple[tuple[str, ...], ...] = (
+    _NEGATION,
+    _NEGATION,
+    (" need",),
+    (" no need",),
+    _NEGATION,
+    _NEGATION,
+    _NEGATION,
+    tuple(
+        f" no {service}"
+        for service in (
+            "police",
+            "ambulance",
+            "paramedic",
+            "emergency",
+            "ed",
+            "medical",
+            "clinical",
+            "nhs",
+            "999",
+        )
+    ),
+    (" no ambulance",),
+    _NEGATION,
+    (" refuse", " deny", " denied", " withhold", " decline"),
+    _NEGATION,
+    (" no need",),
+    (" ignore",),
+    _NEGATION,
+    (" not for", " banned", " barred", " exclud"),
+    (" arrest",),
+    (" prosecut", " charged", " summons"),
+    (" consequences",),
+    (
+        "35",
+        "cbo",
+        "asbo",
+        "criminal behavio",
+        "social behavio",
+        "community protection",
+        "injunction",
+        "dispersal",
+        "banning order",
+    ),
+    ("warn",),
+    ("fine", "penalt"),
+    ("caution",),
+    ("punish", "sanction", "banned", "zero tolerance"),
+    ("frequent", "regular"),
+    ("attention",),
+    ("manipulat",),
+    ("wast",),
+    (
+        "nuisance",
+        "hysterical",
+        "drama queen",
+        "junkie",
+        "druggie",
+        "pest",
+        "abuser",
+        "misus",
+        "difficult patient",
+        "bed blocker",
+        "revolving door",
+        "pseudo",
+        "putting it on",
+        "faking",
+    ),
+)
+assert len(_NEEDLES) == len(RULES), "one tuple of needles per rule"
+_RULES_WITH_NEEDLES = tuple(
+    (rule, frozenset(needles)) for rule, needles in zip(RULES, _NEEDLES, strict=True)
+)
+_ALL_NEEDLES = tuple(sorted({needle for needles in _NEEDLES for needle in needles}))
+
 _SENTENCE_BREAK = re.compile(r"[.!?;:\n]")
+_WORD = re.compile(r"[a-z0-9'&£]+")
 
 
 def _sentence_before(text: str, start: int) -> str:
@@ -481,8 +563,14 @@ def _sentence_before(text: str, start: int) -> str:
 def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
     # Curly apostrophes are one character, so spans still line up with the text.
     plain = text.replace("\u2019", "'").replace("\u2018", "'")
+    squeezed = " " + " ".join(_WORD.findall(plain.lower())) + " "
+    found = {needle for needle in _ALL_NEEDLES if needle in squeezed}
+    if not found:
+        return
     seen: set[tuple[str, int]] = set()
-    for rule in RULES:
+    for rule, needles in _RULES_WITH_NEEDLES:
+        if found.isdisjoint(needles):
+            continue
         for match in rule.pattern.finditer(plain):
             if rule.unless_before and rule.unless_before.search(
                 _sentence_before(plain, match.start())
