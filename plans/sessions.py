@@ -50,6 +50,7 @@ from webauthn.helpers.exceptions import (
     InvalidRegistrationResponse,
 )
 from webauthn.helpers.structs import (
+    AuthenticatorAttachment,
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
     ResidentKeyRequirement,
@@ -529,6 +530,9 @@ def registration_options(
         user_id=_user_handle(user),
         user_display_name=user.display_name,
         authenticator_selection=AuthenticatorSelectionCriteria(
+            # The phone's own authenticator: a passkey that travels with the
+            # responder's handset and unlocks with their fingerprint or face.
+            authenticator_attachment=AuthenticatorAttachment.PLATFORM,
             resident_key=ResidentKeyRequirement.REQUIRED,
             user_verification=UserVerificationRequirement.REQUIRED,
         ),

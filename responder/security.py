@@ -3,8 +3,9 @@
 Every response carries a strict Content-Security-Policy (no inline script or
 style), HSTS, nosniff, no-referrer, a Permissions-Policy that allows only location
 and camera (the lookup page and the card scanner), and COOP. Every response
-outside /static/ is `Cache-Control: no-store`: pages here show personal data, and
-a shared phone in a station must not keep a plan in its cache.
+outside /static/ and the service-worker shell is `Cache-Control: no-store`: pages
+here show personal data, and a shared phone in a station must not keep a plan in
+its cache.
 """
 
 from __future__ import annotations
@@ -52,10 +53,27 @@ SECURITY_HEADERS = {
 }
 
 
+# The service-worker shell: public, personal-data-free, and allowed to choose its
+# own caching. Everything else that is not a static file is no-store.
+SHELL_ENDPOINTS = frozenset(
+    {"lookup.service_worker", "lookup.manifest", "lookup.offline"}
+)
+
+
+def may_be_cached() -> bool:
+    """Say whether this response may keep the caching its view chose."""
+    if request.path.startswith(current_app.static_url_path + "/"):
+        return True
+    shell = current_app.config.get("CACHEABLE_ENDPOINTS", SHELL_ENDPOINTS)
+    return request.endpoint in shell
+
+
 def add_security_headers(response: Response) -> Response:
     """Add the security headers, and no-store on everything but static files."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if may_be_cached() and "Cache-Control" in response.headers:
+        return response
     if not request.path.startswith(current_app.static_url_path + "/"):
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)

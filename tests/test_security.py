@@ -207,3 +207,28 @@ def test_development_may_opt_into_a_plain_http_cookie() -> None:
     # Browsers refuse a __Host- cookie without Secure, so the name changes too.
     assert app.config["SESSION_COOKIE_SECURE"] is False
     assert app.config["SESSION_COOKIE_NAME"] == "session"
+
+
+def test_only_the_service_worker_shell_may_choose_its_own_caching(app: Flask) -> None:
+    def cached_view() -> tuple[str, int, dict[str, str]]:
+        return "shell", 200, {"Cache-Control": "max-age=60"}
+
+    app.add_url_rule("/shell-asset", "shell_asset", public(cached_view))
+    app.add_url_rule("/personal", "personal", public(cached_view))
+    app.config["CACHEABLE_ENDPOINTS"] = {"shell_asset"}
+    client = app.test_client()
+    assert client.get("/shell-asset").headers["Cache-Control"] == "max-age=60"
+    assert client.get("/personal").headers["Cache-Control"] == "no-store"
+
+
+def test_registration_asks_for_the_phones_own_authenticator(
+    client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login()
+    options = client.post("/login/enrol/passkey/options").json
+    assert options is not None
+    selection = options["authenticatorSelection"]
+    assert selection["authenticatorAttachment"] == "platform"
+    assert selection["userVerification"] == "required"
+    assert selection["residentKey"] == "required"
+    assert options["rp"]["id"] == "localhost"
