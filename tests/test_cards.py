@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from plans import access, cards, versions
 from plans.audit import AuditEvent
+from plans.db import utcnow
 from plans.models import Person
 from tests.plans import factories
 from tests.test_cards_support import (
@@ -160,26 +162,45 @@ def test_rotation_keeps_old_cards_working(
     assert {"T1", "T2"} <= {entry["kid"] for entry in published["keys"]}
 
 
-@pytest.mark.parametrize("state", ["revoked", "retired"])
-def test_revoked_and_retired_cards_say_so_with_no_data(
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        ("revoked", "has been cancelled"),
+        ("retired", "has been withdrawn"),
+        ("expired", "has expired"),
+    ],
+)
+def test_revoked_expired_and_retired_cards_say_so_with_no_data(
     app: Flask,
     client: FlaskClient,
     db: Session,
     holder: Person,
     card: cards.Card,
+    keys: cards.KeySet,
     state: str,
+    words: str,
 ) -> None:
     officer = staff(db, "pc@example.org", "police")
     if state == "revoked":
         cards.revoke(db, card, by=None, channel="cli")
-    else:
+    elif state == "retired":
         versions.retire(db, holder, reason="test")
+    else:
+        card = cards.issue(
+            db,
+            holder,
+            keys,
+            by=None,
+            channel="cli",
+            lifetime=dt.timedelta(days=1),
+            now=utcnow() - dt.timedelta(days=2),
+        )
     db.commit()
     sign_in(app, client, officer)
     response = client.get(f"/C/{card.token}")
     assert response.status_code == 410
     page = response.get_data(as_text=True)
-    assert "no longer" in page or "withdrawn" in page
+    assert words in page
     assert "Alexandra" not in page and holder.ref not in page
     assert access.active_grant(db, officer, holder) is None
 
