@@ -25,11 +25,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import random
 import sqlite3
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,231 @@ def database_ranker(
     return run, close
 
 
+def _edit(word: str, rnd: random.Random) -> str:
+    """Return a word with one slip a responder might make."""
+    i = rnd.randrange(1, len(word) - 1)
+    kind = rnd.choice(("swap", "double", "drop", "vowel"))
+    if kind == "swap":
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == "double":
+        return word[:i] + word[i] + word[i:]
+    if kind == "drop":
+        return word[:i] + word[i + 1 :]
+    vowels = "aeiou"
+    letter = word[i]
+    swapped = (
+        rnd.choice([v for v in vowels if v != letter]) if letter in vowels else "a"
+    )
+    return word[:i] + swapped + word[i + 1 :]
+
+
+def _date_forms(born: dt.date, rnd: random.Random) -> str:
+    month = born.strftime("%B")
+    return rnd.choice(
+        [
+            f"{born.day:02d}/{born.month:02d}/{born.year}",
+            f"{born.day}.{born.month}.{born.year % 100:02d}",
+            f"{born.day} {month} {born.year}",
+            born.isoformat(),
+            f"{born.day}/{born.month}/{born.year}",
+        ]
+    )
+
+
+def holdout_queries(
+    documents: Sequence[dict[str, Any]], *, per_kind: int, seed: int
+) -> list[dict[str, Any]]:
+    """Make queries of each kind with answers a careful human would give.
+
+    Independent of the ranker: answers come from plain rules (the unique holder of
+    a name or date, or the nearest holder of a surname, given name or behaviour).
+    """
+    rnd = random.Random(seed)
+    people = [doc["person"] for doc in documents]
+    full = defaultdict(list)
+    for person in people:
+        full[(person["given_name"], person["family_name"])].append(person["ref"])
+    points = {doc["person"]["ref"]: _points(doc) for doc in documents}
+    by_ref = {doc["person"]["ref"]: doc for doc in documents}
+
+    def distance(ref: str, lat: float, lon: float) -> float:
+        return min(
+            (haversine_m(lat, lon, a, b) for a, b in points[ref]), default=float("inf")
+        )
+
+    def nearest(refs: Iterable[str], lat: float, lon: float) -> str:
+        return min(refs, key=lambda ref: (distance(ref, lat, lon), ref))
+
+    def near(doc: dict[str, Any]) -> tuple[float, float] | None:
+        spots = points[doc["person"]["ref"]]
+        if not spots:
+            return None
+        lat, lon = rnd.choice(spots)
+        return lat + rnd.uniform(-0.002, 0.002), lon + rnd.uniform(-0.002, 0.002)
+
+    def unique(person: dict[str, Any]) -> bool:
+        return len(full[(person["given_name"], person["family_name"])]) == 1
+
+    def sex_word(person: dict[str, Any]) -> str:
+        return {"male": "man", "female": "woman"}.get(person.get("sex") or "", "")
+
+    queries: list[dict[str, Any]] = []
+    makers: dict[str, Callable[[dict[str, Any]], dict[str, Any] | None]] = {}
+
+    def exact(doc: dict[str, Any]) -> dict[str, Any] | None:
+        person = doc["person"]
+        if not unique(person):
+            return None
+        return {"q": f"{person['given_name']} {person['family_name']}"}
+
+    def typo(doc: dict[str, Any]) -> dict[str, Any] | None:
+        person = doc["person"]
+        given, family = person["given_name"], person["family_name"]
+        if not unique(person) or len(family) < 5 or not family.isalpha():
+            return None
+        if rnd.random() < 0.5 and len(given) >= 5 and given.isalpha():
+            given = _edit(given, rnd)
+        else:
+            family = _edit(family, rnd)
+        return {"q": f"{given} {family}"}
+
+    def prefix(doc: dict[str, Any]) -> dict[str, Any] | None:
+        person = doc["person"]
+        given = person["given_name"][: rnd.choice((3, 4))]
+        family = person["family_name"][: rnd.choice((3, 4, 5))]
+        holders = [
+            other["ref"]
+            for other in people
+            if other["given_name"].lower().startswith(given.lower())
+            and other["family_name"].lower().startswith(family.lower())
+        ]
+        if holders != [person["ref"]]:
+            return None
+        return {"q": f"{given} {family}"}
+
+    def dob(doc: dict[str, Any]) -> dict[str, Any] | None:
+        person = doc["person"]
+        if not person.get("date_of_birth"):
+            return None
+        born = dt.date.fromisoformat(person["date_of_birth"])
+        holders = [
+            other["ref"]
+            for other in people
+            if other["family_name"] == person["family_name"]
+            and other.get("date_of_birth") == person["date_of_birth"]
+        ]
+        if len(holders) != 1:
+            return None
+        return {"q": f"{person['family_name']} {_date_forms(born, rnd)}"}
+
+    def alias(doc: dict[str, Any]) -> dict[str, Any] | None:
+        person = doc["person"]
+        names = [a for a in person.get("aliases") or () if len(a.split()) >= 2]
+        if not names:
+            return None
+        chosen = rnd.choice(names)
+        clashes = [
+            other["ref"]
+            for other in people
+            if chosen
+            in (other.get("aliases") or [])
+            + [f"{other['given_name']} {other['family_name']}"]
+        ]
+        return {"q": chosen} if clashes == [person["ref"]] else None
+
+    def name_near(field: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+        def make(doc: dict[str, Any]) -> dict[str, Any] | None:
+            spot = near(doc)
+            if spot is None:
+                return None
+            value = doc["person"][field]
+            holders = [p["ref"] for p in people if p[field] == value]
+            return {
+                "q": value,
+                "lat": spot[0],
+                "lon": spot[1],
+                "expect": nearest(holders, *spot),
+            }
+
+        return make
+
+    def near_me(doc: dict[str, Any]) -> dict[str, Any] | None:
+        spot = near(doc)
+        if spot is None:
+            return None
+        return {
+            "q": "",
+            "lat": spot[0],
+            "lon": spot[1],
+            "expect": nearest(by_ref, *spot),
+        }
+
+    def clue_near(
+        source: Callable[[dict[str, Any]], list[str]],
+    ) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+        def make(doc: dict[str, Any]) -> dict[str, Any] | None:
+            texts = source(doc)
+            spot = near(doc)
+            if not texts or spot is None:
+                return None
+            chosen = rnd.choice(texts)
+            content = [w for w in words(chosen) if len(w) > 3][:6]
+            if len(content) < 2:
+                return None
+            clue = sorted(rnd.sample(content, 2), key=content.index)
+            sex = doc["person"].get("sex")
+            said = sex_word(doc["person"])
+            holders = [
+                ref
+                for ref, other in by_ref.items()
+                if (not said or other["person"].get("sex") == sex)
+                and any(set(clue) <= set(words(text)) for text in source(other))
+            ]
+            if doc["person"]["ref"] not in holders:
+                return None
+            q = f"{said} {' '.join(clue)}".strip()
+            return {
+                "q": q,
+                "lat": spot[0],
+                "lon": spot[1],
+                "expect": nearest(holders, *spot),
+            }
+
+        return make
+
+    makers = {
+        "exact": exact,
+        "typo": typo,
+        "prefix": prefix,
+        "dob": dob,
+        "alias": alias,
+        "surname_near": name_near("family_name"),
+        "given_near": name_near("given_name"),
+        "near_me": near_me,
+        "behaviour_near": clue_near(
+            lambda d: [b["description"] for b in d["plan"].get("behaviours") or ()]
+        ),
+        "description_near": clue_near(
+            lambda d: [
+                part for part in (d["person"].get("description") or "").split(",")[2:]
+            ]
+        ),
+    }
+    for kind, make in makers.items():
+        made = 0
+        for doc in rnd.sample(list(documents), len(documents)):
+            if made >= per_kind:
+                break
+            query = make(doc)
+            if query is None:
+                continue
+            query.setdefault("expect", doc["person"]["ref"])
+            query.update(id=f"h{len(queries):04d}", kind=kind)
+            queries.append(query)
+            made += 1
+    return queries
+
+
 def evaluate(queries: Sequence[dict[str, Any]], ranker: Ranker) -> dict[str, Any]:
     """Return top-1 and top-3 overall and per kind for one way of ranking."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -233,10 +459,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-db", action="store_true", help="skip the database path")
     parser.add_argument("--postgres", help="also run the database path on this URL")
     parser.add_argument("--misses", action="store_true", help="list every miss")
+    parser.add_argument(
+        "--holdout-demo",
+        type=int,
+        metavar="N",
+        help="instead of --data, rank N plans from plans.demo with generated "
+        "queries of every kind (a check against tuning to the dev rows)",
+    )
+    parser.add_argument("--per-kind", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=20261123)
     args = parser.parse_args(argv)
 
-    documents = load_jsonl(args.data / "plans.jsonl")
-    queries = load_jsonl(args.data / "queries.jsonl")
+    if args.holdout_demo:
+        from plans.demo import generate_documents
+
+        documents = list(generate_documents(args.holdout_demo, seed=args.seed))
+        queries = holdout_queries(documents, per_kind=args.per_kind, seed=args.seed)
+    else:
+        documents = load_jsonl(args.data / "plans.jsonl")
+        queries = load_jsonl(args.data / "queries.jsonl")
     results: dict[str, dict[str, Any]] = {
         "ranker": evaluate(queries, pure_ranker(documents, args.today))
     }

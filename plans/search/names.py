@@ -17,6 +17,7 @@ VARIANT = 0.95
 NICKNAME = 0.93
 FULL_NAME = 0.9
 PHONETIC = 0.86
+WEAK_PHONETIC = 0.8
 SHARED_NICKNAME = 0.8
 
 
@@ -122,21 +123,27 @@ def match_token(typed: str, name: str, display: str) -> TokenMatch:
         best = TokenMatch(SHARED_NICKNAME, "nickname", f"nickname like {display}")
     if best.quality >= PHONETIC:
         return best
-    typo = _typo_quality(typed, name)
+    # A word typed so far is a prefix, not a slip: "Stev" is the start of "Steve".
+    typo = 0.0 if name.startswith(typed) else _typo_quality(typed, name)
     if typo >= PHONETIC:
         return TokenMatch(typo, "typo", f"typo-tolerant match for {display}")
     shorter, longer = sorted((len(typed), len(name)))
     if shorter >= 4 and shorter / longer >= 0.75:
         typed_keys, name_keys = phonetic_keys(typed), phonetic_keys(name)
-        same_sound = (typed_keys[0] and typed_keys[0] == name_keys[0]) or (
-            typed_keys[1] and typed_keys[1] == name_keys[1]
+        agreeing = sum(
+            1 for a, b in zip(typed_keys, name_keys, strict=True) if a and a == b
         )
-        if same_sound and Indel.normalized_similarity(typed, name) >= 0.6:
-            return TokenMatch(PHONETIC, "phonetic", f"sounds like {display}")
+        if agreeing and Indel.normalized_similarity(typed, name) >= 0.6:
+            # Both codes agreeing is much surer than one ("John" and "Jones").
+            quality = PHONETIC if agreeing == 2 and shorter >= 5 else WEAK_PHONETIC
+            if quality > best.quality:
+                best = TokenMatch(quality, "phonetic", f"sounds like {display}")
+            if quality == PHONETIC:
+                return best
     if typo > best.quality:
         best = TokenMatch(typo, "typo", f"typo-tolerant match for {display}")
     if len(typed) >= 2 and name.startswith(typed):
-        prefix = 0.7 + 0.2 * len(typed) / len(name)
+        prefix = 0.72 + 0.2 * len(typed) / len(name)
         if prefix > best.quality:
             best = TokenMatch(prefix, "prefix", f"start of {display}")
     elif len(typed) == 1 and name.startswith(typed) and best.quality < 0.45:

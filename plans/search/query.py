@@ -32,11 +32,11 @@ MONTH_NAMES = (
 ).split()
 
 MALE_WORDS = frozenset(
-    "man men male lad boy gent gentleman bloke fella fellow mr he him his "
+    "man male lad boy gent gentleman bloke fella fellow mr he him his "
     "father dad son brother husband boyfriend".split()
 )
 FEMALE_WORDS = frozenset(
-    "woman women female lady girl lass mrs ms miss she her hers mother mum "
+    "woman female lady girl lass mrs ms miss she her hers mother mum "
     "daughter sister wife girlfriend".split()
 )
 

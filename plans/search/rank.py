@@ -14,13 +14,14 @@ from plans.search.text import SETTING_CONCEPTS, TextFeatures, concept_label
 
 # Weights. A typed word that matches a name word exactly is worth 1; the tiers of
 # name matching are in plans.search.names. Other clues are scaled against it.
-ALIAS_WEIGHT = 0.97
+ALIAS_WEIGHT = 0.99
 FULL_NAME_BONUS = 0.25  # two or more words of one name matched together
 PHRASE_AS_NAME = 0.5  # "car park" read as the names "Carl Parker" counts for half
 VOCABULARY_AS_NAME = 0.4
 ACTION_CONCEPT = 1.0
 SETTING_CONCEPT = 0.25
 OTHER_BEHAVIOUR = 0.6  # a clue found in another behaviour than the best one
+SYNONYM_ONLY = 0.85  # matched through a synonym, not the word typed
 DESCRIPTION_CONCEPT = 1.0
 PLACE_CONCEPT = 0.6
 BEHAVIOUR_WORD = 0.5
@@ -91,8 +92,11 @@ def _concept_weight(concepts: frozenset[str]) -> float:
 def _unit_against(
     unit: _Unit, features: TextFeatures, word_weight: float, pair_weight: float
 ) -> float:
-    concept = _concept_weight(unit.concepts & features.concepts)
     hits = sum(1 for word_stem in unit.stems if word_stem in features.stems)
+    concept = _concept_weight(unit.concepts & features.concepts)
+    if not hits:
+        # "denim jacket" is a jacket, but "puffer jacket" is what was typed.
+        concept *= SYNONYM_ONLY
     word = word_weight * hits / len(unit.stems)
     if unit.concepts:
         # A setting word counts as a setting however it is found.
@@ -140,6 +144,8 @@ def _text_units(
         shared = (unit.concepts & description.concepts) - SETTING_CONCEPTS
         if shared:
             score = DESCRIPTION_CONCEPT
+            if not any(word_stem in description.stems for word_stem in unit.stems):
+                score *= SYNONYM_ONLY
             reason = f"matches description: {concept_label(min(shared))}"
         else:
             score = _unit_against(
@@ -362,6 +368,10 @@ def _score(
             # softer the evidence, the more being near counts.
             hard = words_total - soft_total + dob
             soft = 1.0 if score <= 0 else min(1.0, max(0.0, 1.0 - hard / score))
+            if query.words:
+                # A single loose word ("brown" in "brown hair") is weak evidence;
+                # nearness should not lift it over a name.
+                soft *= min(1.0, soft_total / ACTION_CONCEPT)
             weight = GEO_WEIGHT_NAMES + (GEO_WEIGHT_SOFT - GEO_WEIGHT_NAMES) * soft
             score += weight / (1.0 + distance / GEO_SCALE_M)
             reasons.append(_place_reason(place, distance))

@@ -10,6 +10,13 @@ from importlib import resources
 
 _WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHES = str.maketrans({"'": "", "\u2019": "", "\u2018": "", "`": ""})
+# Letters that Unicode does not decompose into a base letter and a mark.
+_UNDECOMPOSED = str.maketrans(
+    {
+        "ł": "l", "đ": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe",
+        "þ": "th", "ð": "d", "ı": "i", "ħ": "h", "ŧ": "t", "ŋ": "n",
+    }
+)  # fmt: skip
 
 # Words that carry no meaning for search. Names that are also English words (Will,
 # May, Mark, Pat, Rose, Guy...) are deliberately absent.
@@ -63,7 +70,7 @@ def fold(text: str) -> str:
     """Return text lower-cased with accents and apostrophes removed."""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.casefold().translate(_APOSTROPHES)
+    return stripped.casefold().translate(_APOSTROPHES).translate(_UNDECOMPOSED)
 
 
 def words(text: str) -> list[str]:
@@ -204,11 +211,12 @@ class TextFeatures:
 
     stems: frozenset[str]
     concepts: frozenset[str]
-    # Pairs of stems at most one word apart ("tattoo of a rose" pairs tattoo, rose).
+    # Pairs of stems at most two words apart ("tattoo of a rose on the left forearm"
+    # pairs tattoo with rose, left and forearm; stop words do not count).
     pairs: frozenset[tuple[str, str]]
 
 
-def stem_pairs(stems: tuple[str, ...], window: int = 2) -> frozenset[tuple[str, str]]:
+def stem_pairs(stems: tuple[str, ...], window: int = 3) -> frozenset[tuple[str, str]]:
     """Return the unordered pairs of stems that stand within `window` of each other."""
     pairs: set[tuple[str, str]] = set()
     for i, first in enumerate(stems):
