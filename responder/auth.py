@@ -738,6 +738,45 @@ def remove_passkey(passkey_id: int) -> ResponseReturnValue:
     return redirect(url_for("auth.account"))
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+@limiter.limit(FACTOR_LIMIT, methods=["POST"])
+def change_password() -> ResponseReturnValue:
+    """Change the password, proving the old one; other browsers are signed out."""
+    if request.method == "GET":
+        return render_template("auth/password.html", error=None)
+    db = get_session()
+    user: User = current_user._get_current_object()
+    key = sessions.throttle_key("password_change", str(user.id), ip_hash())
+    if _throttled(key):
+        return render_template(
+            "auth/password.html", error="Too many attempts. Please wait."
+        ), 429
+    if not accounts.verify_password(user, request.form.get("current", "")[:1024]):
+        sessions.record_failure(db, key)
+        _audit("password_change_failed", user)
+        db.commit()
+        return render_template(
+            "auth/password.html", error="Your current password was not right."
+        ), 401
+    new = request.form.get("new", "")[:1024]
+    if new != request.form.get("confirm", "")[:1024]:
+        return render_template(
+            "auth/password.html", error="The new passwords do not match."
+        ), 400
+    try:
+        accounts.set_password(user, new)
+    except accounts.AccountError as error:
+        return render_template("auth/password.html", error=str(error).capitalize()), 400
+    sessions.record_success(db, key)
+    count = sessions.revoke_user_sessions(
+        db, user, reason="password_changed", keep=g.get("user_session")
+    )
+    _audit("password_changed", user, count=count)
+    db.commit()
+    return redirect(url_for("auth.account"))
+
+
 @bp.route("/account/sessions/end-others", methods=["POST"])
 @signed_in
 def end_other_sessions() -> ResponseReturnValue:

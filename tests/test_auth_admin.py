@@ -135,3 +135,46 @@ def test_unknown_emails_are_refused_by_the_cli(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["sessions", "revoke", "nobody@example.test"])
     assert result.exit_code != 0
     assert "no user with email" in result.output
+
+
+def test_changing_the_password_signs_out_other_browsers(
+    client: FlaskClient, auth: AuthActions, app: Flask, db: Session
+) -> None:
+    user = auth.login()
+    other = app.test_client()
+    AuthActions(app, other).login(email=user.email)
+    new = "a brand new long password"
+    response = client.post(
+        "/account/password",
+        data={"current": TEST_PASSWORD, "new": new, "confirm": new},
+    )
+    assert response.status_code == 302
+    assert signed_in(client) and not signed_in(other)
+    assert (
+        other.post(
+            "/login", data={"email": user.email, "password": TEST_PASSWORD}
+        ).status_code
+        == 401
+    )
+    assert (
+        other.post("/login", data={"email": user.email, "password": new}).status_code
+        == 302
+    )
+    assert events(db, "password_changed")
+
+
+def test_a_wrong_current_or_short_new_password_changes_nothing(
+    client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login()
+    wrong = client.post(
+        "/account/password",
+        data={"current": "not it at all", "new": "x" * 20, "confirm": "x" * 20},
+    )
+    assert wrong.status_code == 401
+    short = client.post(
+        "/account/password",
+        data={"current": TEST_PASSWORD, "new": "short", "confirm": "short"},
+    )
+    assert short.status_code == 400
+    assert "12 characters" in short.get_data(as_text=True)
