@@ -209,6 +209,15 @@ def raise_request() -> ResponseReturnValue:
     return redirect(url_for("person.home") + "#requests")
 
 
+@bp.get("/withdraw")
+@public
+def withdraw_form() -> ResponseReturnValue:
+    """Ask the person to confirm they want to withdraw, and why if they wish."""
+    if current_person() is None:
+        return redirect(url_for("person.pin_form"))
+    return render_template("person/withdraw.html")
+
+
 @bp.post("/withdraw")
 @public
 def withdraw() -> ResponseReturnValue:

@@ -189,7 +189,10 @@ def test_a_privacy_officer_without_teams_sees_every_concern(
 def test_withdrawal_is_tracked_and_retiring_stops_the_card_at_once(
     app: Flask, client: FlaskClient, db: Session, holder: Person, card: cards.Card
 ) -> None:
+    assert client.get("/me/withdraw").status_code == 302  # not signed in
     enter_pin(client, card)
+    confirm = client.get("/me/withdraw").get_data(as_text=True)
+    assert "Yes, ask to withdraw" in confirm and "card will stop working" in confirm
     refused = client.post("/me/withdraw", data={})
     assert refused.status_code == 302
     assert people.request_queue(db, team_ids=None) == []

@@ -147,3 +147,22 @@ def test_the_offline_check_verifies_in_the_browser_with_no_signal(
     finally:
         page.context.set_offline(False)
     assert not [url for url in seen if "/plans/" in url or "/c/" in url.lower()]
+
+
+def test_card_pages_fit_a_phone_and_are_easy_to_tap(
+    page: Any, live_server: LiveServer
+) -> None:
+    from tests.e2e.test_responder import assert_fits_the_phone
+
+    good, revoked, _phone = issue_cards(live_server)
+    for url in (path(good), path(revoked), "/cards/check"):
+        page.goto(url)
+        assert_fits_the_phone(page)
+    page.goto(path(good))
+    page.get_by_label("Your PIN").fill(PIN)
+    page.get_by_role("button", name="See my plan").click()
+    page.wait_for_url("**/me/")
+    assert_fits_the_phone(page)
+    page.get_by_role("link", name="Ask to withdraw").click()
+    page.wait_for_url("**/me/withdraw")
+    assert_fits_the_phone(page)

@@ -35,6 +35,8 @@ def test_card_and_person_pages_have_no_violations(
     axe_page.get_by_role("button", name="See my plan").click()
     axe_page.wait_for_url("**/me/")
     found["own view"] = violations(axe_page, axe_source)
+    axe_page.goto("/me/withdraw")
+    found["withdraw"] = violations(axe_page, axe_source)
 
     assert found == {page: [] for page in found}
 
