@@ -480,8 +480,10 @@ def test_mentors_and_privacy_officers_see_who_opened_a_plan(
     )
     db.commit()
     page = text_of(client.get(f"/mentor/people/{who.id}/access").get_data(True))
-    assert "medic@example.test Ambulance South Ambulance Service" in page
-    assert "Attending an incident with this person INC-42 web" in page
+    assert (
+        "medic@example.test (Ambulance, South Ambulance Service) · "
+        "Attending an incident with this person · incident INC-42 · by web" in page
+    )
     auth.logout()
     auth.login(role="privacy_officer", teams=())
     response = client.get(f"/mentor/people/{who.id}/access")
