@@ -75,10 +75,13 @@ def lighthouse_binary() -> Path:
     return LOCAL_PREFIX / "node_modules" / ".bin" / "lighthouse"
 
 
-def run_lighthouse(binary: Path, url: str, cookie: str, out: Path) -> dict[str, Any]:
+def run_lighthouse(
+    binary: Path, url: str, headers_file: Path, out: Path
+) -> dict[str, Any]:
     """Run Lighthouse once on one URL; return its JSON report."""
     environment = dict(os.environ, CHROME_PATH=CHROMIUM)
-    subprocess.run(
+    # The session cookie travels in a file, never on a command line or in output.
+    finished = subprocess.run(
         [
             str(binary),
             url,
@@ -88,12 +91,16 @@ def run_lighthouse(binary: Path, url: str, cookie: str, out: Path) -> dict[str, 
             "--only-categories=performance,accessibility",
             "--form-factor=mobile",
             f"--chrome-flags={CHROME_FLAGS}",
-            "--extra-headers=" + json.dumps({"Cookie": cookie}),
+            f"--extra-headers={headers_file}",
         ],
-        check=True,
         env=environment,
         timeout=300,
+        capture_output=True,
+        text=True,
     )
+    if finished.returncode != 0:
+        tail = "\n".join(finished.stderr.strip().splitlines()[-5:])
+        raise RuntimeError(f"Lighthouse failed on {url}:\n{tail}")
     report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return report
 
@@ -136,14 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"lighthouse": LIGHTHOUSE_VERSION, "pages": {}}
     ok = True
     with serve(args.plans) as server, tempfile.TemporaryDirectory() as folder:
-        cookie = f"{server.cookie_name}={server.cookie_value}"
+        headers_file = Path(folder) / "headers.json"
+        headers_file.write_text(
+            json.dumps({"Cookie": f"{server.cookie_name}={server.cookie_value}"}),
+            encoding="utf-8",
+        )
         for name, path in server.pages.items():
             runs = [
                 summarise(
                     run_lighthouse(
                         binary,
                         server.url + path,
-                        cookie,
+                        headers_file,
                         Path(folder) / f"{name}-{attempt}.json",
                     )
                 )
