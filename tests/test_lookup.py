@@ -532,3 +532,23 @@ def test_the_offline_page_is_public_and_personal_free(
     assert "You are offline" in page
     assert "Sign out" not in page
     assert "csrf_token" not in page
+
+
+def test_the_plan_partial_renders_a_preview_at_any_heading_level(app: Flask) -> None:
+    from flask import render_template
+
+    from plans import plan_view
+
+    view = plan_view.build(alexandra(), "police", today=dt.date(2026, 11, 23))
+    with app.test_request_context():
+        html = render_template(
+            "lookup/_plan.html",
+            view=view,
+            plan_heading_level=2,
+            plan_id_prefix="preview",
+        )
+
+    assert '<h2 id="preview-name">Alexandra Testperson</h2>' in html
+    assert '<h3 id="preview-advice_police-title">Advice for Police</h3>' in html
+    assert 'id="plan-' not in html
+    assert html.count("Advice only: always assess and treat") == 2
