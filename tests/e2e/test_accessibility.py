@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from plans.models import Person
 from tests.e2e.conftest import PHONE_POSITION, PHONE_VIEWPORT, LiveServer
 from tests.e2e.test_responder import REF, land_plan
 
@@ -98,7 +100,7 @@ def test_responder_pages_have_no_violations(
     found: dict[str, list[str]] = {}
 
     for path in ("/", "/search?q=alexandra", f"/open/{REF}", "/scan", "/offline"):
-        axe_page.goto(path)
+        assert axe_page.goto(path).status == 200, path
         found[path] = violations(axe_page, axe_source)
     axe_page.goto(f"/open/{REF}")
     axe_page.get_by_label("Incident number", exact=False).fill("INC-1")
@@ -123,7 +125,13 @@ def test_mentor_desk_has_no_violations(
     if "mentor.index" not in live_server.app.view_functions:
         pytest.skip("the mentor desk is not in this tree yet")
     land_plan(live_server)
+    with live_server.session() as session:
+        person_id = session.scalar(select(Person.id).where(Person.ref == REF))
     sign_in(axe_page, make_account(role="mentor", teams=("TEST-TEAM",)))
-    axe_page.goto("/mentor/")
+    found: dict[str, list[str]] = {}
 
-    assert violations(axe_page, axe_source) == []
+    for path in ("/mentor/", "/mentor/new", f"/mentor/people/{person_id}"):
+        assert axe_page.goto(path).status == 200, path
+        found[path] = violations(axe_page, axe_source)
+
+    assert found == {path: [] for path in found}
