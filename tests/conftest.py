@@ -54,10 +54,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[s
         connection.execute(text(f"CREATE SCHEMA {schema}"))
     separator = "&" if "?" in POSTGRES_URL else "?"
     yield (
-        POSTGRES_URL
-        + separator
-        + "options="
-        + quote(f"-csearch_path={schema},public")
+        POSTGRES_URL + separator + "options=" + quote(f"-csearch_path={schema},public")
     )
     with admin.connect() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
@@ -77,6 +74,16 @@ def session(engine: Engine) -> Iterator[Session]:
     """Return a plain domain session (no Flask)."""
     with make_session_factory(engine)() as session:
         yield session
+
+
+@pytest.fixture(autouse=True)
+def instance_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Give every test its own instance folder, so no key or file leaks across."""
+    folder = str(tmp_path_factory.mktemp("instance"))
+    monkeypatch.setenv("RESPONDER_INSTANCE_PATH", folder)
+    return folder
 
 
 @pytest.fixture
