@@ -61,7 +61,10 @@ def drain(
     """Send every due outbox message once; schedule retries for failures."""
     clock = now or utcnow
     counts = {"sent": 0, "retrying": 0, "failed": 0, "cancelled": 0}
-    with sessions() as session:
+    engine = sessions.kw["bind"]
+    # One connection for the whole drain: each message still commits on its own,
+    # without paying for a new connection per commit (SQLite files use NullPool).
+    with engine.connect() as connection, sessions(bind=connection) as session:
         claimed = notify.claim_due(session, limit=limit, now=clock())
         session.commit()
         for row in claimed:
