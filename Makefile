@@ -21,6 +21,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)
 	$(BIN)/responder db upgrade
 	$(BIN)/responder demo --plans $(DEMO_PLANS)
+	$(BIN)/responder users demo
 	$(BIN)/responder serve --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when a URL is given.

@@ -149,6 +149,69 @@ def users_create(
     click.echo(f"created {user.email} ({user.role_label})")
 
 
+DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
+    ("police", "PC Demo Officer", "Demo Constabulary"),
+    ("ambulance", "Demo Paramedic", "Demo Ambulance Service"),
+    ("emergency_department", "Demo ED Nurse", "Demo General Hospital"),
+    ("control_room", "Demo Control Room", "Demo Constabulary"),
+    ("mentor", "Demo Mentor", "Demo NHS Trust"),
+    ("lead_clinician", "Dr Demo Lead", "Demo NHS Trust"),
+    ("privacy_officer", "Demo Privacy Officer", "Demo NHS Trust"),
+    ("admin", "Demo Administrator", "Demo NHS Trust"),
+)
+
+
+@users_cli.command("demo")
+@with_appcontext
+def users_demo() -> None:
+    """Create or reset one demo account per role and print the logins (dev only)."""
+    import secrets
+
+    from flask import current_app
+    from sqlalchemy import select
+
+    from plans import accounts, audit
+    from plans.models import Team
+    from responder import is_development
+
+    if not is_development(current_app):
+        raise click.ClickException("demo accounts exist only in development")
+    session = get_session()
+    team_codes = list(session.scalars(select(Team.code).order_by(Team.code)).all())
+    if not team_codes:
+        raise click.ClickException("load the demo plans first: responder demo")
+    rows = []
+    for role, name, organisation in DEMO_ACCOUNTS:
+        email = f"demo-{role.replace('_', '-')}@example.org"
+        password = "-".join(secrets.token_hex(3) for _ in range(3))
+        user = accounts.find_user(session, email)
+        if user is None:
+            accounts.create_user(
+                session,
+                email,
+                role=role,
+                password=password,
+                display_name=name,
+                organisation=organisation,
+                # Staff belong to the first team; responders search every team.
+                team_codes=team_codes[:1],
+            )
+        else:
+            accounts.set_password(user, password)
+        rows.append((role, email, password))
+    audit.record(
+        session, action="demo_accounts", channel="cli", detail={"count": len(rows)}
+    )
+    session.commit()
+    click.echo(f"Demo logins (team {team_codes[0]}; synthetic data only):")
+    for role, email, password in rows:
+        click.echo(f"  {role:<22} {email:<44} {password}")
+    click.echo(
+        "On first sign-in each account sets up its second factor: a passkey, or an "
+        "authenticator app (the page shows the secret)."
+    )
+
+
 tokens_cli = click.Group("tokens", help="Manage API tokens.")
 
 

@@ -67,3 +67,24 @@ def test_audit_verify_names_the_broken_row(runner: FlaskCliRunner, db: Session) 
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert "BROKEN at row 2" in result.output
+
+
+def test_demo_accounts_are_created_once_per_role_and_printed(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    from plans.models import ROLES, Team
+
+    db.add(Team(code="DEMO-X", name="Demo X team"))
+    db.commit()
+    first = runner.invoke(args=["users", "demo"])
+    second = runner.invoke(args=["users", "demo"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output
+    for role in ROLES:
+        assert f"demo-{role.replace('_', '-')}@example.org" in second.output
+    line = next(x for x in second.output.splitlines() if "demo-police@" in x)
+    password = line.split()[-1]
+    db.expire_all()
+    assert accounts.verify_password(
+        accounts.find_user(db, "demo-police@example.org"), password
+    )
+    assert accounts.count_users(db) == len(ROLES)
