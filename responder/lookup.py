@@ -40,6 +40,7 @@ from plans.search import SearchResult
 from plans.search import search as search_plans
 from responder.access import RESPONDERS, public, roles_required, signed_in
 from responder.db import get_session
+from responder.security import limiter
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,10 @@ DEFAULT_BASIS: dict[str, str] = {
 }
 # A card scan is a basis only the card route can state.
 STATED_BASES = tuple(basis for basis in access.BASES if basis != "card_scan")
+# Enough for a busy shift, too few to page through everyone: per user, not per
+# address, because a control room shares one.
+SEARCH_LIMIT = "60 per minute;600 per hour"
+OPEN_LIMIT = "30 per minute"
 SHELL_FILES = (
     "css/app.css",
     "js/app.js",
@@ -67,6 +72,11 @@ SHELL_FILES = (
 def today() -> dt.date:
     """Return today's date in the UK, where plans are reviewed and read."""
     return dt.datetime.now(UK).date()
+
+
+def user_key() -> str:
+    """Return the rate-limit key of the signed-in user."""
+    return f"user:{current_user.get_id()}"
 
 
 def viewer() -> User:
@@ -251,6 +261,7 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/search")
 @roles_required(*RESPONDERS)
+@limiter.limit(SEARCH_LIMIT, key_func=user_key)
 def search() -> ResponseReturnValue:
     """Search live plans by name, behaviour, description or place."""
     text = " ".join(request.args.get("q", "").split())
@@ -274,6 +285,7 @@ def search() -> ResponseReturnValue:
 
 @bp.route("/near")
 @roles_required(*RESPONDERS)
+@limiter.limit(SEARCH_LIMIT, key_func=user_key)
 def near() -> ResponseReturnValue:
     """List plans with places near where the phone is."""
     position = parse_position()
@@ -329,6 +341,7 @@ def render_open_page(
 
 @bp.route("/open/<path:ref>", methods=["GET", "POST"])
 @roles_required(*RESPONDERS)
+@limiter.limit(OPEN_LIMIT, key_func=user_key, methods=["POST"])
 def open_plan(ref: str) -> ResponseReturnValue:
     """Ask why the plan is needed; one tap grants it for the shift and opens it."""
     person = get_person_or_404(ref)

@@ -552,3 +552,16 @@ def test_the_plan_partial_renders_a_preview_at_any_heading_level(app: Flask) -> 
     assert '<h3 id="preview-advice_police-title">Advice for Police</h3>' in html
     assert 'id="plan-' not in html
     assert html.count("Advice only: always assess and treat") == 2
+
+
+def test_paging_through_everyone_by_search_is_slowed_down(
+    client: FlaskClient, auth, db: Session
+) -> None:
+    land(db, alexandra())
+    auth.login(role="police")
+
+    answers = [client.get("/search?q=alexandra").status_code for _ in range(61)]
+
+    assert answers[:60] == [200] * 60
+    assert answers[60] == 429
+    assert len(audit_rows(db, "search")) == 60
