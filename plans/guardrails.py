@@ -396,12 +396,15 @@ _ACKNOWLEDGE_RULES: tuple[_Rule, ...] = (
     _rule(
         "sanction_warning",
         ACKNOWLEDGE,
-        r"\bwarn(?:s|ed|ing|ings)?\b",
+        # Only the sanction sense: "warn me before you touch me" is a kindness.
+        r"\b(?:final|formal|verbal|written|first|second|last|police|official)\s+"
+        r"warnings?\b|\bwarning\s+(?:letters?|notices?|markers?)\b"
+        r"|\b(?:been|was|were|be|get|gets|got|is)\s+warned\b"
+        r"|\bwarn(?:s|ed)?\s+(?:him|her|them|the\s+person)\s+(?:about|that|of|not)\b"
+        r"|\bwarn(?:s|ed)?\s+(?:about|that\s+(?:he|she|they)\s+(?:will|may|could))",
         "Warning the person reads as a sanction."
         + _SANCTION_HINT
         + " Say what helps the person keep to the plan instead.",
-        unless_after=r"(?:signs?|signals?|indicators?|symptoms?)\b",
-        unless_before=r"\bearly",
     ),
     _rule(
         "sanction_fine",

@@ -130,6 +130,8 @@ SANCTION_OR_STIGMA = [
     ("Warn him about his calls.", "sanction_warning"),
     ("He has been warned.", "sanction_warning"),
     ("Give a final warning.", "sanction_warning"),
+    ("Send a warning letter.", "sanction_warning"),
+    ("Warn her that she will be arrested.", "sanction_warning"),
     ("She will be fined.", "sanction_fine"),
     ("Issue a fine.", "sanction_fine"),
     ("Has had a \u00a3100 fine before.", "sanction_fine"),
@@ -166,6 +168,9 @@ NEUTRAL = [
     "She was a warden at the hostel.",
     "Prefers a female officer.",
     "Speak calmly and give her time.",
+    "Please warn me before you touch me.",
+    "Warn her before you move her; she startles.",
+    "Give a warning before lights and sirens.",
 ]
 
 
