@@ -32,7 +32,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from plans.access import AccessGrant
 from plans.chat import ChatLink
@@ -198,12 +198,17 @@ def _enqueue(
     link: ChatLink,
     params: dict[str, Any],
     now: dt.datetime,
+    stored: set[str] | None = None,
 ) -> Outbox | None:
+    """Add one outbox row unless its key exists; `stored` is a prefetched key set."""
     with session.no_autoflush:
         pending_keys: set[str] = session.info.setdefault("outbox_keys", set())
-        if key in pending_keys or session.scalar(
-            select(Outbox.id).where(Outbox.key == key)
-        ):
+        if key in pending_keys:
+            return None
+        if stored is not None:
+            if key in stored:
+                return None
+        elif session.scalar(select(Outbox.id).where(Outbox.key == key)):
             return None
     pending_keys.add(key)
     row = Outbox(
@@ -256,12 +261,16 @@ def followers(session: Session, person: Person) -> list[User]:
     """Return the active users following this person's plan, by any route."""
     version = _latest_version(session, person)
     places = person_places(version)
-    query = select(Subscription).where(
-        or_(
-            Subscription.person_id == person.id,
-            Subscription.team_id == person.team_id,
-            Subscription.area_lat.is_not(None),
+    query = (
+        select(Subscription)
+        .where(
+            or_(
+                Subscription.person_id == person.id,
+                Subscription.team_id == person.team_id,
+                Subscription.area_lat.is_not(None),
+            )
         )
+        .options(joinedload(Subscription.user))
     )
     users: dict[int, User] = {}
     for subscription in session.scalars(query):
@@ -287,6 +296,23 @@ def plan_changed(
         "team_phone": person.team.phone if person.team else None,
     }
     rows: list[Outbox] = []
+    # Every key of this event carries the version id: one query finds those
+    # already queued, instead of one query per recipient.
+    stored = set(
+        session.scalars(
+            select(Outbox.key).where(
+                Outbox.key.like(f"%:{version.id}:%"),
+                Outbox.kind.in_(
+                    (
+                        "plan_updated",
+                        "plan_retired",
+                        "own_plan_updated",
+                        "own_plan_retired",
+                    )
+                ),
+            )
+        )
+    )
     own_kind = "own_plan_retired" if retired else "own_plan_updated"
     for link in session.scalars(
         select(ChatLink).where(
@@ -304,6 +330,7 @@ def plan_changed(
                 "team_phone": params["team_phone"],
             },
             now=now,
+            stored=stored,
         )
         if row is not None:
             rows.append(row)
@@ -324,6 +351,7 @@ def plan_changed(
                 link=link,
                 params=params,
                 now=now,
+                stored=stored,
             )
             if row is not None:
                 rows.append(row)
