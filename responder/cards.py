@@ -15,7 +15,7 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import segno
 from flask import (
@@ -31,20 +31,20 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from fpdf import FPDF
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from plans import access, audit, cards, people
 from plans.models import Person, User
 from responder.access import MENTORS, public, require_team, roles_required
 from responder.db import get_session
+from responder.security import limiter
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("cards", __name__)
 
-F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 
 KEY_FILE_NAME = "card-keys.json"
 SCAN_LIMIT = "30 per minute"
@@ -52,15 +52,6 @@ QR_MAX_VERSION = 8
 CARD_WIDTH_MM = 85.6
 CARD_HEIGHT_MM = 54.0
 STATE_STATUS = {"revoked": 410, "expired": 410, "retired": 410, "no_plan": 200}
-
-
-def rate_limited(limit: str) -> Callable[[F], F]:
-    """Apply the app's Flask-Limiter limit (from responder.security) to a view."""
-    try:
-        from responder.security import limiter
-    except ImportError:  # the security module has not landed in this tree yet
-        return lambda view: view
-    return limiter.limit(limit)  # type: ignore[no-any-return]
 
 
 # -- keys from configuration ----------------------------------------------------
@@ -266,10 +257,6 @@ def no_store(response: Response) -> Response:
 
 def staff_user() -> User | None:
     """Return the signed-in staff user, or None."""
-    if not hasattr(current_app, "login_manager"):
-        return None
-    from flask_login import current_user
-
     if not current_user.is_authenticated:
         return None
     user: User = current_user._get_current_object()
@@ -281,22 +268,6 @@ def ip_hash() -> str:
     key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
     address = (request.remote_addr or "").encode("utf-8")
     return hmac.new(key, address, hashlib.sha256).hexdigest()[:16]
-
-
-def plan_url(ref: str) -> str:
-    """Return the responder's plan page for a person."""
-    try:
-        return url_for("lookup.plan", ref=ref)
-    except BuildError:  # the PWA's plan page has not landed in this tree yet
-        return "/plans/" + ref
-
-
-def sign_in_url(next_url: str) -> str:
-    """Return the responder sign-in page that comes back to `next_url`."""
-    try:
-        return url_for("auth.login", next=next_url)
-    except BuildError:
-        return "/login?next=" + next_url
 
 
 def person_or_404(ref: str) -> Person:
@@ -334,7 +305,7 @@ def scanned(token: str) -> cards.ScanResult:
 
 @bp.get("/c/<token>")
 @bp.get("/C/<token>")
-@rate_limited(SCAN_LIMIT)
+@limiter.limit(SCAN_LIMIT)
 @public
 def scan(token: str) -> ResponseReturnValue:
     """Open the card's plan for a responder; otherwise show only whose card it is."""
@@ -372,7 +343,8 @@ def scan(token: str) -> ResponseReturnValue:
             flash(str(refused))
         else:
             session.commit()
-            return no_store(redirect(plan_url(card.person.ref)))  # type: ignore[arg-type]
+            target = url_for("lookup.plan", ref=card.person.ref)
+            return no_store(redirect(target))  # type: ignore[arg-type]
     audit.record_for(
         session,
         user,
@@ -388,7 +360,7 @@ def scan(token: str) -> ResponseReturnValue:
         team=card.team,
         token=token,
         signed_in=user is not None,
-        sign_in=sign_in_url(request.path),
+        sign_in=url_for("auth.login", next=request.path),
         has_pin=people.has_pin(session, card.person),
     )
     return no_store(Response(page))

@@ -25,8 +25,9 @@ from flask.typing import ResponseReturnValue
 from plans import audit, cards, people
 from plans.models import Person
 from responder.access import public
-from responder.cards import current_keys, no_store, rate_limited
+from responder.cards import current_keys, no_store
 from responder.db import get_session
+from responder.security import limiter
 
 bp = Blueprint("person", __name__, url_prefix="/me")
 
@@ -69,7 +70,7 @@ def pin_form() -> ResponseReturnValue:
 
 
 @bp.post("/pin")
-@rate_limited(PIN_LIMIT)
+@limiter.limit(PIN_LIMIT)
 @public
 def pin() -> ResponseReturnValue:
     """Check the holder's PIN against their card and open their own view."""
@@ -153,7 +154,7 @@ def link(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/link")
-@rate_limited(PIN_LIMIT)
+@limiter.limit(PIN_LIMIT)
 @public
 def open_link() -> ResponseReturnValue:
     """Exchange a one-time chat link for the person's own session."""

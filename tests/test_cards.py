@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from typing import Any
 
 import pytest
@@ -407,3 +408,15 @@ def test_scanning_is_rate_limited(client: FlaskClient, db: Session) -> None:
     assert statuses[-1] == 429
     # Scans refused by the limiter never reach the audit log.
     assert _actions(db).count("card_scan_invalid") < 40
+
+
+def test_no_token_reaches_the_logs(
+    client: FlaskClient, card: cards.Card, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    client.get(f"/C/{card.token}")
+    client.get(f"/C/{card.token[:-4]}AAAA")
+    for _ in range(35):
+        client.get(f"/C/{card.token[:-2]}QQ")
+    logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
+    assert card.token[:40] not in logged
