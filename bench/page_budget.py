@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gzip
 import json
 import re
@@ -191,7 +192,7 @@ def measure(server: BenchServer) -> dict[str, Any]:
             )
             page = context.new_page()
             responses: list[Any] = []
-            page.on("response", lambda response: responses.append(response))
+            page.on("response", functools.partial(list.append, responses))
             page.goto(path, wait_until="load")
             page.wait_for_load_state("networkidle")
             if page.url.rstrip("/") != (server.url + path).rstrip("/"):
