@@ -231,9 +231,13 @@
         run(value);
       });
     }
-    // A card link opened while offline can be handed over in the fragment,
-    // which never leaves the device.
-    if (location.hash.length > 1) {
+    // A card link opened with no signal: the service worker answers the card's
+    // own URL (/C/<token>) with this page, so check the card it names. A link
+    // may also hand the card over in the fragment, which never leaves the device.
+    if (/^\/c\/[A-Za-z2-7]+\/?$/i.test(location.pathname)) {
+      input.value = location.href;
+      run(input.value);
+    } else if (location.hash.length > 1) {
       input.value = decodeURIComponent(location.hash.slice(1));
       history.replaceState(null, "", location.pathname);
       run(input.value);

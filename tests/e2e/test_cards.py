@@ -166,3 +166,24 @@ def test_card_pages_fit_a_phone_and_are_easy_to_tap(
     page.get_by_role("link", name="Ask to withdraw").click()
     page.wait_for_url("**/me/withdraw")
     assert_fits_the_phone(page)
+
+
+def test_a_card_link_answered_with_the_check_page_checks_that_card(
+    page: Any, live_server: LiveServer
+) -> None:
+    good, _revoked, phone = issue_cards(live_server)
+    # What the service worker does with no signal: answer the card's own URL
+    # with the cached check page (the page must then find the card in its URL).
+    page.goto("/cards/check")
+    check_page = page.content()
+    page.route(
+        "**/C/**",
+        lambda route: route.fulfill(
+            status=200, content_type="text/html", body=check_page
+        ),
+    )
+    page.goto(path(good))
+    page.wait_for_function(
+        "() => document.querySelector('#card-result').dataset.state === 'valid'"
+    )
+    assert phone in page.locator("#card-result").inner_text()
