@@ -519,8 +519,29 @@ def review(session: Session, version: PlanVersion, *, today: dt.date) -> Review:
         problems=draft_problems(version, today=today),
         blocks=guardrails.blocking(findings),
         to_acknowledge=guardrails.to_acknowledge(findings),
-        changes=diff_documents(live.document, version.document) if live else [],
+        changes=content_changes(live.document, version.document) if live else [],
     )
+
+
+# Parts of a document that differ between any two versions by their nature.
+_LIFECYCLE_POINTERS = (
+    "/format",
+    "/team",
+    "/plan/version",
+    "/plan/status",
+    "/plan/approved_by",
+    "/plan/approved_on",
+    "/plan/published_at",
+)
+
+
+def content_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
+    """Return the changes a reader cares about: content, not version bookkeeping."""
+    return [
+        change
+        for change in diff_documents(old, new)
+        if not change.pointer.startswith(_LIFECYCLE_POINTERS)
+    ]
 
 
 def publish(

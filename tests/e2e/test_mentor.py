@@ -143,3 +143,37 @@ def test_a_mentor_drafts_the_guardrail_refuses_and_a_lead_clinician_publishes(
         assert version.document["plan"]["behaviours"][1] == {
             "description": "Goes quiet before a crisis."
         }
+
+
+def test_the_desk_fits_a_phone(
+    page: Any,
+    live_server: LiveServer,
+    make_account: Callable[..., Account],
+    sign_in: Callable[..., None],
+) -> None:
+    from plans import drafts, versions
+    from plans.models import User
+    from tests.plans import factories
+
+    mentor = make_account(role="mentor", teams=(TEAM,))
+    with live_server.session() as session:
+        who = factories.person(session)
+        versions.make_live(
+            session, factories.draft(session, who, summary="A long summary. " * 20)
+        )
+        author = session.get(User, mentor.id)
+        assert author is not None
+        draft = drafts.start_from_live(session, who, author=author)
+        session.commit()
+        paths = [
+            "/mentor/",
+            f"/mentor/people/{who.id}",
+            f"/mentor/people/{who.id}/access",
+            f"/mentor/drafts/{draft.id}",
+            f"/mentor/drafts/{draft.id}/edit",
+            "/mentor/new",
+        ]
+    sign_in(page, mentor, "/mentor/")
+    for path in paths:
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path

@@ -450,6 +450,7 @@ def test_review_shows_changes_against_the_live_version(
     pointers = [c.pointer for c in seen.changes]
     assert "/plan/summary" in pointers
     assert "/plan/behaviours" in pointers
+    assert not [p for p in pointers if p.startswith(("/plan/version", "/plan/appr"))]
     assert seen.publishable
     assert [f.code for f in seen.to_acknowledge] == ["stigma_frequent_flyer"]
 
