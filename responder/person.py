@@ -66,6 +66,8 @@ def _pin_page(token: str, message: str | None = None, status: int = 200) -> Resp
 @public
 def pin_form() -> ResponseReturnValue:
     """Ask the holder to scan their card (the PIN form comes with the scan)."""
+    if current_person() is not None:
+        return redirect(url_for("person.home"))
     return _pin_page("")
 
 

@@ -120,6 +120,7 @@ def test_the_person_session_expires_and_signs_out(
     app.config["PERSON_SESSION_LIFETIME"] = dt.timedelta(minutes=5)
     enter_pin(client, card)
     assert client.get("/me/").status_code == 200
+    assert client.get("/me/pin").headers["Location"] == "/me/"
     client.post("/me/signout")
     assert client.get("/me/").status_code == 302
 
