@@ -59,12 +59,12 @@ logger = logging.getLogger(__name__)
 # the number of plans.
 TEXT_LIMIT = 200  # best text matches by bm25 / ts_rank
 TEXT_MIN = 5  # fewer than this matching every word: also take any word
-NEAR_POOL = 600  # nearest people considered when words are typed too
+NEAR_POOL = 400  # nearest people considered when words are typed too
 NEAR_ONLY = 100  # nearest people considered when no words are typed
 NEAR_MIN = 150  # widen the near-me box until it holds this many people
 NEAR_RADII_M = (500.0, 1_500.0, 5_000.0, 15_000.0, 50_000.0, 200_000.0)
 DOB_LIMIT = 200
-MAX_RANKED = 120  # candidates handed to the ranker at most
+MAX_RANKED = 100  # candidates handed to the ranker at most
 MAX_GROUPS = 12
 
 
@@ -167,6 +167,8 @@ _POSTGRES_OBJECTS = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     """CREATE INDEX IF NOT EXISTS ix_search_entries_keys_tsv ON search_entries
     USING gin (to_tsvector('simple', name_keys || ' ' || text_keys))""",
+    """CREATE INDEX IF NOT EXISTS ix_search_entries_name_keys_tsv ON search_entries
+    USING gin (to_tsvector('simple', name_keys))""",
     """CREATE INDEX IF NOT EXISTS ix_search_entries_names_trgm
     ON search_entries USING gin (names gin_trgm_ops)""",
 )
@@ -307,48 +309,71 @@ def _flush_rows(
 # --- Fetching candidates ----------------------------------------------------------
 
 
-def _fts_group(group: TermGroup) -> str | None:
+def _fts_group(group: TermGroup, names_only: bool = False) -> str | None:
     # Keys are letters and digits only (see plans.search.keys); quoting them
     # anyway means no key can ever be read as FTS5 syntax.
-    terms = [f'"{key}"' for key in sorted(group.name_keys | group.text_keys)]
+    keys = group.name_keys if names_only else group.name_keys | group.text_keys
+    terms = [f'"{key}"' for key in sorted(keys)]
     terms += [f'"{prefix}"*' for prefix in sorted(group.prefixes)]
     return "(" + " OR ".join(terms) + ")" if terms else None
 
 
-def _ts_group(group: TermGroup) -> str | None:
-    terms = sorted(group.name_keys | group.text_keys)
+def _ts_group(group: TermGroup, names_only: bool = False) -> str | None:
+    terms = sorted(group.name_keys if names_only else group.name_keys | group.text_keys)
     terms += [f"{prefix}:*" for prefix in sorted(group.prefixes)]
     return "(" + " | ".join(terms) + ")" if terms else None
 
 
 def _match_expression(
-    dialect: str, groups: Sequence[TermGroup], *, every: bool
+    dialect: str,
+    groups: Sequence[TermGroup],
+    *,
+    every: bool,
+    names_only: bool = False,
 ) -> str | None:
     if dialect == "postgresql":
-        parts = [part for part in map(_ts_group, groups) if part]
+        parts = [_ts_group(group, names_only) for group in groups]
         joiner = " & " if every else " | "
     else:
-        parts = [part for part in map(_fts_group, groups) if part]
+        parts = [_fts_group(group, names_only) for group in groups]
         joiner = " AND " if every else " OR "
-    return joiner.join(parts[:MAX_GROUPS]) if parts else None
+    present = [part for part in parts if part]
+    if not present:
+        return None
+    expression = joiner.join(present[:MAX_GROUPS])
+    if names_only and dialect != "postgresql":
+        expression = f"name_keys : ({expression})"
+    return expression
 
 
 _TSVECTOR = "to_tsvector('simple', name_keys || ' ' || text_keys)"
+_NAMES_TSVECTOR = "to_tsvector('simple', name_keys)"
 
 
 def _text_ids(
-    session: Session, groups: Sequence[TermGroup], limit: int, *, every: bool
+    session: Session,
+    groups: Sequence[TermGroup],
+    limit: int,
+    *,
+    every: bool,
+    names_only: bool = False,
 ) -> list[int]:
-    """Return the best text matches: every group matched, or any one of them."""
+    """Return the best text matches: every group matched, or any one of them.
+
+    With `names_only` only name keys count: when the responder's position is
+    known, behaviour and description words are looked up among the people near
+    them rather than across the country.
+    """
     dialect = session.get_bind().dialect.name
-    match = _match_expression(dialect, groups, every=every)
+    match = _match_expression(dialect, groups, every=every, names_only=names_only)
     if match is None:
         return []
     if dialect == "postgresql":
+        vector = _NAMES_TSVECTOR if names_only else _TSVECTOR
         sql = (
             f"SELECT person_id FROM search_entries "
-            f"WHERE {_TSVECTOR} @@ to_tsquery('simple', :match) "
-            f"ORDER BY ts_rank({_TSVECTOR}, to_tsquery('simple', :match)) DESC "
+            f"WHERE {vector} @@ to_tsquery('simple', :match) "
+            f"ORDER BY ts_rank({vector}, to_tsquery('simple', :match)) DESC "
             "LIMIT :limit"
         )
     else:
@@ -493,10 +518,15 @@ def fetch_candidates(session: Session, query: ParsedQuery) -> list[Candidate]:
         wanted = NEAR_POOL if groups else NEAR_ONLY
         ids.update(dict.fromkeys(_near_ids(session, query.lat, query.lon, wanted)))
     if groups:
-        found = _text_ids(session, groups, TEXT_LIMIT, every=True)
+        names_only = query.has_location
+        found = _text_ids(
+            session, groups, TEXT_LIMIT, every=True, names_only=names_only
+        )
         if len(found) < TEXT_MIN:
             if len(groups) > 1:
-                found += _text_ids(session, groups, TEXT_LIMIT, every=False)
+                found += _text_ids(
+                    session, groups, TEXT_LIMIT, every=False, names_only=names_only
+                )
             found += _trigram_ids(session, query, TEXT_LIMIT // 2)
         ids.update(dict.fromkeys(found))
     dob_ids = set(_dob_ids(session, query, groups)) if query.date_of_birth else set()
