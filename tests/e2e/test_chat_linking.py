@@ -26,6 +26,7 @@ def test_a_responder_links_and_unlinks_telegram(
     assert page.get_by_text("Nothing is linked.").is_visible()
     page.get_by_role("button", name="Link Telegram").click()
     link = page.get_by_role("link", name="Link Telegram")
+    link.wait_for()
     href = link.get_attribute("href")
     match = re.fullmatch(r"https://t\.me/ResponderTestBot\?start=([\w-]+)", href)
     assert match
@@ -34,9 +35,9 @@ def test_a_responder_links_and_unlinks_telegram(
         assert chat.redeem_link_token(session, match.group(1), "31337") is not None
         session.commit()
     page.goto("/chat/")
-    assert page.get_by_text("Telegram: a Telegram chat").is_visible()
+    page.get_by_text("Telegram: a Telegram chat").wait_for()
     page.get_by_role("button", name="Unlink").click()
-    assert page.get_by_text("Telegram unlinked.").is_visible()
+    page.get_by_text("Telegram unlinked.").wait_for()
     assert page.get_by_text("Nothing is linked.").is_visible()
 
 
@@ -54,10 +55,12 @@ def test_a_responder_links_a_number_with_the_code_texted_to_it(
     page.goto("/chat/")
     page.get_by_label("Mobile number").fill("07700 900123")
     page.get_by_role("button", name="Send a code").click()
+    code_field = page.get_by_label(re.compile("Code sent by SMS"))
+    code_field.wait_for()
     (to, body) = recording.bodies()[0]
     assert to == "+447700900123"
     code = re.search(r"code is (\d{6})", body).group(1)
-    page.get_by_label(re.compile("Code sent by SMS")).fill(code)
+    code_field.fill(code)
     page.get_by_role("button", name="Confirm").click()
-    assert page.get_by_text("SMS linked.").is_visible()
+    page.get_by_text("SMS linked.").wait_for()
     assert page.get_by_text(re.compile(r"SMS: •+123")).is_visible()
