@@ -93,3 +93,32 @@ def test_rebuild_places(runner: FlaskCliRunner, db: Session) -> None:
     assert result.output == "2 places\n"  # home and the bus station
     assert chat.resolve_place(db, "TT1 2AB") is not None
     assert notify.counts(db).pending == 0
+
+
+def test_poll_needs_a_bot_token(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["telegram", "poll"])
+    assert result.exit_code != 0
+    assert "RESPONDER_TELEGRAM_BOT_TOKEN" in result.output
+
+
+def test_the_worker_without_redis_drains_until_nothing_is_left(
+    app: Flask, runner: FlaskCliRunner, db: Session
+) -> None:
+    from tests.bots.fakes import RecordingHttpClient
+
+    recording = RecordingHttpClient()
+    app.config.update(
+        TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+        TWILIO_AUTH_TOKEN="token",
+        TWILIO_SMS_NUMBER="+441632960999",
+    )
+    app.extensions["responder.twilio_http"] = recording
+    person = live_person(db)
+    pending = chat.start_number_link(db, "sms", "07700900777", person=person)
+    chat.confirm_number_link(db, pending.code, person=person)
+    notify.plan_changed(db, person, "published")
+    db.commit()
+    result = runner.invoke(args=["notify", "worker", "--burst", "--interval", "0"])
+    assert result.exit_code == 0, result.output
+    assert "no REDIS_URL" in result.output
+    assert [to for to, _ in recording.bodies()] == ["+447700900777"]
