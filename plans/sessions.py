@@ -645,6 +645,13 @@ def authenticate_passkey(
 def save_challenge(session: Session, purpose: str, challenge: bytes) -> str:
     """Keep a challenge on the server; return the handle the browser carries."""
     handle = secrets.token_urlsafe(24)
+    # Unanswered challenges go as new ones arrive, so the table stays small
+    # without a scheduled job.
+    session.execute(
+        delete(WebAuthnChallenge).where(
+            WebAuthnChallenge.created_at < utcnow() - CHALLENGE_LIFETIME
+        )
+    )
     session.add(
         WebAuthnChallenge(
             handle_digest=_digest(handle), purpose=purpose, challenge=challenge

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pyotp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from plans import accounts, sessions
@@ -328,3 +328,17 @@ def test_a_challenge_expires_after_five_minutes(session: Session) -> None:
     handle = sessions.save_challenge(session, "login", b"c")
     later = utcnow() + dt.timedelta(minutes=6)
     assert sessions.take_challenge(session, handle, "login", now=later) is None
+
+
+def test_unanswered_challenges_are_cleared_as_new_ones_arrive(
+    session: Session,
+) -> None:
+    sessions.save_challenge(session, "login", b"old")
+    session.execute(
+        update(sessions.WebAuthnChallenge).values(
+            created_at=utcnow() - dt.timedelta(minutes=10)
+        )
+    )
+    sessions.save_challenge(session, "login", b"new")
+    stored = session.scalars(select(sessions.WebAuthnChallenge.challenge)).all()
+    assert stored == [b"new"]
