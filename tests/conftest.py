@@ -217,5 +217,7 @@ def auth(app: Flask, client: FlaskClient) -> AuthActions:
     and an authenticator app, then signs the `client` in via /login and
     /login/totp. `auth.logout()` signs out via POST /logout; `auth.user` is the
     signed-in User (detached from any session: re-fetch it to change it).
+    A second browser: `AuthActions(app, app.test_client()).login(...)`. Works with
+    CSRF on or off (it posts the form's token when the page has one).
     """
     return AuthActions(app, client)
