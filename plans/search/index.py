@@ -522,7 +522,9 @@ def fetch_candidates(session: Session, query: ParsedQuery) -> list[Candidate]:
         found = _text_ids(
             session, groups, TEXT_LIMIT, every=True, names_only=names_only
         )
-        if len(found) < TEXT_MIN:
+        # Near the responder, the nearest people stand in for the looser
+        # country-wide lookups; without a position they are all we have.
+        if len(found) < TEXT_MIN and not names_only:
             if len(groups) > 1:
                 found += _text_ids(
                     session, groups, TEXT_LIMIT, every=False, names_only=names_only
