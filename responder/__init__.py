@@ -70,6 +70,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         hooks,
     ):
         app.register_blueprint(module.bp)
+
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from responder.middleware import RejectMalformedHost
+
+    app.wsgi_app = RejectMalformedHost(app.wsgi_app)  # type: ignore[method-assign]
+    # Behind a reverse proxy, trust exactly the configured number of hops, so the
+    # app (and Twilio's signature check) sees the public URL and client address.
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     return app
 
 

@@ -24,3 +24,13 @@ SESSION_ABSOLUTE_TIMEOUT = dt.timedelta(hours=13)
 # Workers for `responder serve`.
 SERVE_WORKERS = 4
 SERVE_THREADS = 1
+
+# Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+TRUSTED_PROXY_HOPS = 0
+
+# Chat: what a bot sends when a responder opens a plan ("link" or "summary").
+CHAT_DISCLOSURE = "link"
+
+# Plan cards (see docs/deploy.md): signing keys as "kid:base64-key,...", current first.
+CARD_SIGNING_KEYS: str | None = None
+PERSON_SESSION_LIFETIME = dt.timedelta(minutes=20)
