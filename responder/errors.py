@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -22,7 +22,25 @@ MESSAGES = {
     500: "Something went wrong on our side. It has been logged.",
     503: "The service is temporarily unavailable. Please try again shortly; "
     "in an emergency, phone the team.",
+    507: "Changes cannot be saved at the moment: the database is full or read-only. "
+    "Nothing already saved has been lost. In an emergency, phone the team.",
 }
+
+# SQLSTATEs and SQLite messages that mean "stored data is safe, but no writes".
+_NO_WRITES_SQLSTATES = frozenset({"53100", "25006"})
+_NO_WRITES_WORDS = (
+    "readonly database",
+    "read-only",
+    "database or disk is full",
+    "no space left",
+)
+
+
+def _cannot_write(error: DBAPIError) -> bool:
+    if getattr(error.orig, "sqlstate", None) in _NO_WRITES_SQLSTATES:
+        return True
+    text = str(error.orig).lower()
+    return any(words in text for words in _NO_WRITES_WORDS)
 
 
 def wants_json() -> bool:
@@ -66,10 +84,17 @@ def handle_http(error: HTTPException) -> tuple[Response | str, int]:
     return response, status
 
 
-def handle_database_down(error: OperationalError) -> tuple[Response | str, int]:
-    """Answer 503 when the database cannot be reached."""
-    logger.error("database unavailable: %s", type(error.orig).__name__)
+def handle_database_down(error: DBAPIError) -> tuple[Response | str, int]:
+    """Answer 507 when writes are impossible, 503 when the database is away."""
     _rollback()
+    if _cannot_write(error):
+        logger.error("database refuses writes: %s", type(error.orig).__name__)
+        return render_error(507)
+    if isinstance(error, InternalError):
+        # A failover to a read-only replica surfaces as InternalError; any other
+        # InternalError is a bug.
+        return handle_unexpected(error)
+    logger.error("database unavailable: %s", type(error.orig).__name__)
     return render_error(ServiceUnavailable.code)
 
 
@@ -84,4 +109,5 @@ def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(InternalError, handle_database_down)
     app.register_error_handler(Exception, handle_unexpected)

@@ -546,7 +546,10 @@ def test_a_read_only_database_refuses_writes_plainly_and_keeps_serving_reads(
     client = app.test_client()
     assert client.get("/_faults/count").status_code == 200
     assert client.get("/healthz").status_code == 200
-    assert_plain_unavailable(client.post("/_faults/note"))
+    refused = client.post("/_faults/note")
+    assert_plain_unavailable(refused)
+    assert refused.status_code == 507
+    assert "Nothing already saved has been lost" in refused.get_data(as_text=True)
     app.extensions["responder.engine"].dispose()
 
     assert integrity(path) == "ok"
@@ -578,6 +581,7 @@ def test_a_full_disk_refuses_writes_plainly_and_loses_nothing_already_stored(
         statuses.append(response.status_code)
         if response.status_code != 200:
             assert_plain_unavailable(response)
+            assert response.status_code == 507
             break
     assert statuses[-1] != 200, "the capped database never filled"
     stored = 3 + statuses.count(200)
