@@ -276,6 +276,7 @@ def start_app(url: str, fixtures: Fixtures, workers: int, log: Path) -> tuple[An
         RESPONDER_SECRET_KEY=fixtures.secret_key,
         RESPONDER_ENVIRONMENT="production",
         RESPONDER_TRUSTED_HOSTS=json.dumps(["127.0.0.1"]),
+        RESPONDER_WEBAUTHN_RP_ID="127.0.0.1",
         RESPONDER_CARD_SIGNING_KEYS=fixtures.card_keys,
         RESPONDER_REDIS_URL=REDIS_URL,
     )

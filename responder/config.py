@@ -34,3 +34,10 @@ CHAT_DISCLOSURE = "link"
 # Plan cards (see docs/deploy.md): signing keys as "kid:base64-key,...", current first.
 CARD_SIGNING_KEYS: str | None = None
 PERSON_SESSION_LIFETIME = dt.timedelta(minutes=20)
+
+# Passkeys (WebAuthn): the relying party is the public host name; outside
+# development it must be set to it (and the origin, when given, must be https).
+WEBAUTHN_RP_ID = "localhost"
+WEBAUTHN_RP_NAME = "Responder"
+WEBAUTHN_ORIGIN: str | None = None
+ALLOW_HTTP_SESSION_COOKIE = False

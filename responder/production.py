@@ -89,6 +89,34 @@ def production_problems(app: Flask) -> list[str]:
     problems += _telegram_problems(config)
     problems += _twilio_problems(config)
     problems += _card_key_problems(app)
+    problems += _webauthn_problems(config)
+    return problems
+
+
+def _webauthn_problems(config: Mapping[str, Any]) -> list[str]:
+    """Passkeys are bound to a host name: the public one, over https."""
+    problems = []
+    rp_id = str(config.get("WEBAUTHN_RP_ID") or "").strip().lower()
+    hosts = config.get("TRUSTED_HOSTS") or []
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    if not rp_id or rp_id == "localhost":
+        problems.append(
+            "RESPONDER_WEBAUTHN_RP_ID is not set: set it to the public host name "
+            "(passkeys are bound to it)"
+        )
+    elif hosts and not any(
+        str(host).lstrip(".").lower() == rp_id
+        or str(host).lstrip(".").lower().endswith("." + rp_id)
+        for host in hosts
+    ):
+        problems.append(
+            f"RESPONDER_WEBAUTHN_RP_ID {rp_id!r} is not one of the trusted hosts "
+            "or a parent domain of one"
+        )
+    origin = config.get("WEBAUTHN_ORIGIN")
+    if origin and not str(origin).startswith("https://"):
+        problems.append("RESPONDER_WEBAUTHN_ORIGIN must be an https:// address")
     return problems
 
 

@@ -32,6 +32,7 @@ def production_app(tmp_path: Path, **settings: Any) -> Flask:
         SECRET_KEY=GOOD_SECRET,
         TRUSTED_HOSTS=["responder.example.nhs.uk"],
         CARD_SIGNING_KEYS=card_keys(),
+        WEBAUTHN_RP_ID="responder.example.nhs.uk",
     )
     for key, value in settings.items():
         if value is None:
@@ -315,3 +316,24 @@ def test_requests_served_by_responder_serve_never_share_state(
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("settings", "complaint"),
+    [
+        ({"WEBAUTHN_RP_ID": None}, "WEBAUTHN_RP_ID is not set"),
+        ({"WEBAUTHN_RP_ID": "localhost"}, "WEBAUTHN_RP_ID is not set"),
+        ({"WEBAUTHN_RP_ID": "evil.example"}, "not one of the trusted hosts"),
+        ({"WEBAUTHN_ORIGIN": "http://responder.example.nhs.uk"}, "https://"),
+    ],
+)
+def test_passkeys_must_be_bound_to_the_public_host(
+    tmp_path: Path, settings: dict[str, Any], complaint: str
+) -> None:
+    app = production_app(tmp_path, **settings)
+    with pytest.raises(ConfigurationError, match=complaint):
+        check_production(app)
+
+
+def test_a_parent_domain_may_be_the_relying_party(tmp_path: Path) -> None:
+    check_production(production_app(tmp_path, WEBAUTHN_RP_ID="example.nhs.uk"))
