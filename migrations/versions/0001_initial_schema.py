@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:19:48.951987
+Create Date: 2026-11-23 11:09:19.838050
 """
 
 from __future__ import annotations
@@ -48,6 +48,31 @@ def upgrade() -> None:
     sa.Column('last_hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
     )
+    op.create_table('chat_processed_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('external_id', sa.String(length=64), nullable=False),
+    sa.Column('received_at', plans.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_processed_messages')),
+    sa.UniqueConstraint('channel', 'external_id', name='uq_chat_processed_messages_channel_id')
+    )
+    with op.batch_alter_table('chat_processed_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_chat_processed_messages_received_at'), ['received_at'], unique=False)
+
+    op.create_table('chat_rates',
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('window_start', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('channel', 'address', name=op.f('pk_chat_rates'))
+    )
+    op.create_table('login_throttles',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('last_failure_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('blocked_until', plans.db.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttles'))
+    )
     op.create_table('teams',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -74,6 +99,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
+    op.create_table('webauthn_challenges',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('handle_digest', sa.String(length=64), nullable=False),
+    sa.Column('purpose', sa.String(length=20), nullable=False),
+    sa.Column('challenge', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webauthn_challenges')),
+    sa.UniqueConstraint('handle_digest', name=op.f('uq_webauthn_challenges_handle_digest'))
+    )
+    with op.batch_alter_table('webauthn_challenges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webauthn_challenges_created_at'), ['created_at'], unique=False)
+
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -111,6 +148,19 @@ def upgrade() -> None:
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_people_team_id'), ['team_id'], unique=False)
 
+    op.create_table('recovery_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('used_at', plans.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_recovery_codes_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_codes')),
+    sa.UniqueConstraint('digest', name=op.f('uq_recovery_codes_digest'))
+    )
+    with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recovery_codes_user_id'), ['user_id'], unique=False)
+
     op.create_table('team_memberships',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
@@ -118,6 +168,211 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_team_memberships_user_id_users')),
     sa.PrimaryKeyConstraint('user_id', 'team_id', name=op.f('pk_team_memberships'))
     )
+    op.create_table('totp_factors',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('secret_encrypted', sa.String(length=200), nullable=False),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('confirmed_at', plans.db.UTCDateTime(), nullable=True),
+    sa.Column('last_step', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_totp_factors_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_totp_factors'))
+    )
+    op.create_table('user_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('last_seen_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', plans.db.UTCDateTime(), nullable=True),
+    sa.Column('revoke_reason', sa.String(length=40), nullable=True),
+    sa.Column('ip_hash', sa.String(length=16), nullable=True),
+    sa.Column('user_agent', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions')),
+    sa.UniqueConstraint('digest', name=op.f('uq_user_sessions_digest'))
+    )
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
+
+    op.create_table('webauthn_credentials',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('credential_id', sa.String(length=1400), nullable=False),
+    sa.Column('public_key', sa.LargeBinary(), nullable=False),
+    sa.Column('sign_count', sa.Integer(), nullable=False),
+    sa.Column('transports', sa.JSON(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', plans.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_webauthn_credentials_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webauthn_credentials')),
+    sa.UniqueConstraint('credential_id', name=op.f('uq_webauthn_credentials_credential_id'))
+    )
+    with op.batch_alter_table('webauthn_credentials', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webauthn_credentials_user_id'), ['user_id'], unique=False)
+
+    op.create_table('chat_link_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('used_at', plans.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_chat_link_tokens_person_id_people')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_chat_link_tokens_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_link_tokens')),
+    sa.UniqueConstraint('digest', name=op.f('uq_chat_link_tokens_digest'))
+    )
+    op.create_table('chat_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('linked_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('unlinked_at', plans.db.UTCDateTime(), nullable=True),
+    sa.Column('notify_opened', sa.Boolean(), nullable=False),
+    sa.Column('last_refs', sa.JSON(), nullable=False),
+    sa.Column('last_results_at', plans.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_chat_links_person_id_people')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_chat_links_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_links'))
+    )
+    with op.batch_alter_table('chat_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_chat_links_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_chat_links_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('uq_chat_links_active_address', ['channel', 'address'], unique=True, sqlite_where=sa.text('unlinked_at IS NULL'), postgresql_where=sa.text('unlinked_at IS NULL'))
+
+    op.create_table('chat_places',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('words', sa.String(length=500), nullable=False),
+    sa.Column('postcode', sa.String(length=10), nullable=True),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_chat_places_person_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_places'))
+    )
+    with op.batch_alter_table('chat_places', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_chat_places_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_chat_places_postcode'), ['postcode'], unique=False)
+
+    op.create_table('chat_verification_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('salt', sa.String(length=32), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('confirmed_at', plans.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_chat_verification_codes_person_id_people')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_chat_verification_codes_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_verification_codes'))
+    )
+    with op.batch_alter_table('chat_verification_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_chat_verification_codes_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_chat_verification_codes_user_id'), ['user_id'], unique=False)
+
+    op.create_table('holder_pins',
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('pin_hash', sa.String(length=200), nullable=False),
+    sa.Column('set_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('failed_count', sa.Integer(), nullable=False),
+    sa.Column('last_failed_at', plans.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_holder_pins_person_id_people')),
+    sa.PrimaryKeyConstraint('person_id', name=op.f('pk_holder_pins'))
+    )
+    op.create_table('notify_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('area_lat', sa.Float(), nullable=True),
+    sa.Column('area_lon', sa.Float(), nullable=True),
+    sa.Column('area_radius_m', sa.Float(), nullable=True),
+    sa.Column('label', sa.String(length=100), nullable=True),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_notify_subscriptions_person_id_people')),
+    sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_notify_subscriptions_team_id_teams')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notify_subscriptions_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notify_subscriptions'))
+    )
+    with op.batch_alter_table('notify_subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notify_subscriptions_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notify_subscriptions_team_id'), ['team_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notify_subscriptions_user_id'), ['user_id'], unique=False)
+
+    op.create_table('person_requests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('via', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('response', sa.Text(), nullable=True),
+    sa.Column('responded_at', plans.db.UTCDateTime(), nullable=True),
+    sa.Column('handled_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['handled_by_id'], ['users.id'], name=op.f('fk_person_requests_handled_by_id_users')),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_person_requests_person_id_people')),
+    sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_person_requests_team_id_teams')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_person_requests'))
+    )
+    with op.batch_alter_table('person_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_requests_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_requests_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_requests_team_id'), ['team_id'], unique=False)
+
+    op.create_table('person_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('via', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('ended_at', plans.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_person_sessions_person_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_person_sessions')),
+    sa.UniqueConstraint('digest', name=op.f('uq_person_sessions_digest'))
+    )
+    with op.batch_alter_table('person_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_sessions_person_id'), ['person_id'], unique=False)
+
+    op.create_table('plan_cards',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('card_id', sa.String(length=16), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('kid', sa.String(length=20), nullable=False),
+    sa.Column('token', sa.String(length=200), nullable=False),
+    sa.Column('first_name', sa.String(length=100), nullable=True),
+    sa.Column('issued_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('issued_by_id', sa.Integer(), nullable=True),
+    sa.Column('revoked_at', plans.db.UTCDateTime(), nullable=True),
+    sa.Column('revoked_by_id', sa.Integer(), nullable=True),
+    sa.Column('revoked_reason', sa.String(length=200), nullable=True),
+    sa.Column('replaces_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['issued_by_id'], ['users.id'], name=op.f('fk_plan_cards_issued_by_id_users')),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_plan_cards_person_id_people')),
+    sa.ForeignKeyConstraint(['replaces_id'], ['plan_cards.id'], name=op.f('fk_plan_cards_replaces_id_plan_cards')),
+    sa.ForeignKeyConstraint(['revoked_by_id'], ['users.id'], name=op.f('fk_plan_cards_revoked_by_id_users')),
+    sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_plan_cards_team_id_teams')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_plan_cards')),
+    sa.UniqueConstraint('card_id', name=op.f('uq_plan_cards_card_id'))
+    )
+    with op.batch_alter_table('plan_cards', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_plan_cards_person_id'), ['person_id'], unique=False)
+
     op.create_table('plan_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -156,7 +411,106 @@ def upgrade() -> None:
         batch_op.create_index('ix_plan_versions_status', ['status'], unique=False)
         batch_op.create_index('uq_plan_versions_one_live', ['person_id'], unique=True, sqlite_where=sa.text("status = 'live'"), postgresql_where=sa.text("status = 'live'"))
 
+    op.create_table('search_entries',
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('ref', sa.String(length=64), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('date_of_birth', sa.Date(), nullable=True),
+    sa.Column('review_by', sa.Date(), nullable=True),
+    sa.Column('names', sa.Text(), nullable=False),
+    sa.Column('name_keys', sa.Text(), nullable=False),
+    sa.Column('text_keys', sa.Text(), nullable=False),
+    sa.Column('candidate', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_search_entries_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_search_entries_team_id_teams')),
+    sa.PrimaryKeyConstraint('person_id', name=op.f('pk_search_entries'))
+    )
+    with op.batch_alter_table('search_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_search_entries_date_of_birth'), ['date_of_birth'], unique=False)
+        batch_op.create_index(batch_op.f('ix_search_entries_ref'), ['ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_search_entries_team_id'), ['team_id'], unique=False)
+
+    op.create_table('access_grants',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('plan_version_id', sa.Integer(), nullable=True),
+    sa.Column('basis', sa.String(length=40), nullable=False),
+    sa.Column('incident', sa.String(length=40), nullable=True),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('granted_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', plans.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_access_grants_person_id_people')),
+    sa.ForeignKeyConstraint(['plan_version_id'], ['plan_versions.id'], name=op.f('fk_access_grants_plan_version_id_plan_versions')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_access_grants_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_access_grants'))
+    )
+    with op.batch_alter_table('access_grants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_access_grants_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_access_grants_user_id'), ['user_id'], unique=False)
+
+    op.create_table('notify_outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('link_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('lease_until', plans.db.UTCDateTime(), nullable=True),
+    sa.Column('last_error', sa.String(length=200), nullable=True),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', plans.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['link_id'], ['chat_links.id'], name=op.f('fk_notify_outbox_link_id_chat_links')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notify_outbox')),
+    sa.UniqueConstraint('key', name=op.f('uq_notify_outbox_key'))
+    )
+    with op.batch_alter_table('notify_outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_notify_outbox_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notify_outbox_link_id'), ['link_id'], unique=False)
+
+    op.create_table('search_places',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['search_entries.person_id'], name=op.f('fk_search_places_person_id_search_entries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_places'))
+    )
+    with op.batch_alter_table('search_places', schema=None) as batch_op:
+        batch_op.create_index('ix_search_places_lat_lon', ['lat', 'lon', 'person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_search_places_person_id'), ['person_id'], unique=False)
+
+    op.create_table('privacy_alerts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('grant_id', sa.Integer(), nullable=True),
+    sa.Column('summary', sa.String(length=500), nullable=False),
+    sa.Column('created_at', plans.db.UTCDateTime(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('closed_at', plans.db.UTCDateTime(), nullable=True),
+    sa.Column('closed_by_id', sa.Integer(), nullable=True),
+    sa.Column('resolution', sa.String(length=1000), nullable=True),
+    sa.ForeignKeyConstraint(['closed_by_id'], ['users.id'], name=op.f('fk_privacy_alerts_closed_by_id_users')),
+    sa.ForeignKeyConstraint(['grant_id'], ['access_grants.id'], name=op.f('fk_privacy_alerts_grant_id_access_grants')),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_privacy_alerts_person_id_people')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_privacy_alerts_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_privacy_alerts'))
+    )
+    with op.batch_alter_table('privacy_alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_privacy_alerts_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_privacy_alerts_user_id'), ['user_id'], unique=False)
+
     # ### end Alembic commands ###
+    # Database objects beyond tables: the audit log's append-only triggers and
+    # its head row, the search backend (FTS5 on SQLite; pg_trgm indexes on
+    # PostgreSQL). Later changes to them come as revisions of their own.
     from plans.db import install_database_objects
 
     install_database_objects(op.get_bind())
@@ -164,12 +518,89 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('privacy_alerts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_privacy_alerts_user_id'))
+        batch_op.drop_index(batch_op.f('ix_privacy_alerts_status'))
+
+    op.drop_table('privacy_alerts')
+    with op.batch_alter_table('search_places', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_search_places_person_id'))
+        batch_op.drop_index('ix_search_places_lat_lon')
+
+    op.drop_table('search_places')
+    with op.batch_alter_table('notify_outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notify_outbox_link_id'))
+        batch_op.drop_index('ix_notify_outbox_due')
+
+    op.drop_table('notify_outbox')
+    with op.batch_alter_table('access_grants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_access_grants_user_id'))
+        batch_op.drop_index(batch_op.f('ix_access_grants_person_id'))
+
+    op.drop_table('access_grants')
+    with op.batch_alter_table('search_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_search_entries_team_id'))
+        batch_op.drop_index(batch_op.f('ix_search_entries_ref'))
+        batch_op.drop_index(batch_op.f('ix_search_entries_date_of_birth'))
+
+    op.drop_table('search_entries')
     with op.batch_alter_table('plan_versions', schema=None) as batch_op:
         batch_op.drop_index('uq_plan_versions_one_live', sqlite_where=sa.text("status = 'live'"), postgresql_where=sa.text("status = 'live'"))
         batch_op.drop_index('ix_plan_versions_status')
 
     op.drop_table('plan_versions')
+    with op.batch_alter_table('plan_cards', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_plan_cards_person_id'))
+
+    op.drop_table('plan_cards')
+    with op.batch_alter_table('person_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_person_sessions_person_id'))
+
+    op.drop_table('person_sessions')
+    with op.batch_alter_table('person_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_person_requests_team_id'))
+        batch_op.drop_index(batch_op.f('ix_person_requests_status'))
+        batch_op.drop_index(batch_op.f('ix_person_requests_person_id'))
+
+    op.drop_table('person_requests')
+    with op.batch_alter_table('notify_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notify_subscriptions_user_id'))
+        batch_op.drop_index(batch_op.f('ix_notify_subscriptions_team_id'))
+        batch_op.drop_index(batch_op.f('ix_notify_subscriptions_person_id'))
+
+    op.drop_table('notify_subscriptions')
+    op.drop_table('holder_pins')
+    with op.batch_alter_table('chat_verification_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_chat_verification_codes_user_id'))
+        batch_op.drop_index(batch_op.f('ix_chat_verification_codes_person_id'))
+
+    op.drop_table('chat_verification_codes')
+    with op.batch_alter_table('chat_places', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_chat_places_postcode'))
+        batch_op.drop_index(batch_op.f('ix_chat_places_person_id'))
+
+    op.drop_table('chat_places')
+    with op.batch_alter_table('chat_links', schema=None) as batch_op:
+        batch_op.drop_index('uq_chat_links_active_address', sqlite_where=sa.text('unlinked_at IS NULL'), postgresql_where=sa.text('unlinked_at IS NULL'))
+        batch_op.drop_index(batch_op.f('ix_chat_links_user_id'))
+        batch_op.drop_index(batch_op.f('ix_chat_links_person_id'))
+
+    op.drop_table('chat_links')
+    op.drop_table('chat_link_tokens')
+    with op.batch_alter_table('webauthn_credentials', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webauthn_credentials_user_id'))
+
+    op.drop_table('webauthn_credentials')
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
+
+    op.drop_table('user_sessions')
+    op.drop_table('totp_factors')
     op.drop_table('team_memberships')
+    with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))
+
+    op.drop_table('recovery_codes')
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_people_team_id'))
 
@@ -178,8 +609,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
     op.drop_table('api_tokens')
+    with op.batch_alter_table('webauthn_challenges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webauthn_challenges_created_at'))
+
+    op.drop_table('webauthn_challenges')
     op.drop_table('users')
     op.drop_table('teams')
+    op.drop_table('login_throttles')
+    op.drop_table('chat_rates')
+    with op.batch_alter_table('chat_processed_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_chat_processed_messages_received_at'))
+
+    op.drop_table('chat_processed_messages')
     op.drop_table('audit_head')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_person_ref'))
