@@ -213,6 +213,7 @@ def test_a_channel_switched_off_is_not_checked(tmp_path: Path) -> None:
         ("nonsense", "cannot be read"),
         (card_keys("DEV1"), "development card keys"),
     ],
+    ids=["missing", "not-base64", "nonsense", "development-key"],
 )
 def test_bad_or_missing_card_keys_are_refused(
     tmp_path: Path, keys: str | None, expected: str
