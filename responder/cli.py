@@ -261,6 +261,27 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+# -- search ---------------------------------------------------------------------
+
+search_cli = click.Group("search", help="Maintain the search index.")
+
+
+@search_cli.command("rebuild")
+@with_appcontext
+def search_rebuild() -> None:
+    """Rebuild the search index from every live plan (after a bulk load)."""
+    from plans import audit
+    from plans.search import rebuild_index
+
+    session = get_session()
+    count = rebuild_index(session)
+    audit.record(
+        session, action="search_rebuilt", channel="cli", detail={"count": count}
+    )
+    session.commit()
+    click.echo(f"search index rebuilt: {count} live plans")
+
+
 # -- serving --------------------------------------------------------------------
 
 
@@ -316,7 +337,7 @@ def fresh_context(app: Flask) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register every command group on the app's CLI."""
-    for command in (db_cli, users_cli, tokens_cli, audit_cli, serve):
+    for command in (db_cli, users_cli, tokens_cli, audit_cli, search_cli, serve):
         app.cli.add_command(command)
     for name in COMMAND_MODULES:
         try:

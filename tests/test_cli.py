@@ -88,3 +88,24 @@ def test_demo_accounts_are_created_once_per_role_and_printed(
         accounts.find_user(db, "demo-police@example.org"), password
     )
     assert accounts.count_users(db) == len(ROLES)
+
+
+def test_search_rebuild_indexes_every_live_plan(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    from sqlalchemy import func, select
+
+    from plans.demo import generate_documents
+    from plans.exchange import import_documents
+    from plans.models import PlanVersion
+
+    import_documents(db, generate_documents(12, seed=5), actor=None, source="test")
+    db.commit()
+    live = db.scalar(
+        select(func.count())
+        .select_from(PlanVersion)
+        .where(PlanVersion.status == "live")
+    )
+    result = runner.invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert f"rebuilt: {live} live plans" in result.output
