@@ -24,6 +24,7 @@ run: $(STAMP)
 	$(BIN)/responder db upgrade
 	$(BIN)/responder demo --plans $(DEMO_PLANS)
 	$(BIN)/responder users demo
+	@echo "Open http://127.0.0.1:$(PORT) and sign in with a login above (Ctrl-C stops)."
 	$(BIN)/responder serve --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when a URL is given.
