@@ -25,6 +25,13 @@ BACKEND = os.environ.get("RESPONDER_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("RESPONDER_TEST_POSTGRES_URL", "")
 
 
+def skip_without_redis(reason: str) -> None:
+    """Skip a test that needs Redis, or fail it where CI says Redis must be there."""
+    if os.environ.get("RESPONDER_REQUIRE_REDIS") == "1":
+        pytest.fail(reason + "; RESPONDER_REQUIRE_REDIS=1 requires it")
+    pytest.skip(reason)
+
+
 def pytest_report_header() -> str:
     """Say which database this run uses."""
     return f"responder database backend: {BACKEND}"

@@ -11,6 +11,7 @@ from flask import Flask
 
 from plans.db import create_schema
 from responder import create_app
+from tests.conftest import skip_without_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -23,7 +24,7 @@ def redis_app(database_url: str) -> Iterator[Flask]:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.RedisError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
+        skip_without_redis("Redis is not running on 127.0.0.1:6379")
     app = create_app(
         {
             "TESTING": True,

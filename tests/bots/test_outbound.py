@@ -188,7 +188,9 @@ def test_the_rq_worker_sends_what_a_commit_queued(
     try:
         connection.ping()
     except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        from tests.conftest import skip_without_redis
+
+        skip_without_redis("no Redis on 127.0.0.1:6379")
     name = "test-notify-" + uuid.uuid4().hex[:8]
     app.config.update(REDIS_URL="redis://127.0.0.1:6379/0", NOTIFY_QUEUE=name)
     queue = Queue(name, connection=connection)
