@@ -194,6 +194,16 @@ def start_session(
     return row, token
 
 
+def _unrevoked_record(session: Session, token: str) -> UserSession | None:
+    """Return the unrevoked record behind a session token, if there is one."""
+    if not token or len(token) > 100:
+        return None
+    row = session.scalar(
+        select(UserSession).where(UserSession.digest == _digest(token))
+    )
+    return None if row is None or row.revoked_at is not None else row
+
+
 def load_session(
     session: Session,
     token: str,
@@ -203,12 +213,8 @@ def load_session(
     now: dt.datetime | None = None,
 ) -> UserSession | None:
     """Return the live session record for a token: unrevoked, active, in time."""
-    if not token or len(token) > 100:
-        return None
-    row = session.scalar(
-        select(UserSession).where(UserSession.digest == _digest(token))
-    )
-    if row is None or row.revoked_at is not None or not row.user.active:
+    row = _unrevoked_record(session, token)
+    if row is None or not row.user.active:
         return None
     now = now or utcnow()
     if now - row.last_seen_at > idle_timeout:
@@ -227,12 +233,8 @@ def end_stale_session(
     now: dt.datetime | None = None,
 ) -> UserSession | None:
     """Revoke a token's record if it timed out; return it, or None if it had not."""
-    if not token or len(token) > 100:
-        return None
-    row = session.scalar(
-        select(UserSession).where(UserSession.digest == _digest(token))
-    )
-    if row is None or row.revoked_at is not None:
+    row = _unrevoked_record(session, token)
+    if row is None:
         return None
     now = now or utcnow()
     if now - row.last_seen_at > idle_timeout:
