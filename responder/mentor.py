@@ -32,9 +32,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from plans import access, drafts, plan_view
+from plans import access, audit, drafts, plan_view
 from plans.exchange import reading
 from plans.models import (
     RESPONDER_KINDS,
@@ -563,6 +564,20 @@ class PersonRow:
     review_overdue: bool
 
 
+def audit_staff_view(session: Session, who: Person, version: PlanVersion) -> None:
+    """Audit a mentor's reading of a plan; their basis is membership of its team."""
+    audit.record_for(
+        session,
+        desk_user(),
+        action="plan_viewed",
+        channel="web",
+        person_ref=who.ref,
+        plan_version_id=version.id,
+        detail={"basis": "team_mentor", "status": version.status},
+    )
+    session.commit()
+
+
 @bp.route("/")
 @roles_required(*MENTORS)
 def index() -> ResponseReturnValue:
@@ -672,6 +687,8 @@ def person(person_id: int) -> ResponseReturnValue:
     session = get_session()
     who = get_person_or_404(person_id)
     live = live_version(session, who)
+    if live is not None:
+        audit_staff_view(session, who, live)
     return render_template(
         "mentor/person.html",
         person=who,
@@ -710,6 +727,7 @@ def draft(version_id: int) -> ResponseReturnValue:
     if role not in RESPONDER_KINDS:
         role = None
     seen = drafts.review(session, version, today=today())
+    audit_staff_view(session, version.person, version)
     return render_template(
         "mentor/draft.html",
         version=version,

@@ -542,3 +542,23 @@ def test_imported_documents_become_drafts_never_live(
     db.expire_all()
     statuses = set(db.scalars(select(PlanVersion.status)))
     assert statuses == {"draft"}
+
+
+def test_a_mentor_reading_a_plan_is_audited_on_their_team_basis(
+    client: FlaskClient, db: Session, mentor: User
+) -> None:
+    from sqlalchemy import select
+
+    from plans.audit import AuditEvent
+
+    who = _live_person(db)
+    db.commit()
+    assert client.get(f"/mentor/people/{who.id}").status_code == 200
+    db.expire_all()
+    event = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "plan_viewed", AuditEvent.person_ref == who.ref
+        )
+    ).one()
+    assert event.actor_id == mentor.id
+    assert event.detail == {"basis": "team_mentor", "status": "live"}
