@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Any
 
@@ -11,14 +10,6 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from responder.db import get_session
-
-# Modules that add their own commands with `register(app)`.
-COMMAND_MODULES = (
-    "responder.cli_exchange",
-    "responder.cli_cards",
-    "responder.cli_chat",
-    "responder.cli_ops",
-)
 
 
 def _create_app() -> Flask:
@@ -339,11 +330,8 @@ def init_app(app: Flask) -> None:
     """Register every command group on the app's CLI."""
     for command in (db_cli, users_cli, tokens_cli, audit_cli, search_cli, serve):
         app.cli.add_command(command)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:
-                raise
-            continue
+    # Each feature keeps its commands beside its own code.
+    from responder import cli_cards, cli_chat, cli_exchange, cli_ops
+
+    for module in (cli_exchange, cli_cards, cli_chat, cli_ops):
         module.register(app)
