@@ -14,6 +14,7 @@ from werkzeug.exceptions import BadRequest, Unauthorized
 
 from plans import accounts, audit
 from plans.models import User
+from plans.search import search as run_search
 from responder.access import public
 from responder.db import get_engine, get_session
 
@@ -101,8 +102,6 @@ def result_json(result: Any) -> dict[str, Any]:
 def search() -> ResponseReturnValue:
     """Rank live plans against what the responder has: words and position."""
     q, lat, lon, limit = search_parameters()
-    from plans.search import search as run_search
-
     session = get_session()
     results = run_search(
         session, q, lat=lat, lon=lon, limit=limit, today=dt.date.today()
