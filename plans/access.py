@@ -271,3 +271,47 @@ def access_log(
     if since is not None:
         query = query.where(AccessGrant.granted_at >= since)
     return list(session.scalars(query.order_by(AccessGrant.granted_at.desc())))
+
+
+def search_access_log(
+    session: Session,
+    *,
+    person_ref: str | None = None,
+    user_email: str | None = None,
+    basis: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    team_ids: set[int] | None = None,
+    limit: int = 200,
+) -> list[AccessGrant]:
+    """Return grants matching the filters, newest first; `until` is inclusive.
+
+    `team_ids` limits the answer to people of those teams; None or empty means
+    every team (a trust-wide privacy officer).
+    """
+    query = select(AccessGrant)
+    if person_ref:
+        query = query.where(
+            AccessGrant.person_id.in_(select(Person.id).where(Person.ref == person_ref))
+        )
+    if user_email:
+        query = query.where(
+            AccessGrant.user_id.in_(select(User.id).where(User.email == user_email))
+        )
+    if basis in BASES:
+        query = query.where(AccessGrant.basis == basis)
+    if since:
+        start = dt.datetime.combine(since, dt.time(), dt.UTC)
+        query = query.where(AccessGrant.granted_at >= start)
+    if until:
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
+        query = query.where(AccessGrant.granted_at < end)
+    if team_ids:
+        query = query.where(
+            AccessGrant.person_id.in_(
+                select(Person.id).where(Person.team_id.in_(team_ids))
+            )
+        )
+    return list(
+        session.scalars(query.order_by(AccessGrant.granted_at.desc()).limit(limit))
+    )

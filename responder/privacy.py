@@ -174,31 +174,15 @@ def log() -> ResponseReturnValue:
     user_email = args.get("user", "").strip().lower()
     basis = args.get("basis", "")
     since, until = _day(args.get("since")), _day(args.get("until"))
-    query = select(AccessGrant)
-    if person_ref:
-        query = query.where(
-            AccessGrant.person_id.in_(select(Person.id).where(Person.ref == person_ref))
-        )
-    if user_email:
-        query = query.where(
-            AccessGrant.user_id.in_(select(User.id).where(User.email == user_email))
-        )
-    if basis in access.BASES:
-        query = query.where(AccessGrant.basis == basis)
-    if since:
-        query = query.where(
-            AccessGrant.granted_at >= dt.datetime.combine(since, dt.time(), dt.UTC)
-        )
-    if until:
-        query = query.where(
-            AccessGrant.granted_at
-            < dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
-        )
-    query = scoped(query, AccessGrant.person_id)
-    grants = list(
-        session.scalars(
-            query.order_by(AccessGrant.granted_at.desc()).limit(LOG_PAGE_SIZE)
-        )
+    grants = access.search_access_log(
+        session,
+        person_ref=person_ref,
+        user_email=user_email,
+        basis=basis,
+        since=since,
+        until=until,
+        team_ids=officer().team_ids,
+        limit=LOG_PAGE_SIZE,
     )
     searched = any((person_ref, user_email, basis, since, until))
     if searched:
