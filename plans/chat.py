@@ -16,6 +16,7 @@ import hmac
 import math
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     delete,
+    insert,
     select,
     text,
 )
@@ -640,45 +642,67 @@ def _places_of(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 def refresh_places(session: Session, person: Person) -> None:
     """Rebuild the named places of a person's live plan (none if not live)."""
-    session.execute(delete(ChatPlace).where(ChatPlace.person_id == person.id))
-    version = versions.live_version(session, person)
-    if version is None:
-        return
-    for place in _places_of(version.document or {}):
+    refresh_places_of(session, [person.id])
+
+
+_ID_CHUNK = 500
+
+
+def refresh_places_of(session: Session, person_ids: Sequence[int]) -> None:
+    """Rebuild the named places of many people's live plans in a few statements."""
+    session.flush()
+    ids = sorted(set(person_ids))
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[start : start + _ID_CHUNK]
+        session.execute(delete(ChatPlace).where(ChatPlace.person_id.in_(chunk)))
+        live = session.execute(
+            select(PlanVersion.person_id, PlanVersion.document).where(
+                PlanVersion.person_id.in_(chunk), PlanVersion.status == "live"
+            )
+        )
+        for person_id, document in live:
+            rows.extend(_place_rows(person_id, document or {}))
+    if rows:
+        session.execute(insert(ChatPlace), rows)
+
+
+def _place_rows(person_id: int, document: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for place in _places_of(document):
         text_parts = [str(place.get("name") or ""), str(place.get("address") or "")]
         postcode = place.get("postcode") or ""
         if not postcode:
             # Addresses often end with the postcode rather than carry it apart.
             tail = str(place.get("address") or "").rsplit(",", 1)[-1]
             postcode = tail if postcode_key(tail) else ""
-        session.add(
-            ChatPlace(
-                person_id=person.id,
-                words=_fold(" ".join(text_parts))[:500],
-                postcode=postcode_key(str(postcode)),
-                lat=float(place["lat"]),
-                lon=float(place["lon"]),
-            )
+        rows.append(
+            {
+                "person_id": person_id,
+                "words": _fold(" ".join(text_parts))[:500],
+                "postcode": postcode_key(str(postcode)),
+                "lat": float(place["lat"]),
+                "lon": float(place["lon"]),
+            }
         )
-    session.flush()
+    return rows
 
 
 def rebuild_places(session: Session) -> int:
     """Rebuild every named place from the live plans; return how many."""
     session.execute(delete(ChatPlace))
-    people = session.scalars(
-        select(Person).join(PlanVersion).where(PlanVersion.status == "live")
+    ids = session.scalars(
+        select(PlanVersion.person_id).where(PlanVersion.status == "live")
     ).all()
-    for person in people:
-        refresh_places(session, person)
+    refresh_places_of(session, ids)
     return len(session.scalars(select(ChatPlace.id)).all())
 
 
 @on_live_change
 def _refresh_places_on_live_change(
-    session: Session, person: Person, _event: str
+    session: Session, changes: Sequence[tuple[Person, str]]
 ) -> None:
-    refresh_places(session, person)
+    refresh_places_of(session, [person.id for person, _event in changes])
 
 
 def resolve_place(session: Session, words: str) -> tuple[float, float] | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -360,8 +360,33 @@ def plan_changed(
 
 
 @on_live_change
-def _queue_on_live_change(session: Session, person: Person, event_name: str) -> None:
-    plan_changed(session, person, event_name)
+def _queue_on_live_change(
+    session: Session, changes: Sequence[tuple[Person, str]]
+) -> None:
+    if len(changes) > 1:
+        changes = _with_possible_recipients(session, changes)
+    for person, event_name in changes:
+        plan_changed(session, person, event_name)
+
+
+def _with_possible_recipients(
+    session: Session, changes: Sequence[tuple[Person, str]]
+) -> list[tuple[Person, str]]:
+    """Drop, in two queries, the changes nobody could hear about (bulk imports)."""
+    if session.scalar(select(Subscription.id).limit(1)) is not None:
+        return list(changes)
+    ids = sorted({person.id for person, _event in changes})
+    linked: set[int] = set()
+    for start in range(0, len(ids), 500):
+        linked.update(
+            session.scalars(
+                select(ChatLink.person_id).where(
+                    ChatLink.person_id.in_(ids[start : start + 500]),
+                    ChatLink.unlinked_at.is_(None),
+                )
+            )
+        )
+    return [(person, event) for person, event in changes if person.id in linked]
 
 
 def _queue_opened(session: Session, grant: AccessGrant) -> None:

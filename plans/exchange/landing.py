@@ -40,7 +40,14 @@ from plans.exchange.reading import (
     check_document,
 )
 from plans.models import Person, PlanVersion, PublishedVersionImmutable, Team, User
-from plans.versions import LifecycleError, live_version, make_live, retire
+from plans.versions import (
+    LifecycleError,
+    PendingLiveChanges,
+    batched_live_changes,
+    live_version,
+    make_live,
+    retire,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -388,7 +395,9 @@ def import_documents(
     """Land documents by the exchange rules and audit the batch; never commit.
 
     Documents stream through in chunks, but everything lands in the caller's
-    transaction: callers importing many thousands commit between batches.
+    transaction: callers importing many thousands commit between batches. The
+    search index, chat places and notifications hear about the chunk's live
+    changes together, after it has landed.
     """
     report = ImportReport()
     lander = _Lander(session, actor)
@@ -408,14 +417,19 @@ def import_documents(
             for parsed in parsed_chunk
             if parsed.valid and parsed.document is not None
         )
-        for parsed in parsed_chunk:
-            _land_one(session, lander, parsed, report)
+        with batched_live_changes(session) as pending:
+            for parsed in parsed_chunk:
+                _land_one(session, lander, parsed, report, pending)
     _audit(session, report, actor=actor, source=source, channel=channel)
     return report
 
 
 def _land_one(
-    session: Session, lander: _Lander, parsed: ParsedDocument, report: ImportReport
+    session: Session,
+    lander: _Lander,
+    parsed: ParsedDocument,
+    report: ImportReport,
+    pending: PendingLiveChanges,
 ) -> None:
     report.problems.extend(parsed.problems)
     if not parsed.valid or parsed.document is None:
@@ -437,10 +451,12 @@ def _land_one(
             DocumentOutcome(parsed.position, ref, number, outcome, message)
         )
         return
+    mark = pending.mark()
     try:
         with session.begin_nested():
             outcome, message, problems = lander.land(document, parsed.position)
     except _Refused as refusal:
+        pending.discard_since(mark)
         lander.forget_unsaved()
         report.count(REFUSED)
         report.problems.append(
@@ -452,6 +468,7 @@ def _land_one(
         return
     except (SQLAlchemyError, LifecycleError, PublishedVersionImmutable) as error:
         # The savepoint is gone, and with it anything created inside it.
+        pending.discard_since(mark)
         lander.forget_unsaved()
         logger.warning("import of %s version %s refused: %s", ref, number, error)
         message = f"could not land {ref} version {number}: {_first_line(error)}"

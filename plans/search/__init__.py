@@ -14,6 +14,7 @@ from plans.search.index import (
     SearchResult,
     install_search_backend,
     rebuild_index,
+    refresh_people,
     refresh_person,
     search,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "parse_query",
     "rank",
     "rebuild_index",
+    "refresh_people",
     "refresh_person",
     "search",
 ]

@@ -57,6 +57,8 @@ logger = logging.getLogger(__name__)
 
 # Candidate budgets: each source is bounded so ranking cost does not grow with
 # the number of plans.
+# People refreshed per statement: well inside SQLite's bound-parameter limit.
+_ID_CHUNK = 500
 TEXT_LIMIT = 200  # best text matches by bm25 / ts_rank
 TEXT_MIN = 5  # fewer than this matching every word: also take any word
 NEAR_POOL = 400  # nearest people considered when words are typed too
@@ -190,23 +192,33 @@ def install_search_backend(connection: Connection) -> None:
 # --- Keeping the index in step ----------------------------------------------------
 
 
-def _live_document(session: Session, person: Person) -> dict[str, Any] | None:
-    version = session.scalar(
-        select(PlanVersion).where(
-            PlanVersion.person_id == person.id, PlanVersion.status == "live"
+def _live_documents(
+    session: Session, people: Sequence[Person]
+) -> dict[int, dict[str, Any]]:
+    """Return each person's live plan as a document, by person id (none if none)."""
+    found: dict[int, dict[str, Any]] = {}
+    by_id = {person.id: person for person in people}
+    ids = sorted(by_id)
+    for start in range(0, len(ids), _ID_CHUNK):
+        rows = session.execute(
+            select(PlanVersion.person_id, PlanVersion.document, PlanVersion.review_by)
+            .where(
+                PlanVersion.person_id.in_(ids[start : start + _ID_CHUNK]),
+                PlanVersion.status == "live",
+            )
         )
-    )
-    if version is None:
-        return None
-    plan = dict(version.document.get("plan") or {})
-    if version.review_by is not None:
-        plan["review_by"] = version.review_by.isoformat()
-    team = session.get(Team, person.team_id)
-    return {
-        "team": team.exchange_dict() if team else {"code": "", "name": ""},
-        "person": person.exchange_dict(),
-        "plan": plan,
-    }
+        for person_id, document, review_by in rows:
+            person = by_id[person_id]
+            plan = dict(document.get("plan") or {})
+            if review_by is not None:
+                plan["review_by"] = review_by.isoformat()
+            team = session.get(Team, person.team_id)
+            found[person_id] = {
+                "team": team.exchange_dict() if team else {"code": "", "name": ""},
+                "person": person.exchange_dict(),
+                "plan": plan,
+            }
+    return found
 
 
 def _entry_values(person_id: int, team_id: int, candidate: Candidate) -> dict[str, Any]:
@@ -238,24 +250,35 @@ def _place_values(person_id: int, candidate: Candidate) -> list[dict[str, Any]]:
 
 def refresh_person(session: Session, person: Person) -> None:
     """Rebuild the person's search row from their live plan, or drop it if none."""
+    refresh_people(session, [person])
+
+
+def refresh_people(session: Session, people: Sequence[Person]) -> None:
+    """Rebuild the search rows of many people in a few statements."""
     session.flush()
-    session.execute(delete(SearchPlace).where(SearchPlace.person_id == person.id))
-    session.execute(delete(SearchEntry).where(SearchEntry.person_id == person.id))
-    document = _live_document(session, person)
-    if document is None:
-        return
-    candidate = candidate_from_document(document, person_id=person.id)
-    session.execute(
-        insert(SearchEntry), [_entry_values(person.id, person.team_id, candidate)]
-    )
-    places = _place_values(person.id, candidate)
-    if places:
-        session.execute(insert(SearchPlace), places)
+    ids = sorted({person.id for person in people})
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[start : start + _ID_CHUNK]
+        session.execute(delete(SearchPlace).where(SearchPlace.person_id.in_(chunk)))
+        session.execute(delete(SearchEntry).where(SearchEntry.person_id.in_(chunk)))
+    entries: list[dict[str, Any]] = []
+    places: list[dict[str, Any]] = []
+    documents = _live_documents(session, people)
+    for person in people:
+        document = documents.pop(person.id, None)
+        if document is None:
+            continue
+        candidate = candidate_from_document(document, person_id=person.id)
+        entries.append(_entry_values(person.id, person.team_id, candidate))
+        places.extend(_place_values(person.id, candidate))
+    _flush_rows(session, entries, places)
 
 
 @on_live_change
-def _refresh_on_live_change(session: Session, person: Person, _event: str) -> None:
-    refresh_person(session, person)
+def _refresh_on_live_change(
+    session: Session, changes: Sequence[tuple[Person, str]]
+) -> None:
+    refresh_people(session, [person for person, _event in changes])
 
 
 def rebuild_index(session: Session, *, batch_size: int = 2000) -> int:

@@ -77,8 +77,8 @@ def test_retiring_leaves_no_live_version(session: Session) -> None:
 def test_live_change_hooks_hear_publish_and_retire(session: Session) -> None:
     heard: list[tuple[str, str]] = []
 
-    def listener(_session: Session, person: object, event: str) -> None:
-        heard.append((getattr(person, "ref", ""), event))
+    def listener(_session: Session, changes: list[tuple[object, str]]) -> None:
+        heard.extend((getattr(person, "ref", ""), event) for person, event in changes)
 
     versions.on_live_change(listener)
     try:
