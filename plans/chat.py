@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit, versions
+from plans import audit
 from plans.db import Base, utcnow
 from plans.models import Person, PlanVersion, User
 from plans.versions import on_live_change

@@ -151,6 +151,31 @@ def make_live(
     return current
 
 
+def add_first_live_versions(
+    session: Session,
+    firsts: Sequence[tuple[Person, PlanVersion]],
+    *,
+    at: dt.datetime | None = None,
+) -> None:
+    """Add, in bulk, live versions for people who have no version at all yet.
+
+    With nothing to supersede, a bulk import needs none of make_live's locking:
+    the people are new in this transaction, and the one-live index still guards
+    the invariant. Flushes twice however many there are.
+    """
+    at = at or utcnow()
+    session.add_all(person for person, _version in firsts)
+    session.flush()
+    for person, version in firsts:
+        version.person_id = person.id
+        version.status = "live"
+        version.published_at = at
+    session.add_all(version for _person, version in firsts)
+    session.flush()
+    for person, _version in firsts:
+        _notify(session, person, "published")
+
+
 def retire(
     session: Session,
     person: Person,

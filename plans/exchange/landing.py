@@ -43,6 +43,7 @@ from plans.models import Person, PlanVersion, PublishedVersionImmutable, Team, U
 from plans.versions import (
     LifecycleError,
     PendingLiveChanges,
+    add_first_live_versions,
     batched_live_changes,
     live_version,
     make_live,
@@ -233,6 +234,73 @@ class _Lander:
                 if number is not None:
                     self.held[(ref, number)] = (document, status)
 
+    def fast_candidates(
+        self, parsed_chunk: list[ParsedDocument]
+    ) -> list[ParsedDocument]:
+        """Return the documents that can land together: new people, going live.
+
+        A document qualifies when it is valid, live, passes the guardrails, names
+        a person not held and not named twice in the chunk, and a team that
+        already exists. Everything else lands one by one.
+        """
+        seen: dict[str, int] = {}
+        for parsed in parsed_chunk:
+            if parsed.valid and parsed.document is not None:
+                ref = parsed.document["person"]["ref"]
+                seen[ref] = seen.get(ref, 0) + 1
+        chosen = []
+        for parsed in parsed_chunk:
+            document = parsed.document
+            if not parsed.valid or document is None:
+                continue
+            ref = document["person"]["ref"]
+            if (
+                seen[ref] != 1
+                or ref in self.known_refs
+                or document["plan"]["status"] != "live"
+                or not self.existing_team(document["team"]["code"])
+                or not guardrail_result(document).may_go_live
+            ):
+                continue
+            chosen.append(parsed)
+        return chosen
+
+    def existing_team(self, code: str) -> bool:
+        """Say whether the team exists, remembering it for the batch."""
+        if code not in self.teams:
+            team = self.session.scalar(select(Team).where(Team.code == code))
+            if team is None:
+                return False
+            self.teams[code] = team
+        return True
+
+    def land_new_people(self, batch: list[ParsedDocument]) -> None:
+        """Land first live versions of new people together (caller's savepoint)."""
+        firsts = []
+        for parsed in batch:
+            document = parsed.document
+            assert document is not None
+            person = Person(
+                ref=document["person"]["ref"],
+                team_id=self.teams[document["team"]["code"]].id,
+                aliases=[],
+            )
+            _apply_person_fields(person, document["person"])
+            version = PlanVersion(
+                version=document["plan"]["version"],
+                status="draft",
+                # A private copy: the caller's dict may change after the import.
+                document=json.loads(json.dumps(document)),
+                findings=[],
+                acknowledgements=[],
+                created_by_id=self.actor_id,
+                updated_by_id=self.actor_id,
+            )
+            version.sync_recorded_fields()
+            firsts.append((person, version))
+        add_first_live_versions(self.session, firsts)
+        self.known_refs.update(person.ref for person, _version in firsts)
+
     def already_held(
         self, document: dict[str, Any], position: str
     ) -> tuple[str, str, list[ImportProblem]] | None:
@@ -418,10 +486,67 @@ def import_documents(
             if parsed.valid and parsed.document is not None
         )
         with batched_live_changes(session) as pending:
+            landed = _land_new_people(session, lander, parsed_chunk, pending)
             for parsed in parsed_chunk:
-                _land_one(session, lander, parsed, report, pending)
+                if id(parsed) in landed:
+                    _count_landed_new(parsed, report)
+                else:
+                    _land_one(session, lander, parsed, report, pending)
     _audit(session, report, actor=actor, source=source, channel=channel)
     return report
+
+
+def _land_new_people(
+    session: Session,
+    lander: _Lander,
+    parsed_chunk: list[ParsedDocument],
+    pending: PendingLiveChanges,
+) -> set[int]:
+    """Land the chunk's new live people in one savepoint; return which landed.
+
+    If anything in the batch fails, none of it stays and every document goes
+    the one-by-one way, which names the one at fault.
+    """
+    batch = lander.fast_candidates(parsed_chunk)
+    if len(batch) < 2:
+        return set()
+    mark = pending.mark()
+    try:
+        with session.begin_nested():
+            lander.land_new_people(batch)
+    except (SQLAlchemyError, LifecycleError) as error:
+        pending.discard_since(mark)
+        lander.forget_unsaved()
+        lander.known_refs.difference_update(
+            parsed.document["person"]["ref"]
+            for parsed in batch
+            if parsed.document is not None
+        )
+        logger.info("batch landing fell back to one by one: %s", _first_line(error))
+        return set()
+    for parsed in batch:
+        assert parsed.document is not None
+        document = parsed.document
+        lander.held[(document["person"]["ref"], document["plan"]["version"])] = (
+            document,
+            "live",
+        )
+    return {id(parsed) for parsed in batch}
+
+
+def _count_landed_new(parsed: ParsedDocument, report: ImportReport) -> None:
+    assert parsed.document is not None
+    report.problems.extend(parsed.problems)
+    report.count(ADDED)
+    report.outcomes.append(
+        DocumentOutcome(
+            parsed.position,
+            parsed.document["person"]["ref"],
+            parsed.document["plan"]["version"],
+            ADDED,
+            "live",
+        )
+    )
 
 
 def _land_one(

@@ -201,8 +201,9 @@ def _live_documents(
     ids = sorted(by_id)
     for start in range(0, len(ids), _ID_CHUNK):
         rows = session.execute(
-            select(PlanVersion.person_id, PlanVersion.document, PlanVersion.review_by)
-            .where(
+            select(
+                PlanVersion.person_id, PlanVersion.document, PlanVersion.review_by
+            ).where(
                 PlanVersion.person_id.in_(ids[start : start + _ID_CHUNK]),
                 PlanVersion.status == "live",
             )

@@ -345,3 +345,55 @@ def test_a_plan_held_back_by_guardrails_stays_one_draft_when_sent_again(
     )
     assert land(session, document()).updated == 1
     assert versions_of(session, "TEST-TEAM/00001") == [(1, "live")]
+
+
+def _new_people(count: int, start: int = 1) -> list[dict[str, Any]]:
+    return [document(f"TEST-TEAM/{n:05d}") for n in range(start, start + count)]
+
+
+def test_new_people_land_together_searchable_and_in_order(session: Session) -> None:
+    from plans import search
+    from plans.chat import ChatPlace
+
+    land(session, document("TEST-TEAM/00000"))  # the team exists: batches qualify
+    batch = _new_people(5, start=1)
+    batch.insert(2, document("TEST-TEAM/00900", status="draft"))
+    report = land(session, *batch)
+    assert (report.added, report.drafted) == (5, 1)
+    assert [o.ref for o in report.outcomes] == [d["person"]["ref"] for d in batch]
+    for item in batch:
+        ref = item["person"]["ref"]
+        want = "draft" if ref == "TEST-TEAM/00900" else "live"
+        assert versions_of(session, ref) == [(1, want)]
+    assert session.scalar(select(func.count()).select_from(search.SearchEntry)) == 6
+    assert session.scalar(select(func.count()).select_from(ChatPlace)) >= 6
+    found = search.search(session, "Alexandra", limit=10)
+    assert {r.ref for r in found} >= {"TEST-TEAM/00001", "TEST-TEAM/00005"}
+
+
+def test_a_failing_batch_falls_back_to_one_by_one(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    land(session, document("TEST-TEAM/00000"))
+
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise IntegrityError("INSERT", {}, Exception("simulated"))
+
+    monkeypatch.setattr(landing, "add_first_live_versions", fail)
+    report = land(session, *_new_people(4, start=1))
+    assert report.added == 4 and report.ok
+    assert versions_of(session, "TEST-TEAM/00004") == [(1, "live")]
+    assert session.scalar(select(func.count()).select_from(Person)) == 5
+
+
+def test_a_ref_twice_in_one_chunk_lands_both_versions_in_order(
+    session: Session,
+) -> None:
+    land(session, document("TEST-TEAM/00000"))
+    first = document("TEST-TEAM/00001")
+    second = document("TEST-TEAM/00001", version=2, summary="second")
+    report = land(session, first, *_new_people(3, start=2), second)
+    assert (report.added, report.updated) == (4, 1)
+    assert versions_of(session, "TEST-TEAM/00001") == [(1, "superseded"), (2, "live")]
