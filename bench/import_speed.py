@@ -3,6 +3,12 @@
     .venv/bin/python bench/import_speed.py --plans 100000
     .venv/bin/python bench/import_speed.py --plans 100000 \
         --url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/import_speed.py --plans 1000000 --once \
+        --seed 20261123 --keep-schema search_speed_1000000 \
+        --url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+`--keep-schema` lands the plans in a named PostgreSQL schema and keeps it, so
+`bench/search_speed.py` can then measure search on the very database imported.
 
 It writes the demo plans to a JSON Lines file, then imports that file the way the
 CLI does (read, validate, land in batches, commit per batch), on an empty database:
@@ -38,11 +44,11 @@ from plans.demo import generate_documents  # noqa: E402
 from plans.models import PlanVersion  # noqa: E402
 
 
-def _write_plans(path: Path, count: int) -> float:
+def _write_plans(path: Path, count: int, seed: int) -> float:
     started = time.perf_counter()
     with path.open("w", encoding="utf-8") as stream:
         exchange.write_documents(
-            generate_documents(count, today=dt.date(2026, 11, 23)), stream
+            generate_documents(count, seed=seed, today=dt.date(2026, 11, 23)), stream
         )
     return time.perf_counter() - started
 
@@ -88,22 +94,31 @@ def _land(
 @click.option("--plans", "count", default=100_000, show_default=True)
 @click.option("--url", default="", help="Database URL (default: a temp SQLite file).")
 @click.option("--batch-size", default=1000, show_default=True)
-def main(count: int, url: str, batch_size: int) -> None:
+@click.option("--seed", default=0, show_default=True, help="Of the synthetic plans.")
+@click.option("--once", is_flag=True, help="Skip the second, unchanged import.")
+@click.option(
+    "--keep-schema", default="", help="PostgreSQL: land in this schema and keep it."
+)
+def main(
+    count: int, url: str, batch_size: int, seed: int, once: bool, keep_schema: str
+) -> None:
     """Time writing, importing and re-importing COUNT synthetic plans."""
     # A stopped run (timeout, kill) still drops its schema and temporary files.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory() as tmp:
         plans_file = Path(tmp) / "plans.jsonl"
-        click.echo(f"writing {count} plans: {_write_plans(plans_file, count):.1f} s")
+        written = _write_plans(plans_file, count, seed)
+        click.echo(f"writing {count} plans: {written:.1f} s")
         schema = None
         if url.startswith("postgresql"):
-            schema = "bench_" + uuid.uuid4().hex[:10]
+            schema = keep_schema or "bench_" + uuid.uuid4().hex[:10]
             admin = create_engine(url, isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:
                 # Extensions live in public, as in the test suite's databases.
                 connection.execute(
                     text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
                 )
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
                 connection.execute(text(f"CREATE SCHEMA {schema}"))
             separator = "&" if "?" in url else "?"
             target = (
@@ -115,7 +130,8 @@ def main(count: int, url: str, batch_size: int) -> None:
         try:
             create_schema(engine)
             factory = make_session_factory(engine)
-            for label in ("first import", "same file again"):
+            labels = ("first import",) if once else ("first import", "same file again")
+            for label in labels:
                 elapsed, report = _import(factory, plans_file, count, batch_size)
                 click.echo(
                     f"{label}: {elapsed:.1f} s, {count / elapsed:.0f} plans/s "
@@ -123,7 +139,7 @@ def main(count: int, url: str, batch_size: int) -> None:
                 )
         finally:
             engine.dispose()
-            if schema is not None:
+            if schema is not None and not keep_schema:
                 with admin.connect() as connection:
                     connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
                 admin.dispose()

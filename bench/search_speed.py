@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -406,12 +407,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rows: list[dict[str, Any]] = []
     for plans in sizes:
+        # Above 200,000 plans the documents do not all fit in memory at once:
+        # the database must be loaded already (bench/import_speed.py
+        # --keep-schema), and queries are drawn from its first 100,000 plans.
+        huge = plans > 200_000
         documents = list(
-            generate_documents(plans, seed=SEED, today=dt.date(2026, 11, 23))
+            itertools.islice(
+                generate_documents(plans, seed=SEED, today=dt.date(2026, 11, 23)),
+                100_000 if huge else plans,
+            )
         )
         queries = make_queries(documents, args.queries, SEED)
         for backend in backends:
             url = _database_url(backend, plans, args.workdir, args.postgres)
+            if huge and _live_count(url) <= 0:
+                raise SystemExit(
+                    f"load the {plans} plans first, e.g. bench/import_speed.py "
+                    f"--plans {plans} --seed {SEED} --once "
+                    f"--keep-schema search_speed_{plans} --url POSTGRES_URL"
+                )
             env = dict(
                 os.environ,
                 RESPONDER_DATABASE_URL=url,
