@@ -130,8 +130,13 @@ def make_live(
         raise LifecycleError(f"a {version.status} version cannot go live")
     at = at or utcnow()
     session.flush()
+    # FOR NO KEY UPDATE on PostgreSQL: publishers of one person queue up, while
+    # rows that merely refer to the person (access grants, audit of a card scan)
+    # insert without waiting, so neither side can hold the other up in a cycle.
     person = session.scalars(
-        select(Person).where(Person.id == version.person_id).with_for_update()
+        select(Person)
+        .where(Person.id == version.person_id)
+        .with_for_update(key_share=True)
     ).one()
     current = live_version(session, person)
     if current is not None and current.id != version.id:

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plans import versions
-from plans.models import PublishedVersionImmutable
+from plans.models import PlanVersion, PublishedVersionImmutable
 from tests.plans import factories
 
 
@@ -97,3 +97,49 @@ def test_recorded_fields_come_from_the_document(session: Session) -> None:
     assert row.agreed_with_person is True
     assert row.review_by is not None and row.review_by.isoformat() == "2027-06-01"
     assert row.approved_by_name == "Dr Example"
+
+
+def test_postgresql_sessions_run_without_parallel_workers_or_jit(
+    engine: object,
+) -> None:
+    from sqlalchemy import Engine, text
+
+    from tests.conftest import BACKEND
+
+    if BACKEND != "postgresql":
+        pytest.skip("PostgreSQL settings; this run is on SQLite")
+    assert isinstance(engine, Engine)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
+        assert connection.scalar(text("SHOW jit")) == "off"
+
+
+def test_a_publisher_does_not_block_rows_that_refer_to_the_person(
+    engine: object,
+) -> None:
+    """make_live locks the person FOR NO KEY UPDATE, so FK inserts go ahead."""
+    from sqlalchemy import Engine, text
+
+    from plans.db import make_session_factory
+    from tests.conftest import BACKEND
+
+    if BACKEND != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers")
+    assert isinstance(engine, Engine)
+    factory = make_session_factory(engine)
+    with factory() as setup:
+        who = factories.person(setup)
+        draft = factories.draft(setup, who, 1)
+        setup.commit()
+        person_id, draft_id = who.id, draft.id
+    with factory() as publisher, engine.connect() as other:
+        versions.make_live(publisher, publisher.get(PlanVersion, draft_id))
+        other.execute(text("SET lock_timeout = '2s'"))
+        # The row lock a foreign key takes on the person is FOR KEY SHARE.
+        locked = other.execute(
+            text("SELECT id FROM people WHERE id = :id FOR KEY SHARE"),
+            {"id": person_id},
+        ).scalar_one()
+        assert locked == person_id
+        other.rollback()
+        publisher.commit()
