@@ -37,7 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from plans import audit
-from plans.db import Base, utcnow
+from plans.db import Base, chunks, utcnow
 from plans.models import Person, PlanVersion, User
 from plans.versions import on_live_change
 
@@ -645,16 +645,11 @@ def refresh_places(session: Session, person: Person) -> None:
     refresh_places_of(session, [person.id])
 
 
-_ID_CHUNK = 500
-
-
 def refresh_places_of(session: Session, person_ids: Sequence[int]) -> None:
     """Rebuild the named places of many people's live plans in a few statements."""
     session.flush()
-    ids = sorted(set(person_ids))
     rows: list[dict[str, Any]] = []
-    for start in range(0, len(ids), _ID_CHUNK):
-        chunk = ids[start : start + _ID_CHUNK]
+    for chunk in chunks(sorted(set(person_ids))):
         session.execute(delete(ChatPlace).where(ChatPlace.person_id.in_(chunk)))
         live = session.execute(
             select(PlanVersion.person_id, PlanVersion.document).where(

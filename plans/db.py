@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -112,6 +112,18 @@ def _postgresql_on_connect(dbapi_connection: Any, _record: Any) -> None:
         for statement in _POSTGRESQL_SETTINGS:
             cursor.execute(statement)
     dbapi_connection.commit()
+
+
+_Item = TypeVar("_Item")
+
+
+def chunks(items: Sequence[_Item], size: int = 500) -> Iterator[list[_Item]]:
+    """Yield `items` in lists of at most `size`, for IN lists of bounded length.
+
+    SQLite and PostgreSQL both cap the bound parameters of one statement.
+    """
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relations
 
 from plans.access import AccessGrant
 from plans.chat import ChatLink
-from plans.db import Base, dialect_name, utcnow
+from plans.db import Base, chunks, dialect_name, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, Team, User
 from plans.versions import on_live_change
 
@@ -375,14 +375,12 @@ def _with_possible_recipients(
     """Drop, in two queries, the changes nobody could hear about (bulk imports)."""
     if session.scalar(select(Subscription.id).limit(1)) is not None:
         return list(changes)
-    ids = sorted({person.id for person, _event in changes})
     linked: set[int] = set()
-    for start in range(0, len(ids), 500):
+    for chunk in chunks(sorted({person.id for person, _event in changes})):
         linked.update(
             session.scalars(
                 select(ChatLink.person_id).where(
-                    ChatLink.person_id.in_(ids[start : start + 500]),
-                    ChatLink.unlinked_at.is_(None),
+                    ChatLink.person_id.in_(chunk), ChatLink.unlinked_at.is_(None)
                 )
             )
         )

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from plans.db import Base, after_create
+from plans.db import Base, after_create, chunks
 from plans.models import Person, PlanVersion, Team
 from plans.search.candidate import Candidate, candidate_from_document
 from plans.search.geo import bounding_box, haversine_m
@@ -57,8 +57,6 @@ logger = logging.getLogger(__name__)
 
 # Candidate budgets: each source is bounded so ranking cost does not grow with
 # the number of plans.
-# People refreshed per statement: well inside SQLite's bound-parameter limit.
-_ID_CHUNK = 500
 TEXT_LIMIT = 200  # best text matches by bm25 / ts_rank
 TEXT_MIN = 5  # fewer than this matching every word: also take any word
 NEAR_POOL = 400  # nearest people considered when words are typed too
@@ -192,34 +190,21 @@ def install_search_backend(connection: Connection) -> None:
 # --- Keeping the index in step ----------------------------------------------------
 
 
-def _live_documents(
-    session: Session, people: Sequence[Person]
-) -> dict[int, dict[str, Any]]:
-    """Return each person's live plan as a document, by person id (none if none)."""
-    found: dict[int, dict[str, Any]] = {}
-    by_id = {person.id: person for person in people}
-    ids = sorted(by_id)
-    for start in range(0, len(ids), _ID_CHUNK):
-        rows = session.execute(
-            select(
-                PlanVersion.person_id, PlanVersion.document, PlanVersion.review_by
-            ).where(
-                PlanVersion.person_id.in_(ids[start : start + _ID_CHUNK]),
-                PlanVersion.status == "live",
-            )
-        )
-        for person_id, document, review_by in rows:
-            person = by_id[person_id]
-            plan = dict(document.get("plan") or {})
-            if review_by is not None:
-                plan["review_by"] = review_by.isoformat()
-            team = session.get(Team, person.team_id)
-            found[person_id] = {
-                "team": team.exchange_dict() if team else {"code": "", "name": ""},
-                "person": person.exchange_dict(),
-                "plan": plan,
-            }
-    return found
+def _search_document(
+    document: dict[str, Any],
+    review_by: dt.date | None,
+    person: Person,
+    team: Team | None,
+) -> dict[str, Any]:
+    """Return a live version as the search sees it: the recorded review date wins."""
+    plan = dict(document.get("plan") or {})
+    if review_by is not None:
+        plan["review_by"] = review_by.isoformat()
+    return {
+        "team": team.exchange_dict() if team else {"code": "", "name": ""},
+        "person": person.exchange_dict(),
+        "plan": plan,
+    }
 
 
 def _entry_values(person_id: int, team_id: int, candidate: Candidate) -> dict[str, Any]:
@@ -257,21 +242,26 @@ def refresh_person(session: Session, person: Person) -> None:
 def refresh_people(session: Session, people: Sequence[Person]) -> None:
     """Rebuild the search rows of many people in a few statements."""
     session.flush()
-    ids = sorted({person.id for person in people})
-    for start in range(0, len(ids), _ID_CHUNK):
-        chunk = ids[start : start + _ID_CHUNK]
-        session.execute(delete(SearchPlace).where(SearchPlace.person_id.in_(chunk)))
-        session.execute(delete(SearchEntry).where(SearchEntry.person_id.in_(chunk)))
+    by_id = {person.id: person for person in people}
     entries: list[dict[str, Any]] = []
     places: list[dict[str, Any]] = []
-    documents = _live_documents(session, people)
-    for person in people:
-        document = documents.pop(person.id, None)
-        if document is None:
-            continue
-        candidate = candidate_from_document(document, person_id=person.id)
-        entries.append(_entry_values(person.id, person.team_id, candidate))
-        places.extend(_place_values(person.id, candidate))
+    for chunk in chunks(sorted(by_id)):
+        session.execute(delete(SearchPlace).where(SearchPlace.person_id.in_(chunk)))
+        session.execute(delete(SearchEntry).where(SearchEntry.person_id.in_(chunk)))
+        live = session.execute(
+            select(
+                PlanVersion.person_id, PlanVersion.document, PlanVersion.review_by
+            ).where(PlanVersion.person_id.in_(chunk), PlanVersion.status == "live")
+        )
+        for person_id, document, review_by in live:
+            person = by_id[person_id]
+            team = session.get(Team, person.team_id)
+            candidate = candidate_from_document(
+                _search_document(document, review_by, person, team),
+                person_id=person_id,
+            )
+            entries.append(_entry_values(person_id, person.team_id, candidate))
+            places.extend(_place_values(person_id, candidate))
     _flush_rows(session, entries, places)
 
 
@@ -299,15 +289,8 @@ def rebuild_index(session: Session, *, batch_size: int = 2000) -> int:
     entries: list[dict[str, Any]] = []
     places: list[dict[str, Any]] = []
     for document, review_by, person, team in rows:
-        plan = dict(document.get("plan") or {})
-        if review_by is not None:
-            plan["review_by"] = review_by.isoformat()
         candidate = candidate_from_document(
-            {
-                "team": team.exchange_dict(),
-                "person": person.exchange_dict(),
-                "plan": plan,
-            },
+            _search_document(document, review_by, person, team),
             person_id=person.id,
         )
         entries.append(_entry_values(person.id, person.team_id, candidate))
@@ -508,7 +491,7 @@ def _prefilter(
         return list(ids)[:MAX_RANKED]
     scored: list[tuple[int, int, int]] = []
     order = {person_id: index for index, person_id in enumerate(ids)}
-    for chunk in _chunks(list(ids), 900):
+    for chunk in chunks(list(ids), 900):
         rows = session.execute(
             select(
                 SearchEntry.person_id,
@@ -531,11 +514,6 @@ def _prefilter(
                 scored.append((-matched, order[person_id], person_id))
     scored.sort()
     return [person_id for _, _, person_id in scored[:MAX_RANKED]]
-
-
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def fetch_candidates(session: Session, query: ParsedQuery) -> list[Candidate]:
@@ -566,7 +544,7 @@ def fetch_candidates(session: Session, query: ParsedQuery) -> list[Candidate]:
         return []
     chosen = _prefilter(session, list(ids), groups, dob_ids)
     candidates: list[Candidate] = []
-    for chunk in _chunks(chosen, 900):
+    for chunk in chunks(chosen, 900):
         rows = session.execute(
             select(SearchEntry.person_id, SearchEntry.candidate).where(
                 SearchEntry.person_id.in_(chunk)

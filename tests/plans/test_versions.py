@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plans import versions
+from plans.db import make_session_factory
 from plans.models import PlanVersion, PublishedVersionImmutable
+from tests.conftest import BACKEND
 from tests.plans import factories
 
 
@@ -99,33 +102,22 @@ def test_recorded_fields_come_from_the_document(session: Session) -> None:
     assert row.approved_by_name == "Dr Example"
 
 
+@pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL session settings")
 def test_postgresql_sessions_run_without_parallel_workers_or_jit(
-    engine: object,
+    engine: Engine,
 ) -> None:
-    from sqlalchemy import Engine, text
-
-    from tests.conftest import BACKEND
-
-    if BACKEND != "postgresql":
-        pytest.skip("PostgreSQL settings; this run is on SQLite")
-    assert isinstance(engine, Engine)
     with engine.connect() as connection:
         assert connection.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
         assert connection.scalar(text("SHOW jit")) == "off"
 
 
+@pytest.mark.skipif(
+    BACKEND != "postgresql", reason="row locks are PostgreSQL's; SQLite serialises"
+)
 def test_a_publisher_does_not_block_rows_that_refer_to_the_person(
-    engine: object,
+    engine: Engine,
 ) -> None:
     """make_live locks the person FOR NO KEY UPDATE, so FK inserts go ahead."""
-    from sqlalchemy import Engine, text
-
-    from plans.db import make_session_factory
-    from tests.conftest import BACKEND
-
-    if BACKEND != "postgresql":
-        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers")
-    assert isinstance(engine, Engine)
     factory = make_session_factory(engine)
     with factory() as setup:
         who = factories.person(setup)
