@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bots import replies
-from plans import audit, chat, people
+from plans import audit, chat, clock, people
 from plans.access import AccessRefused, open_plan
 from plans.chat import ChatLink
 from plans.db import utcnow
@@ -175,7 +175,12 @@ def find(
     if not query and lat is None:
         return Reply(replies.FIND_WHAT)
     results = search(
-        session, query, lat=lat, lon=lon, limit=MAX_RESULTS, today=now.date()
+        session,
+        query,
+        lat=lat,
+        lon=lon,
+        limit=MAX_RESULTS,
+        today=clock.london_date(now),
     )
     chat.remember_results(session, link, [r.ref for r in results], now=now)
     audit.record_for(

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit
+from plans import audit, clock
 from plans.access import PrivacyAlert
 from plans.db import Base, utcnow
 from plans.models import Person, PlanVersion, Team, User
@@ -221,7 +221,7 @@ def read_key_file(text: str) -> KeySet:
 def write_key_file(keys: KeySet, created: Mapping[str, str] | None = None) -> str:
     """Write a key file for `keys`, remembering when each was created."""
     created = dict(created or {})
-    now = utcnow().date().isoformat()
+    now = clock.today().isoformat()
     entries = [
         {
             "kid": master.kid,

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from plans import clock
+
 FORMAT = "response-plan/1"
 
 
@@ -1231,7 +1233,7 @@ def generate_documents(
     """Yield `n` synthetic response-plan/1 documents, the same ones for a seed."""
     if n < 0:
         raise ValueError("n must not be negative")
-    day = today or dt.date.today()
+    day = today or clock.today()
     rng = random.Random(seed)
     for index in range(n):
         document = _document(index, rng, day, seed)

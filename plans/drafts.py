@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from plans import audit, guardrails
+from plans import audit, clock, guardrails
 from plans.db import utcnow
 from plans.exchange.reading import schema_problems
 from plans.models import SHARING_BASES, Person, PlanVersion, Team, User
@@ -476,7 +476,7 @@ def submit(
         raise DraftError(f"version {version.version} is {version.status}")
     if version.submitted_at is not None:
         raise DraftError("this draft is already waiting for approval")
-    today = today or utcnow().date()
+    today = today or clock.today()
     problems = draft_problems(version, today=today)
     blocks = guardrails.blocking(guardrails.check_plan(version.document))
     if blocks:
@@ -568,7 +568,7 @@ def publish(
         raise DraftError(f"version {version.version} is {version.status}")
     if version.submitted_at is None:
         raise DraftError("a mentor must submit the draft for approval first")
-    today = today or utcnow().date()
+    today = today or clock.today()
     acknowledgements = {
         key: " ".join(str(reason).split())
         for key, reason in (acknowledgements or {}).items()

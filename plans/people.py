@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit, plan_view, versions
+from plans import audit, clock, plan_view, versions
 from plans.access import BASES, access_log
 from plans.db import Base, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
@@ -440,7 +440,9 @@ def own_view(
         person=person,
         version=version,
         # The same reading of the plan responders get, with every role's advice.
-        plan=plan_view.build(version, None, today=now.date()) if version else None,
+        plan=plan_view.build(version, None, today=clock.london_date(now))
+        if version
+        else None,
         statement=statement,
         mentors=_mentors(version),
         team_name=person.team.name,

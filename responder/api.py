@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import math
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, Unauthorized
 
-from plans import accounts, audit
+from plans import accounts, audit, clock
 from plans.models import User
 from plans.search import search as run_search
 from responder.access import public
@@ -103,9 +102,7 @@ def search() -> ResponseReturnValue:
     """Rank live plans against what the responder has: words and position."""
     q, lat, lon, limit = search_parameters()
     session = get_session()
-    results = run_search(
-        session, q, lat=lat, lon=lon, limit=limit, today=dt.date.today()
-    )
+    results = run_search(session, q, lat=lat, lon=lon, limit=limit, today=clock.today())
     user: User = g.api_user
     audit.record_for(
         session,

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -34,7 +33,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from plans import access, audit, plan_view
+from plans import access, audit, clock, plan_view
 from plans.models import Person, PlanVersion, User
 from plans.search import SearchResult
 from plans.search import search as search_plans
@@ -46,7 +45,6 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("lookup", __name__)
 
-UK = ZoneInfo("Europe/London")
 # The reason most people in each role open a plan: the one-tap button.
 DEFAULT_BASIS: dict[str, str] = {
     "police": "attending_incident",
@@ -71,7 +69,7 @@ SHELL_FILES = (
 
 def today() -> dt.date:
     """Return today's date in the UK, where plans are reviewed and read."""
-    return dt.datetime.now(UK).date()
+    return clock.today()
 
 
 def user_key() -> str:

@@ -17,7 +17,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -35,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from plans import access, audit, drafts, plan_view
+from plans import access, audit, clock, drafts, plan_view
 from plans.exchange import reading
 from plans.models import (
     RESPONDER_KINDS,
@@ -54,8 +53,6 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("mentor", __name__, url_prefix="/mentor")
 
-UK = ZoneInfo("Europe/London")
-
 
 @bp.after_request
 def no_store(response: Response) -> Response:
@@ -73,7 +70,7 @@ def desk_helpers() -> dict[str, Any]:
 
 def today() -> dt.date:
     """Return today's date in the UK, where plans are reviewed."""
-    return dt.datetime.now(UK).date()
+    return clock.today()
 
 
 def desk_user() -> User:

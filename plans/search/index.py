@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from plans import clock
 from plans.db import Base, after_create, chunks
 from plans.models import Person, PlanVersion, Team
 from plans.search.candidate import Candidate, candidate_from_document
@@ -567,7 +568,7 @@ def search(
     today: dt.date | None = None,
 ) -> list[SearchResult]:
     """Rank live plans against what a responder typed and where they stand."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     query = parse_query(text, lat=lat, lon=lon, today=today)
     if query.is_empty and not query.has_location:
         return []

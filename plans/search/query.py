@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from plans import clock
 from plans.search.text import (
     STOP_WORDS,
     ConceptSpan,
@@ -253,7 +254,7 @@ def parse_query(
     today: dt.date | None = None,
 ) -> ParsedQuery:
     """Split a typed query into names, date of birth, age, sex and other words."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     folded = fold(text[:MAX_QUERY_CHARS])
     date_of_birth, rest = _take_date_of_birth(folded, today)
     age, rest = _take_age(rest)

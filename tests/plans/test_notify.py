@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plans import accounts, chat, notify, versions
+from plans import accounts, chat, clock, notify, versions
 from plans.access import open_plan
 from plans.db import utcnow
 from plans.models import Person, User
@@ -16,6 +17,13 @@ from plans.notify import NotifyError, Outbox
 from tests.plans import factories
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[None]:
+    """Stamp the outbox rows at NOW, so the claims below are relative to it."""
+    with clock.frozen(NOW):
+        yield
 
 
 def linked(session: Session, who: User | Person, address: str) -> chat.ChatLink:
