@@ -6,39 +6,61 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 DEMO_PLANS ?= 300
 POSTGRES_URL ?= $(RESPONDER_TEST_POSTGRES_URL)
+LOCK := requirements/dev.lock
 
 PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS)
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-clock-ahead lint lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e ".[dev]"
+# Exact pins with hashes from the lock file, then the project itself without deps.
+$(STAMP): $(BIN)/python pyproject.toml $(LOCK)
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# make run is a developer's instance: relaxed start-up checks, a generated card key.
-run: export RESPONDER_ENVIRONMENT ?= development
+# make run is a developer's instance: it writes instance/config.py once, so the
+# `responder` command in any new shell in this folder is a development one too.
 run: $(STAMP)
+	@mkdir -p instance
+	@[ -f instance/config.py ] || printf '%s\n' \
+		'# Written by `make run`: a developer'"'"'s instance (relaxed start-up checks).' \
+		'ENVIRONMENT = "development"' > instance/config.py
 	$(BIN)/responder db upgrade
 	$(BIN)/responder demo --plans $(DEMO_PLANS)
 	$(BIN)/responder users demo
-	@echo "Open http://127.0.0.1:$(PORT) and sign in with a login above (Ctrl-C stops)."
+	@echo "Open http://localhost:$(PORT) and sign in with a login above (Ctrl-C stops)."
 	$(BIN)/responder serve --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when a URL is given.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS)
+	$(PYTEST)
 	@if [ -n "$(POSTGRES_URL)" ]; then \
 		echo "== again on PostgreSQL"; \
 		RESPONDER_TEST_BACKEND=postgresql RESPONDER_TEST_POSTGRES_URL="$(POSTGRES_URL)" \
-		$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS); \
+		$(PYTEST); \
 	fi
+
+# The suite (browser tests aside) with the process clock 400 days ahead: no test
+# may depend on today's date. Needs Debian's faketime (.ci/run installs it).
+test-clock-ahead: $(STAMP)
+	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f +400d $(PYTEST) -m "not e2e"
 
 lint: $(STAMP)
 	$(BIN)/ruff check responder plans bots tests bench
 	$(BIN)/ruff format --check responder plans bots tests bench
+	$(BIN)/mypy
+
+# Re-resolve the pins (after a change to the ranges in pyproject.toml).
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes \
+		--python-version 3.11 --no-header --quiet -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra postgres --extra redis \
+		--generate-hashes --python-version 3.11 --no-header --quiet \
+		-o requirements/app.lock
 
 # Search quality and speed, the page budget and Lighthouse (see BENCHMARKS.md).
 bench: $(STAMP)

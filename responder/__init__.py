@@ -10,8 +10,29 @@ from typing import Any
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
 logger = logging.getLogger(__name__)
+
+
+def asset_folder(name: str) -> Path:
+    """Return the folder of the templates, static files or migrations.
+
+    A source checkout keeps them at the top of the repository; a wheel carries them
+    inside this package (pyproject.toml maps them), so an install runs anywhere.
+    """
+    packaged = PACKAGE / name
+    return packaged if packaged.is_dir() else ROOT / name
+
+
+def instance_folder() -> str:
+    """Return the instance folder: RESPONDER_INSTANCE_PATH, else ./instance.
+
+    Never beside the code: an installed package lives in site-packages, which is
+    no place for a database, keys or a developer's settings.
+    """
+    configured = os.environ.get("RESPONDER_INSTANCE_PATH")
+    return os.path.abspath(configured or os.path.join(os.getcwd(), "instance"))
 
 
 class ConfigurationError(RuntimeError):
@@ -23,10 +44,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
-        instance_path=os.environ.get("RESPONDER_INSTANCE_PATH")
-        or str(ROOT / "instance"),
+        template_folder=str(asset_folder("templates")),
+        static_folder=str(asset_folder("static")),
+        instance_path=instance_folder(),
     )
     app.config.from_object("responder.config")
     app.config.from_pyfile("config.py", silent=True)

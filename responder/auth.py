@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 import click
 import pyotp
-import segno
 from flask import (
     Blueprint,
     Flask,
@@ -41,6 +40,7 @@ from werkzeug.routing import BuildError
 
 from plans import accounts, audit, sessions
 from plans.models import ROLE_LABELS, User
+from responder import qr
 from responder.access import public, roles_required, signed_in
 from responder.db import get_session, session_factory
 from responder.security import limiter, require_rate_limit_storage
@@ -558,7 +558,7 @@ def _totp_page(user: User, error: str | None) -> str:
         db.commit()
     return render_template(
         "auth/enrol_totp.html",
-        qr=segno.make(uri, error="m").svg_data_uri(scale=4),
+        qr=qr.svg_data_uri(uri),
         secret=pyotp.parse_uri(uri).secret,
         error=error,
     )

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import segno
 from flask import (
     Blueprint,
     Flask,
@@ -33,10 +32,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from fpdf import FPDF
+from qrcode.main import QRCode
 from sqlalchemy import select
 
 from plans import access, audit, cards, people
 from plans.models import Person, User
+from responder import qr
 from responder.access import MENTORS, public, require_team, roles_required
 from responder.db import get_session
 from responder.security import limiter
@@ -154,12 +155,14 @@ def service_contact() -> tuple[str, str | None]:
 # -- printing -------------------------------------------------------------------
 
 
-def card_qr(card: cards.Card) -> segno.QRCode:
+def card_qr(card: cards.Card, *, box_size: int = 10, border: int = 4) -> QRCode:
     """Return the card's QR: alphanumeric mode, at least level M, version <= 8."""
-    qr = segno.make_qr(cards.card_url(base_url(), card.token), error="m")
-    if qr.version > QR_MAX_VERSION:  # type: ignore[operator]
-        logger.warning("card QR is version %s; shorten CARD_BASE_URL", qr.version)
-    return qr
+    code = qr.qr_code(
+        cards.card_url(base_url(), card.token), box_size=box_size, border=border
+    )
+    if code.version > QR_MAX_VERSION:
+        logger.warning("card QR is version %s; shorten CARD_BASE_URL", code.version)
+    return code
 
 
 def _latin1(text: str) -> str:
@@ -173,8 +176,7 @@ def render_pdf(card: cards.Card) -> bytes:
     pdf = FPDF(orientation="L", unit="mm", format=(CARD_HEIGHT_MM, CARD_WIDTH_MM))
     pdf.set_auto_page_break(False)
     pdf.set_margins(4, 4, 4)
-    png = io.BytesIO()
-    card_qr(card).save(png, kind="png", scale=8, border=2)
+    png = io.BytesIO(qr.png(card_qr(card, box_size=8, border=2)))
 
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 11)
@@ -224,18 +226,12 @@ def render_pdf(card: cards.Card) -> bytes:
 
 def render_png(card: cards.Card) -> bytes:
     """Render the card's QR as PNG, with a quiet zone, for any printer."""
-    out = io.BytesIO()
-    card_qr(card).save(out, kind="png", scale=10, border=4)
-    return out.getvalue()
+    return qr.png(card_qr(card))
 
 
 def render_svg(card: cards.Card) -> bytes:
     """Render the card's QR as SVG, titled with the card's short id only."""
-    out = io.BytesIO()
-    card_qr(card).save(
-        out, kind="svg", scale=10, border=4, title=f"Plan card {card.short_id}"
-    )
-    return out.getvalue()
+    return qr.svg(card_qr(card), title=f"Plan card {card.short_id}")
 
 
 RENDERERS: dict[str, tuple[Callable[[cards.Card], bytes], str]] = {

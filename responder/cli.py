@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -18,7 +19,44 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def refusal(error: Exception) -> str:
+    """Say, in one paragraph, why the app refused to start and how to fix it."""
+    from responder import instance_folder
+
+    return (
+        f"Responder did not start. {error}\n"
+        "Set each of these in the environment (RESPONDER_<KEY>) or in "
+        f"{os.path.join(instance_folder(), 'config.py')}. On a developer's machine, "
+        "`make run` writes ENVIRONMENT = \"development\" there once; or set "
+        "RESPONDER_ENVIRONMENT=development."
+    )
+
+
+class ResponderGroup(FlaskGroup):
+    """Flask's group, answering unsafe settings with a paragraph, not a traceback."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from responder import ConfigurationError
+
+        try:
+            return super().get_command(ctx, name)
+        except ConfigurationError as error:
+            raise click.ClickException(refusal(error)) from None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from flask.cli import ScriptInfo
+
+        from responder import ConfigurationError
+
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigurationError as error:
+            click.echo(refusal(error) + "\n", err=True)
+            return sorted(click.Group.list_commands(self, ctx))
+        return super().list_commands(ctx)
+
+
+@click.group(cls=ResponderGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """Manage a Responder deployment."""
 
@@ -32,11 +70,11 @@ def alembic_config(app: Flask) -> Any:
     """Return an Alembic configuration pointing at this app's database."""
     from alembic.config import Config
 
-    from responder import ROOT
+    from responder import asset_folder
     from responder.db import database_url
 
     config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(asset_folder("migrations")))
     config.set_main_option("sqlalchemy.url", database_url(app).replace("%", "%%"))
     return config
 
