@@ -163,8 +163,10 @@ def create_schema(engine: Engine) -> None:
 
 def dialect_name(session_or_connection: Session | Connection) -> str:
     """Name the database dialect behind a session or connection."""
-    bind = session_or_connection.get_bind()
-    return bind.dialect.name
+    # A Connection knows its dialect; it has no get_bind() (a Session does).
+    if isinstance(session_or_connection, Connection):
+        return session_or_connection.dialect.name
+    return session_or_connection.get_bind().dialect.name
 
 
 def ping(engine: Engine) -> None:

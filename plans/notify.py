@@ -444,7 +444,7 @@ def _after_rollback(session: Session, _previous: Any) -> None:
 
 def backoff(attempts: int) -> dt.timedelta:
     """Return how long to wait before retry number `attempts` + 1."""
-    delay = BASE_BACKOFF * (2 ** max(attempts - 1, 0))
+    delay: dt.timedelta = BASE_BACKOFF * (2 ** max(attempts - 1, 0))
     return min(delay, MAX_BACKOFF)
 
 

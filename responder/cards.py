@@ -155,7 +155,7 @@ def service_contact() -> tuple[str, str | None]:
 # -- printing -------------------------------------------------------------------
 
 
-def card_qr(card: cards.Card, *, box_size: int = 10, border: int = 4) -> QRCode:
+def card_qr(card: cards.Card, *, box_size: int = 10, border: int = 4) -> QRCode[Any]:
     """Return the card's QR: alphanumeric mode, at least level M, version <= 8."""
     code = qr.qr_code(
         cards.card_url(base_url(), card.token), box_size=box_size, border=border

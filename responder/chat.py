@@ -66,8 +66,7 @@ def _owner(own: bool) -> dict[str, Any]:
     """Return whose links a page manages: the signed-in user or the person."""
     if own:
         return {"person": _person_or_403()}
-    user: User = get_session().get(User, current_user.id)
-    return {"user": user}
+    return {"user": get_session().get(User, current_user.id)}
 
 
 def _endpoint(own: bool, name: str) -> str:

@@ -27,7 +27,7 @@ def refusal(error: Exception) -> str:
         f"Responder did not start. {error}\n"
         "Set each of these in the environment (RESPONDER_<KEY>) or in "
         f"{os.path.join(instance_folder(), 'config.py')}. On a developer's machine, "
-        "`make run` writes ENVIRONMENT = \"development\" there once; or set "
+        '`make run` writes ENVIRONMENT = "development" there once; or set '
         "RESPONDER_ENVIRONMENT=development."
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 from markupsafe import escape
 from qrcode.constants import ERROR_CORRECT_M
@@ -12,7 +13,7 @@ from qrcode.image.svg import SvgPathImage
 from qrcode.main import QRCode
 
 
-def qr_code(text: str, *, box_size: int = 10, border: int = 4) -> QRCode:
+def qr_code(text: str, *, box_size: int = 10, border: int = 4) -> QRCode[Any]:
     """Return the smallest level-M QR code for `text`, in its most compact modes."""
     qr = QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=border)
     qr.add_data(text)
@@ -20,14 +21,14 @@ def qr_code(text: str, *, box_size: int = 10, border: int = 4) -> QRCode:
     return qr
 
 
-def png(qr: QRCode) -> bytes:
+def png(qr: QRCode[Any]) -> bytes:
     """Render a QR code as PNG."""
     out = io.BytesIO()
     qr.make_image(image_factory=PilImage).save(out, format="PNG")
     return out.getvalue()
 
 
-def svg(qr: QRCode, *, title: str | None = None) -> bytes:
+def svg(qr: QRCode[Any], *, title: str | None = None) -> bytes:
     """Render a QR code as SVG, with a title for screen readers when given."""
     text = qr.make_image(image_factory=SvgPathImage).to_string(encoding="unicode")
     if title:
