@@ -132,8 +132,10 @@ def report(result: SplitResult, *, show_misses: bool) -> str:
         total = result.totals[kind]
         if not total:
             continue
-        what = "flagged (false positives)" if kind == "good" else (
-            "blocked" if kind == "withhold" else "flagged"
+        what = (
+            "flagged (false positives)"
+            if kind == "good"
+            else ("blocked" if kind == "withhold" else "flagged")
         )
         lines.append(
             f"  {kind:<9} {result.hits[kind]:>4}/{total:<4} {result.rate(kind):6.1%}"
@@ -141,9 +143,7 @@ def report(result: SplitResult, *, show_misses: bool) -> str:
         )
         if show_misses:
             lines.extend(f"      - {text!r}" for text in result.misses[kind])
-    lines.append(
-        f"  mean per sentence: {result.seconds_per_sentence * 1e6:.1f} µs"
-    )
+    lines.append(f"  mean per sentence: {result.seconds_per_sentence * 1e6:.1f} µs")
     return "\n".join(lines)
 
 
