@@ -34,6 +34,10 @@ from functools import lru_cache
 # whichever spells a known word.
 _Y_OR_U = "\ue000"
 
+# Where an invisible character stood: "do\u200bnot" may be "do not" or "donot".
+_HIDDEN = "\ue001"
+_HIDDEN_IN_WORD = re.compile("[^ \n]*\ue001[^ \n]*")
+
 # Letters from other scripts that look like Latin ones. Upper case is folded to
 # lower case first, so only lower-case forms are listed.
 _CONFUSABLES = {
@@ -104,7 +108,9 @@ def _fold(char: str) -> str:
     category = unicodedata.category(char)
     if char in _KEEP_CONTROLS:
         return "\n" if char == "\n" else " "
-    if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+    if category == "Cf":
+        return _HIDDEN
+    if category in ("Cc", "Cs", "Co", "Cn"):
         return ""
     if category.startswith("Z"):
         return " "
@@ -207,6 +213,20 @@ def normalise(text: str, vocabulary: Collection[str]) -> Normalised:
                 origin.append(index)
         builder = _Builder(chars, origin, len(text))
     current = builder.text
+    if _HIDDEN in current:
+
+        def unhidden(word: str) -> str:
+            joined = word.replace(_HIDDEN, "")
+            parts = [part for part in word.split(_HIDDEN) if part]
+            bare = [part.strip(".,;:!?") for part in parts]
+            if joined.strip(".,;:!?") in vocabulary or not all(
+                part in vocabulary for part in bare
+            ):
+                return joined
+            return " ".join(parts)
+
+        builder.rewrite(_HIDDEN_IN_WORD, unhidden)
+        current = builder.text
     if any(char in current for char in "0123456789@$\ue000"):
 
         def as_letters(word: str) -> str | None:
