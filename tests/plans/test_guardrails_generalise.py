@@ -148,3 +148,22 @@ def test_the_dev_set_holds_the_bars() -> None:
     assert len(examples) >= 300
     result = bench.evaluate("dev", examples, repeat=1)
     assert result.failures() == [], bench.report(result, show_misses=True)
+
+
+def test_the_quick_word_scan_never_hides_a_lexical_rule() -> None:
+    from plans import guardrails
+    from tests.plans.test_guardrails import NEUTRAL, SANCTION_OR_STIGMA
+
+    bench = _bench()
+    texts = [
+        example.text
+        for split in ("dev", "held")
+        for example in bench.load_split(
+            ROOT / "bench" / "data" / "guardrails" / f"{split}.jsonl"
+        )
+    ]
+    texts += FLAGGED + NEUTRAL + [text for text, _ in SANCTION_OR_STIGMA]
+    for text in texts:
+        plain = normalise(text, VOCABULARY).text
+        if guardrails._ANY_LEXICAL.search(plain):
+            assert any(stem in plain for stem in guardrails._LEXICAL_STEMS), text
