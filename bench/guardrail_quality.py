@@ -4,7 +4,8 @@
                                                 [--repeat N] [--show-misses]
 
 Each split is a JSON-lines file under `bench/data/guardrails/` (`dev.jsonl`, tuned
-on; `held.jsonl`, written once up front and not tuned on). Every line is
+on; `held.jsonl`, written once up front and not tuned on; `held2.jsonl`, written
+fresh after the first engine and not tuned on). Every line is
 {"kind": ..., "text": ...} with one of these kinds:
 
 - withhold: a directive that withholds or denies care or a response. It counts as
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from plans.guardrails import BLOCK, check_text  # noqa: E402
 
 DEFAULT_DATA = ROOT / "bench" / "data" / "guardrails"
-DEFAULT_SPLITS = ("dev", "held")
+DEFAULT_SPLITS = ("dev", "held", "held2")
 FLAG_KINDS = ("mandate", "sanction", "stigma")
 KINDS = ("withhold", *FLAG_KINDS, "good")
 BAR_BLOCK = 0.98

@@ -197,6 +197,7 @@ _LIGHT_CODES = {
     ),
 }  # fmt: skip
 _MODALS = frozenset({"should", "must", "shall", "will", "ought"})
+_GIVERS = frozenset({"give", "offer", "provide", "administer", "find", "arrange"})
 _TO_MODALS = frozenset(
     {"is", "are", "am", "has", "have", "need", "needs", "ought", "required",
      "expected", "instructed", "told", "advised", "asked", "be"}
@@ -275,7 +276,12 @@ class _Clause:
         return self.words[index] if 0 <= index < len(self.words) else ""
 
     def lemma(self, index: int) -> str:
-        return _LEX.FORMS.get(self.at(index), "")
+        word = self.at(index)
+        lemma = _LEX.FORMS.get(word, "")
+        if not lemma and word.startswith("re-"):
+            # "re-admit", "re-assess": the same care again.
+            lemma = _LEX.FORMS.get(word[3:], "")
+        return lemma
 
     def is_base(self, index: int) -> bool:
         return self.at(index) == self.lemma(index)
@@ -452,6 +458,12 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
     after = clause.window(index, 8)
     if lemma in ("carry", "do") and after[:1] == ["out"]:
         return _goods_code(clause, index + 1)
+    if (
+        lemma == "take"
+        and "on" in after[:2]
+        and ("patient" in after or "caseload" in after or "books" in after)
+    ):
+        return "no_admission"
     if lemma in ("take", "bring", "drive", "carry", "move", "go", "come", "get"):
         for position, word in enumerate(after):
             if word in ("to", "into", "in", "towards"):
@@ -477,6 +489,8 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
     if lemma == "send":
         if _manner_follows(clause, index):
             return None
+        if clause.at(index - 1) == "be" and _noun_code(clause.subject(index)):
+            return code
         first = [w for w in after if w not in _ARTICLES]
         if first and first[0] in _LEX.PERSON_OBJECTS:
             return None
@@ -490,9 +504,12 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
         if any(w in _LEX.SERVICES for w in first[:3]):
             return code
         return None
-    if lemma in ("give", "offer", "provide", "administer", "receive"):
+    if lemma in _GIVERS or lemma == "receive":
         if _manner_follows(clause, index):
             return None
+        if clause.at(index - 1) == "be" and lemma != "receive":
+            # "Medication should not be given": what is given is the subject.
+            return _noun_code(clause.subject(index)) or _goods_code(clause, index)
         return _goods_code(clause, index)
     if lemma == "see":
         if clause.at(index - 1) == "be":
@@ -586,6 +603,12 @@ def _negation_at(clause: _Clause, index: int) -> tuple[int, int, bool] | None:
         if clause.starts_clause(index):
             return index, index + 1, True
         return index, index + 1, False
+    if (
+        word == "no"
+        and clause.at(index - 1) in ("under", "in")
+        and clause.at(index + 1) == "circumstances"
+    ):
+        return index - 1, index + 2, True
     if word == "no" and clause.at(index + 1) == "longer":
         return index, index + 2, False
     return None
@@ -640,7 +663,19 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
             break
         if k < 0 or k >= len(clause):
             continue
+        if clause.at(first + 2) == "circumstances":
+            # "Under no circumstances should crews attend": the verb comes later.
+            k = next(
+                (
+                    i
+                    for i in range(after, min(len(clause), after + 6))
+                    if clause.lemma(i)
+                ),
+                k,
+            )
         code = _care_action(clause, k)
+        if code is None and clause.at(k + 1) in ("or", "and") and clause.lemma(k + 2):
+            code = _care_action(clause, k + 2)
         if code is None and needs and not clause.lemma(k):
             code = _noun_code(
                 [w for w in clause.window(k - 1, 3) if w not in _ARTICLES]
@@ -682,9 +717,19 @@ def _nominal_denial(clause: _Clause) -> Iterator[_Hit]:
                 )
             )
             if not opening:
+                # "Give her no analgesia", "Offer him no treatment".
+                k = index - 1
+                while clause.at(k) in _LEX.PERSON_OBJECTS:
+                    k -= 1
+                if clause.lemma(k) in _GIVERS and clause.is_directive(k) == "active":
+                    code = _noun_code(clause.window(index, 3))
+                    if code:
+                        yield _Hit(code, k, index + 1)
                 continue
             following = clause.window(index, 4)
-            if following[:1] == ["need"] or following[:1] == ["point"]:
+            if following[:1] and following[0] in (
+                "need", "point", "requirement", "reason", "call",
+            ):  # fmt: skip
                 rest = following[1:]
                 while rest and rest[0] in ("to", "for", "in", "any", "further"):
                     rest = rest[1:]
@@ -695,9 +740,13 @@ def _nominal_denial(clause: _Clause) -> Iterator[_Hit]:
                 if code:
                     yield _Hit(code, index, index + offset)
                 continue
-            candidates = [
-                w for w in following[:3] if w not in ("further", "more", "routine")
-            ]
+            candidates = []
+            for w in clause.window(index, 6):
+                if w in ("is", "are", "to", "be", "should", "must", "will", "for"):
+                    break
+                if w not in ("further", "more", "routine", "mental", "health"):
+                    candidates.append(w)
+            candidates = candidates[:3]
             if (
                 candidates
                 and candidates[0] in ("police", "ambulance")
@@ -705,7 +754,7 @@ def _nominal_denial(clause: _Clause) -> Iterator[_Hit]:
             ):
                 yield _Hit("no_attendance", index, index + 1 + (len(candidates) > 1))
                 continue
-            code = _noun_code(candidates[:2])
+            code = _noun_code(candidates)
             if code is None:
                 continue
             tail = following[1:4]
@@ -720,7 +769,7 @@ def _nominal_denial(clause: _Clause) -> Iterator[_Hit]:
             ):
                 continue
             span = next(
-                i for i in range(index + 1, len(words)) if words[i] in candidates[:2]
+                i for i in range(index + 1, len(words)) if words[i] in candidates
             )
             yield _Hit(code, index, span)
         elif word == "not" and clause.at(index - 1) in ("is", "are", "was", "be"):
@@ -735,6 +784,11 @@ def _nominal_denial(clause: _Clause) -> Iterator[_Hit]:
             code = _noun_code(heads)
             if code:
                 yield _Hit(code, index - 1 - len(subject), index + 1)
+            elif subject in (["it"], ["there"]) and clause.at(index + 2) == "to":
+                # "It is not necessary to convey her."
+                code = _care_action(clause, index + 3)
+                if code:
+                    yield _Hit(code, index - 2, index + 3)
         elif word in ("banned", "barred", "excluded"):
             rest = clause.window(index, 4)
             if "from" in rest[:2] and any(
@@ -869,7 +923,9 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
                     code = "no_attendance"
         elif lemma in ("turn", "send"):
             first = [w for w in after if w not in _ARTICLES]
-            if "away" in first[:3]:
+            if lemma == "turn" and after[:1] == ["down"]:
+                code = _refusal_object(clause, index + 1, "refuse")
+            elif "away" in first[:3]:
                 code = "no_treatment"
             elif "home" in first[:3] and "without" in first:
                 code = "no_treatment"
@@ -955,6 +1011,11 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
                        "hold", "drive", "move"):  # fmt: skip
             if lemma == "hold" and "down" in after[:3]:
                 yield _Hit("mandate_coercion", index, index + after.index("down") + 1)
+                continue
+            if lemma in ("keep", "hold", "place", "put") and any(
+                w in _LEX.COERCIVE_NOUNS or w == "locked" for w in after[:5]
+            ):
+                yield _Hit("mandate_coercion", index, index + 1)
                 continue
             for position, place in enumerate(after):
                 if place in ("custody", "cell", "cells", "nick", "lockup") or (
@@ -1256,6 +1317,16 @@ def _lexical_findings(normalised: str) -> Iterator[tuple[_Rule, int, int]]:
             yield rule, match.start(), match.end()
 
 
+def _answers_no(label: _Clause, answer: _Clause) -> bool:
+    """Say whether a short label clause is answered "none" or "not required"."""
+    if len(label) > 3 or not _noun_code(label.words) or len(answer) > 3:
+        return False
+    words = [w for w in answer.words if w not in ("to", "be", "is")]
+    if words[:1] in (["none"], ["no"], ["nil"]):
+        return len(words) == 1 or words[1] in _LEX.NOT_NEEDED
+    return words[:1] == ["not"] and len(words) > 1 and words[1] in _LEX.NOT_NEEDED
+
+
 def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
     normalised = normalise(text, _LEX.VOCABULARY)
     plain = normalised.text
@@ -1263,8 +1334,14 @@ def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
     spans: list[tuple[str, int, int, str, str]] = []
     for rule, start, end in _lexical_findings(plain):
         spans.append((rule.severity, start, end, rule.code, rule.message))
+    previous: _Clause | None = None
     for tokens in _clauses(plain):
         clause = _Clause(tokens, plain)
+        if previous is not None and _answers_no(previous, clause):
+            # "Ambulance: not required." The label names the care refused.
+            code = _noun_code(previous.words) or "no_attendance"
+            spans.append((BLOCK, previous.tokens[0].start, tokens[-1].end, code, ""))
+        previous = clause
         # A sentence with no verb, modal or negation the rules read cannot direct.
         last = len(tokens) - 1
         for severity, hits in ((BLOCK, _withholding), (ACKNOWLEDGE, _coercion)):

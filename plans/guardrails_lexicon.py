@@ -16,6 +16,7 @@ from __future__ import annotations
 
 _IRREGULAR: dict[str, tuple[str, ...]] = {
     "take": ("took", "taken", "taking", "takes"),
+    "find": ("found", "finding", "finds"),
     "bring": ("brought", "bringing", "brings"),
     "send": ("sent", "sending", "sends"),
     "see": ("saw", "seen", "seeing", "sees"),
@@ -79,6 +80,7 @@ CARE_VERBS: dict[str, str] = {
     "transfer": "no_conveyance",
     "admit": "no_admission",
     "readmit": "no_admission",
+    "register": "no_admission",
     "attend": "no_attendance",
     "respond": "no_attendance",
     "dispatch": "no_attendance",
@@ -114,7 +116,7 @@ LIGHT_VERBS = frozenset(
         "contact", "summon", "request", "give", "offer", "provide", "administer",
         "get", "see", "answer", "pick", "return", "look", "search", "check",
         "report", "accept", "make", "arrange", "book", "complete", "go",
-        "come", "let", "allow", "permit", "waste", "do", "put", "receive",
+        "come", "let", "allow", "permit", "waste", "do", "put", "receive", "find",
     }
 )  # fmt: skip
 

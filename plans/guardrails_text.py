@@ -77,7 +77,7 @@ _AS_LETTERS: dict[str, tuple[str, ...]] = {
 }
 _MIXED_WORD = re.compile("[a-z0-9@$\ue000]*[a-z][a-z0-9@$\ue000]*")
 _SPACED_LETTERS = re.compile(
-    r"(?<![a-z0-9])[a-z](?:[ .\-_*\u00b7]{1,3}[a-z](?![a-z0-9])){1,}"
+    r"(?<![a-z0-9'])[a-z](?:[ .\-_*\u00b7]{1,3}[a-z](?![a-z0-9])){1,}"
 )
 _CONTRACTION = re.compile(
     r"\b(?:do|does|did|is|are|was|were|should|must|could|would|need|have|has|had"
