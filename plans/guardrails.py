@@ -427,6 +427,39 @@ def _goods_code(clause: _Clause, index: int) -> str | None:
     return None
 
 
+_CAPACITY = "capacity"
+# Words that may stand before a care place without naming a particular one.
+_PLAIN_PLACE_WORDS = frozenset(
+    {"the", "a", "an", "any", "local", "nearest", "general", "district", "acute",
+     "emergency", "mental", "health", "psychiatric", "main", "hospital"}
+)  # fmt: skip
+
+
+def _destination(clause: _Clause, index: int) -> bool | None:
+    """Say whether the verb at `index` goes to care (True), elsewhere (False).
+
+    "to hospital" and "to the nearest ED" are care; "to a cell" is custody and
+    "to a mixed-sex ward" picks a particular place, so neither refuses care.
+    None when no destination is named.
+    """
+    after = clause.window(index, 8)
+    for position, word in enumerate(after):
+        if word not in ("to", "into", "onto"):
+            continue
+        place = after[position + 1 : position + 5]
+        if any(w in _LEX.CUSTODY_PLACES for w in place):
+            return False
+        for w in place:
+            if w in _LEX.CARE_PLACES:
+                return True
+            if w in _LEX.ADDRESSES:
+                return None
+            if w not in _PLAIN_PLACE_WORDS and w not in _LEX.PERSON_OBJECTS:
+                return False
+        return None
+    return None
+
+
 def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
     """Return the code of the care action the verb at `index` names, or None."""
     lemma = clause.lemma(index)
@@ -436,6 +469,14 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
         if _manner_follows(clause, index):
             return None
         after = clause.window(index, 4)
+        if _CAPACITY in after[:2]:
+            # "Do not assess capacity while she is intoxicated" times an
+            # assessment; it does not refuse one.
+            return None
+        if lemma in ("convey", "transport", "transfer", "admit") and (
+            _destination(clause, index) is False
+        ):
+            return None
         if lemma == "respond":
             if after and after[0] in ("well", "badly", "quickly", "better", "best"):
                 return None
@@ -465,6 +506,8 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
     ):
         return "no_admission"
     if lemma in ("take", "bring", "drive", "carry", "move", "go", "come", "get"):
+        if _destination(clause, index) is False:
+            return None
         for position, word in enumerate(after):
             if word in ("to", "into", "in", "towards"):
                 place = [w for w in after[position + 1 : position + 4]]
@@ -494,12 +537,16 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
         first = [w for w in after if w not in _ARTICLES]
         if first and first[0] in _LEX.PERSON_OBJECTS:
             return None
+        if "alone" in first[:4]:
+            return None
         if any(w in _LEX.SERVICES for w in first[:3]):
             return code
         return None
     if lemma in ("call", "phone", "ring", "contact", "summon", "request"):
         first = [w for w in after if w not in _ARTICLES and w != "for"]
         if first and first[0] in _LEX.PERSON_OBJECTS:
+            return None
+        if "alone" in first[:4]:
             return None
         if any(w in _LEX.SERVICES for w in first[:3]):
             return code
