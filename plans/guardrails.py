@@ -22,6 +22,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from plans import guardrails_lexicon as lexicon
+from plans.guardrails_text import normalise
+
 BLOCK = "block"
 ACKNOWLEDGE = "acknowledge"
 SEVERITIES: tuple[str, ...] = (BLOCK, ACKNOWLEDGE)
@@ -125,19 +128,6 @@ def free_text_fields(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 _FLAGS = re.IGNORECASE
 
-# A negation that turns a verb into an instruction not to act.
-_NEG = (
-    r"(?:do\s+not|don'?t|dont|never|should\s+not|shouldn'?t|must\s+not|mustn'?t"
-    r"|is\s+not\s+to|are\s+not\s+to|not\s+to|cannot|can'?t|will\s+not|won'?t"
-    r"|need\s+not|needn'?t|may\s+not)"
-)
-_HOSPITAL = (
-    r"(?:a\s*&\s*e|a\s+and\s+e|hospital|(?:the\s+)?ed\b|(?:the\s+)?emergency"
-    r"\s+department|casualty)"
-)
-_SERVICE = r"(?:police|ambulance|paramedic|emergency|ed|medical|clinical|nhs|999)"
-_OBJECT = r"(?:her|him|them|the\s+person|this\s+person|\w+)"
-
 
 @dataclass(frozen=True)
 class _Rule:
@@ -171,188 +161,939 @@ def _rule(
     )
 
 
-# The person's own preference ("I would prefer not to be taken to A&E") or a
-# description of them ("she tends not to attend") is not a directive to staff.
-_PREFERENCE = (
-    r"\b(?:prefers?|preferring|rather|wish(?:es)?|wants?|likes?|asks?|asked|chooses?"
-    r"|chose|tends?|tries|try|trying|hopes?|decided|decides?|would\s+like)"
-    r"(?:\s+\w+)?"
-)
-_DESCRIBING = r"\b(?:i|she|he|they|we|it|who|people|person)"
-_DOUBLE_NEGATIVE = r"\b(?:never|not|don'?t|do\s+not|no\s+one\s+should|must\s+not)"
-
 _WITHHOLD_HINT = (
     " Plans advise and never withhold care or tell a service not to respond: "
     "responders must always be free to assess and treat."
 )
 
-_BLOCK_RULES: tuple[_Rule, ...] = (
-    _rule(
+
+# --- reading the words -----------------------------------------------------------
+
+_LEX = lexicon
+_CARE_CODES_BY_NOUN = {
+    **dict.fromkeys(
+        ("conveyance", "conveying", "transport", "hospital", "a&e", "ed"),
         "no_conveyance",
-        BLOCK,
-        rf"\b{_NEG}\s+(?:be\s+)?(?:convey(?:ed|ing)?|transport(?:ed|ing)?)\b",
-        "This tells responders not to convey the person."
-        + _WITHHOLD_HINT
-        + " Write what usually helps instead, e.g. 'If not injured, she usually "
-        "settles at home with her support worker; convey if injured or unwell.'",
-        unless_before=_PREFERENCE,
     ),
-    _rule(
-        "no_conveyance",
-        BLOCK,
-        rf"\b{_NEG}\s+(?:be\s+)?(?:take|taken|taking|bring|brought|send|sent)\s+"
-        rf"(?:{_OBJECT}\s+)?(?:to|into)\s+{_HOSPITAL}",
-        "This tells responders not to take the person to hospital."
-        + _WITHHOLD_HINT
-        + " Describe what the person finds hard about A&E and what helps there.",
-        unless_before=_PREFERENCE,
-    ),
-    _rule(
-        "no_conveyance",
-        BLOCK,
-        rf"\b(?:does|do)\s*(?:not|n'?t)\s+need\s+(?:to\s+be\s+)?(?:conveyed|conveying"
-        rf"|admitted|admission|treatment|treating|an?\s+ambulance|{_HOSPITAL})",
-        "This tells responders the person does not need care."
-        + _WITHHOLD_HINT
-        + " Say what usually happens and what helps, and leave the decision to "
-        "the responder's assessment.",
-    ),
-    _rule(
-        "no_conveyance",
-        BLOCK,
-        r"\bno\s+need\s+to\s+(?:convey|attend|admit|treat|assess|send|take|call)\b",
-        "This tells responders there is no need to act."
-        + _WITHHOLD_HINT
-        + " Say what usually helps instead.",
-    ),
-    _rule(
+    **dict.fromkeys(("admission", "admissions", "bed", "beds", "ward"), "no_admission"),
+    **dict.fromkeys(
+        (
+            "attendance", "attendances", "response", "responses", "ambulance",
+            "ambulances", "dispatch", "deployment", "unit", "units", "crew", "crews",
+            "paramedic", "paramedics", "call", "calls", "999", "resources", "action",
+            "priority", "callback", "visit", "visits", "requests", "request",
+            "number", "phone", "line", "police", "officers",
+        ),
         "no_attendance",
-        BLOCK,
-        rf"\b{_NEG}\s+(?:be\s+)?(?:attend(?:ed)?|deploy(?:ed)?|dispatch(?:ed)?)\b",
-        "This tells a service not to attend."
-        + _WITHHOLD_HINT
-        + " Say who to call and what helps, e.g. 'The mental health team can "
-        "often help by phone; attend as you would for anyone.'",
-        unless_before=rf"{_PREFERENCE}|{_DESCRIBING}",
     ),
-    _rule(
+}  # fmt: skip
+_LIGHT_CODES = {
+    **dict.fromkeys(("take", "bring", "drive", "carry", "move"), "no_conveyance"),
+    **dict.fromkeys(("accept", "let", "allow", "permit", "book"), "no_admission"),
+    **dict.fromkeys(
+        ("send", "call", "phone", "ring", "contact", "summon", "request", "answer",
+         "pick", "return", "look", "search", "check", "report", "go", "come", "put"),
         "no_attendance",
-        BLOCK,
-        rf"\b{_NEG}\s+respond\b",
-        "This tells a service not to respond."
-        + _WITHHOLD_HINT
-        + " Say what usually helps and who else to call.",
-        unless_before=rf"{_PREFERENCE}|{_DESCRIBING}",
-        unless_after=r"(?:well|badly|quickly|to\s+(?:shouting|questions|touch|being"
-        r"|raised|noise|(?:her|his|their)\s+name))\b",
     ),
-    _rule(
-        "no_attendance",
-        BLOCK,
-        rf"\b{_NEG}\s+(?:call|phone|ring|send|dispatch|deploy)\s+(?:for\s+)?"
-        r"(?:an?\s+|the\s+)?(?:ambulance|police|999|paramedics?|officers?|crews?)\b",
-        "This tells staff not to call or send a service."
-        + _WITHHOLD_HINT
-        + " Say who else can help and when.",
-        unless_before=_PREFERENCE,
-    ),
-    _rule(
-        "no_attendance",
-        BLOCK,
-        rf"\bno\s+{_SERVICE}\s+(?:attendance|response|responses|conveyance|dispatch"
-        r"|deployment|treatment|assessment|action|involvement)\b",
-        "This rules out a service's response."
-        + _WITHHOLD_HINT
-        + " Describe what usually helps and who to contact.",
-        unless_before=r"\b(?:if|when|until|while|where|whether)(?:\s+\w+){0,3}",
-    ),
-    _rule(
-        "no_attendance",
-        BLOCK,
-        r"\bno\s+ambulances?\b",
-        "This rules out an ambulance."
-        + _WITHHOLD_HINT
-        + " Describe what usually helps and leave the decision to the responder.",
-        unless_before=r"\b(?:if|when|until|while|where|whether)(?:\s+\w+){0,3}",
-        unless_after=r"(?:is\s+|are\s+)?(?:available|free|arrives?|has\s+arrived"
-        r"|attend(?:s|ed)|came|comes)\b",
-    ),
-    _rule(
-        "no_treatment",
-        BLOCK,
-        rf"\b{_NEG}\s+(?:be\s+)?(?:treat(?:ed)?|assess(?:ed)?|examin(?:e|ed)"
-        r"|resuscitat(?:e|ed))\b",
-        "This tells responders not to treat or assess the person."
-        + _WITHHOLD_HINT
-        + " Write 'Always assess and treat' and add what makes treatment easier "
-        "for the person.",
-        unless_before=_PREFERENCE,
-        unless_after=r"(?:(?:her|him|them|me|us)\s+)?(?:as|like|differently|with\s+suspicion|unfairly|badly"
-        r"|roughly)\b",
-    ),
-    _rule(
-        "no_treatment",
-        BLOCK,
-        r"\b(?:(?:refuse|deny|withhold|decline)|be\s+(?:refused|denied))\s+"
-        r"(?:(?:her|him|them|the\s+person)\s+)?(?:all\s+|any\s+)?(?:care|treatment"
-        r"|admission|conveyance|assessment|attendance|entry|help|an?\s+ambulance"
-        r"|pain\s+relief|analgesia)\b",
-        "This tells staff to refuse the person care."
-        + _WITHHOLD_HINT
-        + " Say what helps the person accept care instead.",
-        unless_before=rf"{_DOUBLE_NEGATIVE}|{_DESCRIBING}(?:\s+\w+)?|{_PREFERENCE}"
-        r"|\bmay|\bmight|\boften|\bsometimes|\busually|\bcan|\bcould|\bwill",
-    ),
-    _rule(
-        "no_treatment",
-        BLOCK,
-        rf"\b{_NEG}\s+(?:be\s+)?(?:given|offered|provided\s+with|receive)\s+"
-        r"(?:any\s+)?(?:care|treatment|pain\s+relief|analgesia|an?\s+ambulance"
-        r"|admission|a\s+bed)\b",
-        "This tells staff not to give the person care."
-        + _WITHHOLD_HINT
-        + " Say what helps the person accept care instead.",
-        unless_before=_PREFERENCE,
-    ),
-    _rule(
-        "no_treatment",
-        BLOCK,
-        r"\bno\s+need\s+for\s+(?:treatment|conveyance|admission|assessment"
-        r"|an?\s+ambulance|police)\b",
-        "This tells responders there is no need to act."
-        + _WITHHOLD_HINT
-        + " Say what usually helps instead.",
-    ),
-    _rule(
-        "no_attendance",
-        BLOCK,
-        r"\bignore\s+(?:(?:her|his|their|any|all)\s+)?(?:999\s+|emergency\s+)?"
-        r"(?:calls?|requests?\s+for\s+help)\b",
-        "This tells a service to ignore the person's calls."
-        + _WITHHOLD_HINT
-        + " Say who else can help and what usually works.",
-    ),
-    _rule(
-        "no_admission",
-        BLOCK,
-        rf"\b{_NEG}\s+(?:be\s+)?admit(?:ted)?\b",
-        "This tells staff not to admit the person."
-        + _WITHHOLD_HINT
-        + " Describe what usually helps and leave admission to clinical judgement.",
-        unless_before=_PREFERENCE,
-        unless_after=r"to\s+(?:feeling|being|having|it|that|needing)\b",
-    ),
-    _rule(
-        "no_admission",
-        BLOCK,
-        rf"\b(?:not\s+for|banned\s+from|barred\s+from|exclude(?:d)?\s+from)\s+"
-        rf"(?:{_HOSPITAL}|conveyance|admission|treatment|assessment|attendance"
-        r"|the\s+ward|ambulance)",
-        "This shuts the person out of care."
-        + _WITHHOLD_HINT
-        + " Describe what usually helps instead.",
-    ),
-)
+}  # fmt: skip
+_MODALS = frozenset({"should", "must", "shall", "will", "ought"})
+_GIVERS = frozenset({"give", "offer", "provide", "administer", "find", "arrange"})
+_TO_MODALS = frozenset(
+    {"is", "are", "am", "has", "have", "need", "needs", "ought", "required",
+     "expected", "instructed", "told", "advised", "asked", "be"}
+)  # fmt: skip
+_STRONG_MODALS = frozenset({"must", "shall", "required", "has", "have", "obliged"})
+_ARTICLES = frozenset({"the", "a", "an", "his", "their", "any", "all", "this", "that"})
+_CLINICIANS = frozenset(
+    {"doctor", "doctors", "psychiatrist", "clinician", "nurse", "gp", "team",
+     "liaison", "consultant", "registrar", "medic", "paramedic", "crisis", "duty"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Token:
+    word: str
+    start: int
+    end: int
+
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[&-][a-z0-9]+)*|&|,")
+_CLAUSE_BREAK = re.compile(r"[.!?;:]+(?=\s|$)|\n|\s[-/]\s|[()\[\]\"]")
+
+
+def _clauses(text: str) -> Iterator[list[_Token]]:
+    start = 0
+    for brk in [*_CLAUSE_BREAK.finditer(text), None]:
+        end = brk.start() if brk else len(text)
+        tokens = [
+            _Token(match.group(), match.start(), match.end())
+            for match in _TOKEN.finditer(text, start, end)
+        ]
+        merged: list[_Token] = []
+        for token in tokens:
+            # "A & E" and "A and E" are one place.
+            if (
+                token.word == "e"
+                and len(merged) >= 2
+                and merged[-1].word in ("&", "and")
+                and merged[-2].word == "a"
+            ):
+                merged[-2:] = [_Token("a&e", merged[-2].start, token.end)]
+                continue
+            merged.append(token)
+        if merged:
+            yield merged
+        if brk:
+            start = brk.end()
+
+
+@dataclass(frozen=True)
+class _Hit:
+    code: str
+    first: int  # token indexes, inclusive
+    last: int
+
+
+class _Clause:
+    """One clause's words, with the questions the rules ask of them."""
+
+    def __init__(self, tokens: list[_Token], text: str) -> None:
+        self.tokens = tokens
+        self.words = [token.word for token in tokens]
+        self.text = text  # the whole normalised field
+
+    @property
+    def sentence_after(self) -> str:
+        """Return the rest of the sentence after this clause, normalised."""
+        end = self.tokens[-1].end
+        stop = _FULL_STOP.search(self.text, end)
+        return self.text[end : stop.end() if stop else None]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def at(self, index: int) -> str:
+        return self.words[index] if 0 <= index < len(self.words) else ""
+
+    def lemma(self, index: int) -> str:
+        word = self.at(index)
+        lemma = _LEX.FORMS.get(word, "")
+        if not lemma and word.startswith("re-"):
+            # "re-admit", "re-assess": the same care again.
+            lemma = _LEX.FORMS.get(word[3:], "")
+        return lemma
+
+    def is_base(self, index: int) -> bool:
+        return self.at(index) == self.lemma(index)
+
+    def is_participle(self, index: int) -> bool:
+        word = self.at(index)
+        return (
+            bool(self.lemma(index))
+            and word != self.lemma(index)
+            and (not word.endswith(("ing", "s")) or word in ("seen", "given", "taken"))
+        )
+
+    def window(self, index: int, size: int = 8) -> list[str]:
+        """Return the words after `index`, up to a comma or `size` words."""
+        out = []
+        for word in self.words[index + 1 : index + 1 + size]:
+            if word == ",":
+                break
+            out.append(word)
+        return out
+
+    def content_after(self, index: int, size: int = 6) -> list[str]:
+        """Return the words after `index` with articles and pronouns left out."""
+        return [
+            word
+            for word in self.window(index, size)
+            if word not in _LEX.DETERMINERS and word not in _LEX.PERSON_OBJECTS
+        ]
+
+    def opener_start(self, index: int) -> int:
+        """Return where the run of openers and adverbs before `index` begins."""
+        k = index
+        while k > 0 and (
+            self.at(k - 1) in _LEX.OPENERS
+            or (self.at(k - 1).endswith("ly") and self.at(k - 1) not in ("only",))
+        ):
+            k -= 1
+        return k
+
+    def starts_clause(self, index: int) -> bool:
+        k = self.opener_start(index)
+        return k == 0 or self.at(k - 1) == ","
+
+    def modal_before(self, index: int) -> str:
+        """Return the directive modal governing the verb at `index`, or ""."""
+        k = self.opener_start(index) - 1
+        word = self.at(k)
+        if word in _MODALS:
+            return word
+        if word == "to" and self.at(k - 1) in _TO_MODALS:
+            return "required" if self.at(k - 1) == "required" else self.at(k - 1)
+        if (
+            word == "to"
+            and self.at(k - 1) in ("be", "able")
+            and self.at(k - 2)
+            in (
+                "required",
+                "needs",
+                "need",
+            )
+        ):
+            return "required"
+        return ""
+
+    def directive_clause(self, upto: int) -> bool:
+        """Say whether the clause reads as an instruction before `upto`."""
+        if self.lemma(0) and self.is_base(0):
+            return True
+        return any(word in _MODALS or word == "to" for word in self.words[:upto])
+
+    def is_directive(self, index: int) -> str:
+        """Return how the verb at `index` is a directive: "active", "passive" or ""."""
+        if self.is_base(index):
+            if self.starts_clause(index) or self.modal_before(index):
+                return "active"
+            k = self.opener_start(index) - 1
+            if self.at(k) in ("and", "or", "then") and self.directive_clause(k):
+                return "active"
+            return ""
+        if self.is_participle(index):
+            k = self.opener_start(index) - 1
+            if self.at(k) == "be":
+                if self.modal_before(k) or self.at(k - 1) == "to":
+                    return "passive"
+                if self.at(k - 1) in ("always", "never") and self.modal_before(k - 1):
+                    return "passive"
+            if self.at(k) == "and" and self.directive_clause(k):
+                return "passive"
+        return ""
+
+    def subject(self, index: int) -> list[str]:
+        """Return the words before `index` back to the clause's start or a comma."""
+        start = index
+        while start > 0 and self.at(start - 1) != ",":
+            start -= 1
+        return self.words[start:index]
+
+    def in_subordinate(self, index: int) -> bool:
+        """Say whether `index` sits in an opening "if ..., " clause."""
+        first = self.subject(index)
+        return bool(first) and first[0] in _LEX.SUBORDINATORS
+
+    def negated_before(self, index: int) -> bool:
+        before = self.subject(index)
+        return any(
+            word in ("not", "never", "avoid", "without", "no", "refrain", "minimise")
+            for word in before
+        )
+
+
+# --- care actions ------------------------------------------------------------------
+
+
+def _manner_follows(clause: _Clause, index: int) -> bool:
+    words = clause.window(index, 4)
+    if words and (words[0] in _LEX.PERSON_OBJECTS or words[0] == "anyone"):
+        words = words[1:]
+    if not words:
+        return False
+    if words[0] == "in" and len(words) > 1 and words[1] in ("any", "all"):
+        return False
+    if words[0] == "more" or words[:2] == ["any", "more"]:
+        return True
+    return words[0] in _LEX.MANNER
+
+
+def _drug_reason(clause: _Clause) -> bool:
+    return any(
+        word in _LEX.CLINICAL_REASONS for word in _TOKEN.findall(clause.sentence_after)
+    )
+
+
+def _goods_code(clause: _Clause, index: int) -> str | None:
+    """Return a code when the words after `index` name care given to the person."""
+    content = clause.content_after(index, 6)
+    if not content:
+        return None
+    head = content[0]
+    if head in _LEX.DRUGS and not _drug_reason(clause):
+        return "no_treatment"
+    if head in ("anything", "nothing") or head in _LEX.CARE_NOUNS:
+        return _CARE_CODES_BY_NOUN.get(head, "no_treatment")
+    return None
+
+
+_CAPACITY = "capacity"
+# Words that may stand before a care place without naming a particular one.
+_PLAIN_PLACE_WORDS = frozenset(
+    {"the", "a", "an", "any", "local", "nearest", "general", "district", "acute",
+     "emergency", "mental", "health", "psychiatric", "main", "hospital"}
+)  # fmt: skip
+
+
+def _destination(clause: _Clause, index: int) -> bool | None:
+    """Say whether the verb at `index` goes to care (True), elsewhere (False).
+
+    "to hospital" and "to the nearest ED" are care; "to a cell" is custody and
+    "to a mixed-sex ward" picks a particular place, so neither refuses care.
+    None when no destination is named.
+    """
+    after = clause.window(index, 8)
+    for position, word in enumerate(after):
+        if word not in ("to", "into", "onto"):
+            continue
+        place = after[position + 1 : position + 5]
+        if any(w in _LEX.CUSTODY_PLACES for w in place):
+            return False
+        for w in place:
+            if w in _LEX.CARE_PLACES:
+                return True
+            if w in _LEX.ADDRESSES:
+                return None
+            if w not in _PLAIN_PLACE_WORDS and w not in _LEX.PERSON_OBJECTS:
+                return False
+        return None
+    return None
+
+
+def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
+    """Return the code of the care action the verb at `index` names, or None."""
+    lemma = clause.lemma(index)
+    if not lemma:
+        return None
+    if lemma in _LEX.CARE_VERBS:
+        if _manner_follows(clause, index):
+            return None
+        after = clause.window(index, 4)
+        if _CAPACITY in after[:2]:
+            # "Do not assess capacity while she is intoxicated" times an
+            # assessment; it does not refuse one.
+            return None
+        if lemma in ("convey", "transport", "transfer", "admit") and (
+            _destination(clause, index) is False
+        ):
+            return None
+        if lemma == "respond":
+            if after and after[0] in ("well", "badly", "quickly", "better", "best"):
+                return None
+            if after and after[0] == "to":
+                target = [w for w in after[1:] if w not in _LEX.DETERMINERS]
+                if target and target[0] not in _LEX.CALLS | _LEX.PERSON_OBJECTS | {
+                    "anything",
+                    "incidents",
+                    "reports",
+                }:
+                    return None
+        if lemma == "review" and after and after[0] not in _LEX.PERSON_OBJECTS:
+            return None
+        if lemma == "monitor" and after and after[0] not in _LEX.PERSON_OBJECTS:
+            return None
+        return _LEX.CARE_VERBS[lemma]
+    if lemma not in _LEX.LIGHT_VERBS:
+        return None
+    code = _LIGHT_CODES.get(lemma, "no_treatment")
+    after = clause.window(index, 8)
+    if lemma in ("carry", "do") and after[:1] == ["out"]:
+        return _goods_code(clause, index + 1)
+    if (
+        lemma == "take"
+        and "on" in after[:2]
+        and ("patient" in after or "caseload" in after or "books" in after)
+    ):
+        return "no_admission"
+    if lemma in ("take", "bring", "drive", "carry", "move", "go", "come", "get"):
+        if _destination(clause, index) is False:
+            return None
+        for position, word in enumerate(after):
+            if word in ("to", "into", "in", "towards"):
+                place = [w for w in after[position + 1 : position + 4]]
+                if any(w in _LEX.CUSTODY_PLACES for w in place):
+                    return None
+                if any(w in _LEX.CARE_PLACES for w in place):
+                    return "no_conveyance"
+                if (
+                    lemma in ("go", "come")
+                    and place
+                    and (
+                        place[0] in _LEX.ADDRESSES
+                        or any(w in _LEX.ADDRESSES for w in place[1:2])
+                    )
+                ):
+                    return "no_attendance"
+        if lemma in ("go", "come") and after[:1] == ["out"]:
+            return "no_attendance"
+        if lemma == "get" and _goods_code(clause, index):
+            return "no_treatment"
+        return None
+    if lemma == "send":
+        if _manner_follows(clause, index):
+            return None
+        if clause.at(index - 1) == "be" and _noun_code(clause.subject(index)):
+            return code
+        first = [w for w in after if w not in _ARTICLES]
+        if first and first[0] in _LEX.PERSON_OBJECTS:
+            return None
+        if "alone" in first[:4]:
+            return None
+        if any(w in _LEX.SERVICES for w in first[:3]):
+            return code
+        return None
+    if lemma in ("call", "phone", "ring", "contact", "summon", "request"):
+        first = [w for w in after if w not in _ARTICLES and w != "for"]
+        if first and first[0] in _LEX.PERSON_OBJECTS:
+            return None
+        if "alone" in first[:4]:
+            return None
+        if any(w in _LEX.SERVICES for w in first[:3]):
+            return code
+        return None
+    if lemma in _GIVERS or lemma == "receive":
+        if _manner_follows(clause, index):
+            return None
+        if clause.at(index - 1) == "be" and lemma != "receive":
+            # "Medication should not be given": what is given is the subject.
+            return _noun_code(clause.subject(index)) or _goods_code(clause, index)
+        return _goods_code(clause, index)
+    if lemma == "see":
+        if clause.at(index - 1) == "be":
+            return "no_treatment"
+        first = [w for w in after if w not in _ARTICLES]
+        if first and (first[0] in _LEX.PERSON_OBJECTS or first[0] in _CLINICIANS):
+            if len(first) > 1 and first[1] in ("as", "like"):
+                return None
+            return "no_treatment"
+        return None
+    if lemma in ("answer", "pick", "return", "put"):
+        if any(w in _LEX.CALLS for w in after[:4]):
+            if lemma == "put" and "through" not in after:
+                return None
+            return code
+        if lemma in ("answer", "pick") and (
+            not after or after[0] in ("up", "her", "him")
+        ):
+            return code
+        return None
+    if lemma in ("look", "search"):
+        return code if lemma == "search" or after[:1] == ["for"] else None
+    if lemma == "check":
+        return code if after[:1] == ["on"] else None
+    if lemma == "report":
+        return code if "missing" in after[:3] else None
+    if lemma == "accept":
+        content = [w for w in after if w not in _ARTICLES]
+        if content and content[0] in (
+            "handover", "referral", "referrals", "transfer", "him", "her", "them",
+            "patient", "admission",
+        ):  # fmt: skip
+            return code
+        return None
+    if lemma in ("make", "arrange", "complete", "book", "carry", "do"):
+        if lemma == "book" and "in" in after[:2]:
+            return "no_admission"
+        return _goods_code(clause, index + (1 if clause.at(index + 1) == "out" else 0))
+    if lemma in ("let", "allow", "permit"):
+        k = index + 1
+        while clause.at(k) in _LEX.PERSON_OBJECTS or clause.at(k) in _ARTICLES:
+            k += 1
+        if clause.at(k) in ("in", "into", "onto", "through", "back"):
+            return "no_admission"
+        if clause.at(k) in ("be", "to"):
+            k += 1
+        if depth < 2 and clause.lemma(k):
+            return _care_action(clause, k, depth + 1)
+        return None
+    if lemma == "waste":
+        return "no_treatment" if "on" in after else None
+    return None
+
+
+# --- withholding ------------------------------------------------------------------
+
+# The words that turn a directive into an instruction not to act, and whether they
+# are directives whatever the subject ("should not") or only when the subject is
+# a service or absent ("do not", "will not", "never").
+_MODAL_NEGATORS = frozenset({"should", "must", "shall", "ought", "need", "needs"})
+_PLAIN_NEGATORS = frozenset({"do", "will", "can", "may", "does", "would", "could"})
+
+
+def _negation_at(clause: _Clause, index: int) -> tuple[int, int, bool] | None:
+    """Return (first, after, modal) for a negator at `index`, or None."""
+    word = clause.at(index)
+    before = clause.at(index - 1)
+    if word == "not":
+        if before in _MODAL_NEGATORS:
+            return index - 1, index + 1, True
+        if before in ("is", "are", "am") and clause.at(index + 1) == "to":
+            return index - 1, index + 1, True
+        if before in _PLAIN_NEGATORS:
+            return index - 1, index + 1, False
+        if before == "did" or before in ("is", "are", "was", "were", "am", "has"):
+            return None
+        if clause.at(index + 1) == "to" and not any(
+            w in _LEX.PREFERENCE for w in clause.subject(index)
+        ):
+            return index, index + 1, True
+        if clause.starts_clause(index):
+            return index, index + 1, True
+        if before in ("and", "or", "but") and clause.directive_clause(index):
+            return index, index + 1, True
+        return None
+    if word == "never":
+        if before in _MODAL_NEGATORS or before in ("is", "are"):
+            return index - 1, index + 1, True
+        if before in _PLAIN_NEGATORS:
+            return index - 1, index + 1, False
+        if clause.starts_clause(index):
+            return index, index + 1, True
+        return index, index + 1, False
+    if (
+        word == "no"
+        and clause.at(index - 1) in ("under", "in")
+        and clause.at(index + 1) == "circumstances"
+    ):
+        return index - 1, index + 2, True
+    if word == "no" and clause.at(index + 1) == "longer":
+        return index, index + 2, False
+    return None
+
+
+def _plain_negation_is_directive(clause: _Clause, first: int) -> bool:
+    if clause.at(first) == "does":
+        return False
+    subject = clause.subject(first)
+    if not subject or all(w in _LEX.OPENERS for w in subject):
+        return True
+    if any(w in _LEX.SERVICE_SUBJECTS for w in subject):
+        return not any(w in ("he", "she", "i", "they") for w in subject)
+    return False
+
+
+def _negated_care(clause: _Clause) -> Iterator[_Hit]:
+    for index, word in enumerate(clause.words):
+        if word not in ("not", "never", "no"):
+            continue
+        negation = _negation_at(clause, index)
+        if negation is None:
+            continue
+        first, after, modal = negation
+        if clause.in_subordinate(first):
+            continue
+        if (
+            not modal
+            and clause.at(after) not in ("need", "needs")
+            and not _plain_negation_is_directive(clause, first)
+        ):
+            continue
+        if (
+            any(w in _LEX.PREFERENCE for w in clause.subject(first))
+            and clause.at(after) == "to"
+        ):
+            continue
+        k = after
+        needs = False
+        while k < len(clause) and k - after < 6:
+            current = clause.at(k)
+            if current in _LEX.HEDGES:
+                k = -1
+                break
+            if current in ("need", "needs"):
+                needs = True
+            if current in _LEX.SKIP_AFTER_NEGATION or (
+                current.endswith("ly") and current != "only"
+            ):
+                k += 1
+                continue
+            break
+        if k < 0 or k >= len(clause):
+            continue
+        if clause.at(first + 2) == "circumstances":
+            # "Under no circumstances should crews attend": the verb comes later.
+            k = next(
+                (
+                    i
+                    for i in range(after, min(len(clause), after + 6))
+                    if clause.lemma(i)
+                ),
+                k,
+            )
+        code = _care_action(clause, k)
+        if code is None and clause.at(k + 1) in ("or", "and") and clause.lemma(k + 2):
+            code = _care_action(clause, k + 2)
+        if code is None and needs and not clause.lemma(k):
+            code = _noun_code(
+                [w for w in clause.window(k - 1, 3) if w not in _ARTICLES]
+            )
+        if code is None and clause.at(k) == "for" and clause.at(first) == "not":
+            content = clause.content_after(k, 3)
+            if content and (
+                content[0] in _LEX.CARE_NOUNS or content[0] in _LEX.CARE_PLACES
+            ):
+                code = _CARE_CODES_BY_NOUN.get(content[0], "no_admission")
+        if code:
+            yield _Hit(code, first, k)
+
+
+def _noun_code(words: list[str]) -> str | None:
+    for word in words:
+        if word in _LEX.COERCIVE_NOUNS:
+            return None
+        if word in _LEX.CARE_NOUNS:
+            return _CARE_CODES_BY_NOUN.get(word, "no_treatment")
+        lemma = _LEX.FORMS.get(word, "")
+        if lemma in _LEX.CARE_VERBS and word.endswith("ing"):
+            return _LEX.CARE_VERBS[lemma]
+    return None
+
+
+def _nominal_denial(clause: _Clause) -> Iterator[_Hit]:
+    words = clause.words
+    for index, word in enumerate(words):
+        if word == "no" and clause.at(index + 1) not in ("longer", "one", "doubt"):
+            subject = clause.subject(index)
+            opening = (
+                not subject
+                or subject[-1:] == ["take"]
+                or all(
+                    w in _LEX.OPENERS
+                    or w in ("there", "is", "are", "be", "should", "and")
+                    for w in subject
+                )
+            )
+            if not opening:
+                # "Give her no analgesia", "Offer him no treatment".
+                k = index - 1
+                while clause.at(k) in _LEX.PERSON_OBJECTS:
+                    k -= 1
+                if clause.lemma(k) in _GIVERS and clause.is_directive(k) == "active":
+                    code = _noun_code(clause.window(index, 3))
+                    if code:
+                        yield _Hit(code, k, index + 1)
+                continue
+            following = clause.window(index, 4)
+            if following[:1] and following[0] in (
+                "need", "point", "requirement", "reason", "call",
+            ):  # fmt: skip
+                rest = following[1:]
+                while rest and rest[0] in ("to", "for", "in", "any", "further"):
+                    rest = rest[1:]
+                offset = len(following) - len(rest) + 1
+                code = None
+                if rest:
+                    code = _care_action(clause, index + offset) or _noun_code(rest[:2])
+                if code:
+                    yield _Hit(code, index, index + offset)
+                continue
+            candidates = []
+            for w in clause.window(index, 6):
+                if w in ("is", "are", "to", "be", "should", "must", "will", "for"):
+                    break
+                if w not in ("further", "more", "routine", "mental", "health"):
+                    candidates.append(w)
+            candidates = candidates[:3]
+            if (
+                candidates
+                and candidates[0] in ("police", "ambulance")
+                and (len(candidates) == 1 or candidates[1] in _LEX.CARE_NOUNS)
+            ):
+                yield _Hit("no_attendance", index, index + 1 + (len(candidates) > 1))
+                continue
+            code = _noun_code(candidates)
+            if code is None:
+                continue
+            tail = following[1:4]
+            if candidates[0] in ("referral", "referrals") and any(
+                w in _LEX.NOT_NEEDED for w in tail
+            ):
+                # "Walk-in, no referral needed" describes open access.
+                continue
+            if any(
+                w in ("available", "free", "arrives", "arrived", "comes", "came", "yet")
+                for w in tail
+            ):
+                continue
+            span = next(
+                i for i in range(index + 1, len(words)) if words[i] in candidates
+            )
+            yield _Hit(code, index, span)
+        elif word == "not" and clause.at(index - 1) in ("is", "are", "was", "be"):
+            # "Conveyance is not required", "An ambulance is not needed".
+            rest = [w for w in clause.window(index, 3) if w not in ("really",)]
+            if not rest or rest[0] in _LEX.HEDGES or rest[0] not in _LEX.NOT_NEEDED:
+                continue
+            subject = clause.subject(index - 1)
+            if subject and subject[0] in _LEX.SUBORDINATORS:
+                continue
+            heads = [w for w in subject if w not in _ARTICLES][:2]
+            code = _noun_code(heads)
+            if code:
+                yield _Hit(code, index - 1 - len(subject), index + 1)
+            elif subject in (["it"], ["there"]) and clause.at(index + 2) == "to":
+                # "It is not necessary to convey her."
+                code = _care_action(clause, index + 3)
+                if code:
+                    yield _Hit(code, index - 2, index + 3)
+        elif word in ("banned", "barred", "excluded"):
+            rest = clause.window(index, 4)
+            if "from" in rest[:2] and any(
+                w in _LEX.CARE_PLACES or w in ("site", "premises") for w in rest
+            ):
+                yield _Hit("no_admission", index, index + 1 + len(rest[:3]))
+        elif word == "only":
+            yield from _only_when(clause, index)
+
+
+def _only_when(clause: _Clause, index: int) -> Iterator[_Hit]:
+    """ "Only attend if injured", "Convey only when ...": care on a condition."""
+    after = clause.words[index + 1 :]
+    if any(w in _LEX.CONDITIONS for w in after[:1]):
+        # "attend only when": the verb comes before.
+        k = index - 1
+        while k >= 0 and (
+            clause.at(k) in _LEX.PERSON_OBJECTS or clause.at(k) in _ARTICLES
+        ):
+            k -= 1
+        if k >= 0 and clause.is_directive(k) and _care_action(clause, k):
+            yield _Hit(_care_action(clause, k) or "no_treatment", k, index + 1)
+        return
+    k = index + 1
+    if (
+        clause.lemma(k)
+        and clause.is_base(k)
+        and (clause.starts_clause(index) or clause.modal_before(index))
+    ):
+        code = _care_action(clause, k)
+        if code and any(w in _LEX.CONDITIONS for w in after[1:]):
+            yield _Hit(code, index, k)
+
+
+_CALL_ENDERS = frozenset(
+    {"cancel", "downgrade", "stand", "end", "terminate", "close", "block", "hang",
+     "put", "restrict", "limit"}
+)  # fmt: skip
+_REFUSERS = frozenset(
+    {"refuse", "decline", "deny", "withhold", "avoid", "refrain", "stop", "cease",
+     "delay", "postpone", "defer", "prevent", "neglect"}
+)  # fmt: skip
+
+
+def _refusal_object(clause: _Clause, index: int, lemma: str) -> str | None:
+    """Return the code when the refusal at `index` is aimed at care."""
+    after = clause.window(index, 8)
+    k = index + 1
+    if lemma == "refrain" and clause.at(k) == "from":
+        k += 1
+    start = k
+    while (
+        clause.at(k) in _ARTICLES
+        or clause.at(k) in _LEX.PERSON_OBJECTS
+        or clause.at(k) in ("any", "all", "further", "every")
+    ):
+        k += 1
+    if clause.at(k) == "to":
+        return _care_action(clause, k + 1)
+    word = clause.at(k)
+    form = _LEX.FORMS.get(word, "")
+    if form and word.endswith("ing"):
+        return _care_action(clause, k)
+    if word in ("requests", "request", "calls", "call") and lemma not in ("stop",):
+        rest = clause.window(k, 4)
+        if rest[:1] == ["for"]:
+            return _noun_code(rest[1:4]) or "no_treatment"
+        return "no_attendance"
+    code = _noun_code([word, clause.at(k + 1)]) if word else None
+    if code and word not in ("review", "check", "visit") or word in _LEX.DRUGS:
+        return code or "no_treatment"
+    if not after or (k > start and (not word or word == ",")):
+        if lemma in ("refuse", "deny", "decline") and k > start:
+            return "no_treatment"
+    return None
+
+
+def _refusals(clause: _Clause) -> Iterator[_Hit]:
+    for index, _word in enumerate(clause.words):
+        lemma = clause.lemma(index)
+        if lemma not in _LEX.DENIAL_VERBS:
+            continue
+        mode = clause.is_directive(index)
+        if not mode or clause.in_subordinate(index):
+            continue
+        after = clause.window(index, 8)
+        code: str | None = None
+        if mode == "passive":
+            subject = [w for w in clause.subject(index) if w not in _ARTICLES]
+            if lemma in _REFUSERS | {"ignore", "disregard", "turn", "exclude", "bar"}:
+                code = _noun_code(subject[:3]) or (
+                    "no_attendance"
+                    if any(w in _LEX.CALLS for w in subject[:3])
+                    else None
+                )
+                if code is None and lemma in _REFUSERS:
+                    code = _noun_code(after[:3])
+        elif lemma in _REFUSERS:
+            code = _refusal_object(clause, index, lemma)
+        elif lemma in ("ignore", "disregard", "dismiss"):
+            first = [w for w in after if w not in _ARTICLES]
+            if first and (
+                first[0] in _LEX.PERSON_OBJECTS
+                or first[0] in _LEX.CALLS
+                or first[0] in ("requests", "999", "pleas", "alarms")
+                or (first[0] in ("emergency",) and "calls" in first[:2])
+            ):
+                code = "no_attendance"
+        elif lemma in _CALL_ENDERS:
+            if lemma == "hang" and after[:1] == ["up"]:
+                code = "no_attendance"
+            elif lemma == "stand" and "down" in after[:4]:
+                code = "no_attendance"
+            elif lemma in ("end", "terminate", "close") and any(
+                w in ("once", "after", "when", "politely") for w in after
+            ):
+                code = None
+            elif lemma == "put" and "down" not in after:
+                code = None
+            elif lemma in ("restrict", "limit") and not any(
+                w in _LEX.CALLS or w in _LEX.CARE_NOUNS for w in after[:4]
+            ):
+                code = None
+            else:
+                objects = [w for w in after[:4] if w not in _ARTICLES]
+                if any(
+                    w in _LEX.CALLS
+                    or w in ("ambulance", "ambulances", "response", "job", "incident",
+                             "crew", "unit", "dispatch", "attendance")
+                    for w in objects
+                ):  # fmt: skip
+                    code = "no_attendance"
+        elif lemma in ("turn", "send"):
+            first = [w for w in after if w not in _ARTICLES]
+            if lemma == "turn" and after[:1] == ["down"]:
+                code = _refusal_object(clause, index + 1, "refuse")
+            elif "away" in first[:3]:
+                code = "no_treatment"
+            elif "home" in first[:3] and "without" in first:
+                code = "no_treatment"
+        elif lemma == "discharge":
+            if any(w in ("immediately", "straight", "without", "now") for w in after):
+                code = "no_treatment"
+        elif lemma in ("leave", "abandon", "walk"):
+            if lemma == "walk":
+                code = "no_attendance" if after[:1] == ["away"] else None
+            elif lemma == "abandon":
+                code = "no_attendance"
+            elif "untreated" in after or "unassessed" in after:
+                code = "no_treatment"
+            elif after and after[0] in _LEX.PERSON_OBJECTS:
+                rest = after[1:]
+                if not rest or rest[0] in (
+                    "where", "there", "at", "on", "in", "be", "outside", "untreated",
+                    "to", "alone", "here", "lying", "sitting", "until",
+                ):  # fmt: skip
+                    code = "no_attendance"
+        elif lemma in ("bar", "ban", "exclude", "forbid", "prevent"):
+            if "from" in after[:3] and any(
+                w in _LEX.CARE_PLACES or w in ("site", "premises") for w in after
+            ):
+                code = "no_admission"
+        if code:
+            yield _Hit(code, index, index + min(len(after), 3))
+
+
+def _withholding(clause: _Clause) -> Iterator[_Hit]:
+    yield from _negated_care(clause)
+    yield from _nominal_denial(clause)
+    yield from _refusals(clause)
+
+
+# --- coercion ---------------------------------------------------------------------
+
+
+def _coercion(clause: _Clause) -> Iterator[_Hit]:
+    words = clause.words
+    for index, word in enumerate(words):
+        lemma = clause.lemma(index)
+        if word == "force" and clause.at(index - 1) in ("by", "use", "using", "of"):
+            if not clause.negated_before(index):
+                yield _Hit("mandate_coercion", index - 1, index)
+            continue
+        if (
+            word in ("locked", "custody")
+            and not clause.negated_before(index)
+            and (
+                clause.at(index - 1)
+                in ("in", "kept", "keep", "him", "her", "them", "a")
+                and any(w in ("must", "keep", "kept", "always", "held") for w in words)
+            )
+        ):
+            yield _Hit("mandate_coercion", index, index)
+            continue
+        if word in ("compliance", "adherence") and any(
+            w in ("mandatory", "compulsory", "required", "obligatory", "expected")
+            for w in words[index:]
+        ):
+            yield _Hit("mandate_plan", index, min(len(words) - 1, index + 4))
+            continue
+        if not lemma:
+            continue
+        mode = clause.is_directive(index)
+        if not mode or clause.in_subordinate(index) or clause.negated_before(index):
+            continue
+        after = clause.window(index, 8)
+        subject = clause.subject(index)
+        if lemma in _LEX.COERCIVE_VERBS and lemma != "arrest":
+            if word == "section" and after and after[0].isdigit():
+                continue
+            if lemma == "force" and not (after and after[0] in _LEX.PERSON_OBJECTS):
+                continue
+            yield _Hit("mandate_coercion", index, index)
+        elif lemma == "remove" and (
+            (after and after[0] in _LEX.PERSON_OBJECTS)
+            or (mode == "passive" and any(w in _LEX.PERSON_SUBJECTS for w in subject))
+        ):
+            yield _Hit("mandate_coercion", index, index + (1 if after else 0))
+        elif lemma in ("take", "convey", "transport", "bring", "place", "put", "keep",
+                       "hold", "drive", "move"):  # fmt: skip
+            if lemma == "hold" and "down" in after[:3]:
+                yield _Hit("mandate_coercion", index, index + after.index("down") + 1)
+                continue
+            if lemma in ("keep", "hold", "place", "put") and any(
+                w in _LEX.COERCIVE_NOUNS or w == "locked" for w in after[:5]
+            ):
+                yield _Hit("mandate_coercion", index, index + 1)
+                continue
+            for position, place in enumerate(after):
+                if place in ("custody", "cell", "cells", "nick", "lockup") or (
+                    place == "station" and after[position - 1 : position] == ["police"]
+                ):
+                    yield _Hit("mandate_coercion", index, index + position + 1)
+                    break
+        elif lemma == "use" or (lemma == "give" and mode == "active"):
+            if mode == "passive":
+                objects = [w for w in subject if w not in _ARTICLES]
+            else:
+                objects = [w for w in after[:4] if w not in _ARTICLES]
+            if any(w in _LEX.COERCIVE_NOUNS for w in objects):
+                yield _Hit("mandate_coercion", index, index + (mode == "active"))
+        elif lemma in _LEX.PLAN_VERBS and lemma != "enforce":
+            modal = clause.modal_before(index)
+            target = subject if mode == "passive" else after
+            if "plan" in target or "plans" in target or "rules" in target:
+                if (
+                    mode == "passive"
+                    or modal in _STRONG_MODALS
+                    or lemma == "obey"
+                    or ("letter" in after or "exception" in after)
+                ):
+                    yield _Hit("mandate_plan", index, index + 1)
+        elif lemma == "call" and clause.modal_before(index) in _STRONG_MODALS:
+            if "police" in after[:3] and any(
+                w in ("whenever", "every", "each", "always") for w in after
+            ):
+                yield _Hit("mandate_coercion", index, index + 2)
+
 
 _SANCTION_HINT = (
     " Plans support the person; sanctions belong to separate legal processes. "
@@ -469,92 +1210,128 @@ _ACKNOWLEDGE_RULES: tuple[_Rule, ...] = (
     ),
 )
 
-RULES: tuple[_Rule, ...] = _BLOCK_RULES + _ACKNOWLEDGE_RULES
-CODES: frozenset[str] = frozenset(rule.code for rule in RULES)
 
-# Words each rule cannot match without, looked for in the field's words joined by
-# single spaces with a space either end (so " not " is the whole word, " arrest"
-# any word starting so). Most fields hold none of them, so most rules never run
-# their expression: imports check every document, and a million plans must not
-# wait on thirty scans of every field.
-_NEGATION = (" not ", "n't ", " dont ", " never ", " cannot ")
-_NEEDLES: tuple[tuple[str, ...], ...] = (
-    _NEGATION,
-    _NEGATION,
-    (" need",),
-    (" no need",),
-    _NEGATION,
-    _NEGATION,
-    _NEGATION,
-    tuple(
-        f" no {service}"
-        for service in (
-            "police",
-            "ambulance",
-            "paramedic",
-            "emergency",
-            "ed",
-            "medical",
-            "clinical",
-            "nhs",
-            "999",
-        )
+_COERCION_HINT = (
+    " Plans advise; they do not order a police power, restraint or a destination. "
+    "Say what helps and what has worked, and leave powers to the responder's "
+    "judgement and the law. Acknowledge why these words must stay."
+)
+
+_MORE_ACKNOWLEDGE_RULES: tuple[_Rule, ...] = (
+    _rule(
+        "sanction_threat",
+        ACKNOWLEDGE,
+        r"\b(?:court\s+action|(?:go|goes|going|taken|take\s+(?:him|her|them))\s+to"
+        r"\s+court|through\s+the\s+courts?|to\s+the\s+courts?|(?:evidence|end\s+up)"
+        r"\s+in\s+court|legal\s+action|(?:go|goes|going|sent|send|end\s+up|back)\s+"
+        r"(?:back\s+)?(?:to|in)\s+(?:prison|jail|gaol)|suspended\s+sentence"
+        r"|closure\s+orders?|behaviou?r\s+(?:orders?|contracts?)|protection\s+orders?"
+        r"|civil\s+injunctions?|harassment\s+(?:warnings?|notices?)|treated\s+as\s+"
+        r"harassment|not\s+be\s+tolerated|enforcement|threaten(?:s|ed|ing)?\s+(?:him|her|them"
+        r"|to\s+(?:charge|arrest|prosecute|report|ban|fine|sue|bill|evict))|billed"
+        r"|bill\s+(?:him|her|them)|invoiced?|face\s+(?:charges|prosecution|a\s+fine"
+        r"|legal|court|a\s+fixed)|(?:be|been|being|get|gets|getting)\s+charged"
+        r"|charge\s+(?:him|her|them)\b|press\s+charges|criminal\s+(?:charges|record)"
+        r"|misuse\s+of\s+(?:999|the\s+emergency|emergency|services|the\s+service)"
+        r"|report\s+(?:him|her|them)\s+(?:for|to\s+the\s+police)|take\s+action\s+if"
+        r"|dealt\s+with\s+(?:by|through)\s+the\s+(?:courts?|police))\b",
+        "This threatens the person with a sanction." + _SANCTION_HINT,
     ),
-    (" no ambulance",),
-    _NEGATION,
-    (" refuse", " deny", " denied", " withhold", " decline"),
-    _NEGATION,
-    (" no need",),
-    (" ignore",),
-    _NEGATION,
-    (" not for", " banned", " barred", " exclud"),
-    (" arrest",),
-    (" prosecut", " charged", " summons"),
-    (" consequences",),
-    (
-        "35",
-        "cbo",
-        "asbo",
-        "criminal behavio",
-        "social behavio",
-        "community protection",
-        "injunction",
-        "dispersal",
-        "banning order",
+    _rule(
+        "stigma_attention_seeking",
+        ACKNOWLEDGE,
+        r"\b(?:seek(?:s|ing)?|wants?|craves?|after|for)\s+attention\b",
+        "'Attention seeking' is a stigmatising label."
+        + _STIGMA_HINT
+        + " E.g. 'Seeks contact when feeling unsafe; a calm conversation helps.'",
     ),
-    ("warn",),
-    ("fine", "penalt"),
-    ("caution",),
-    ("punish", "sanction", "banned", "zero tolerance"),
-    ("frequent", "regular"),
-    ("attention",),
-    ("manipulat",),
-    ("wast",),
-    (
-        "nuisance",
-        "hysterical",
-        "drama queen",
-        "junkie",
-        "druggie",
-        "pest",
-        "abuser",
-        "misus",
-        "difficult patient",
-        "bed blocker",
-        "revolving door",
-        "pseudo",
-        "putting it on",
-        "faking",
+    _rule(
+        "stigma_frequent_flyer",
+        ACKNOWLEDGE,
+        r"\bfrequent\s+(?:attenders?|callers?|users?)\b|\bserial\s+(?:callers?"
+        r"|attenders?)\b|\bregulars\b|\ba\s+regular\s+(?:at|in|caller|attender)\b",
+        "'Frequent attender' is a stigmatising label."
+        + _STIGMA_HINT
+        + " E.g. 'Calls 999 often when distressed, usually late at night.'",
+    ),
+    _rule(
+        "stigma_time_waster",
+        ACKNOWLEDGE,
+        r"\bwast(?:es|ed|ing)\s+(?:\w+\s+)?(?:time|resources)\b|\bwaste\s+of\s+"
+        r"(?:time|space|resources|a\s+bed|money)\b",
+        "'Time waster' is a stigmatising label." + _STIGMA_HINT,
+    ),
+    _rule(
+        "stigma_label",
+        ACKNOWLEDGE,
+        r"\b(?:hypochondriacs?|pests?|drunk\s+again|always\s+drunk|usual\s+drunk"
+        r"|drunk\s+as\s+usual|cr(?:y|ies|ying|ied)\s+wolf"
+        r"|(?:play|plays|playing|game|games|gaming)\s+the\s+system|playing\s+games"
+        r"|not\s+(?:genuinely|really|actually|truly|properly)\s+(?:suicidal|unwell"
+        r"|ill|distressed|at\s+risk)|no\s+real\s+intent|just\s+a\s+gesture"
+        r"|(?:purely|just|simply|it\s+is|it'?s)\s+behavioural|behavioural,?\s+not"
+        r"|drug[\s-]*seek(?:er|ers|ing)|fak(?:es|er|ers)|mak(?:es|ing)\s+it\s+up"
+        r"|typical\s+(?:pd|borderline|eupd|bpd)|just\s+(?:a\s+)?(?:pd|personality"
+        r"\s+disorder)|liars?|malinger(?:er|ers|ing|s)?|wind[\s-]*up\s+merchants?"
+        r"|nutters?|psychos?|lunatics?|schizos?|non-?\s?compliant|troublemakers?"
+        r"|abus(?:es|ing)\s+(?:the\s+)?(?:service|services|system)|alkies?|druggies?"
+        r"|scroungers?)\b",
+        "This is a stigmatising label." + _STIGMA_HINT,
     ),
 )
-assert len(_NEEDLES) == len(RULES), "one tuple of needles per rule"
-_RULES_WITH_NEEDLES = tuple(
-    (rule, frozenset(needles)) for rule, needles in zip(RULES, _NEEDLES, strict=True)
-)
-_ALL_NEEDLES = tuple(sorted({needle for needles in _NEEDLES for needle in needles}))
 
-_SENTENCE_BREAK = re.compile(r"[.!?;:\n]")
-_WORD = re.compile(r"[a-z0-9'&£]+")
+_LEXICAL_RULES: tuple[_Rule, ...] = _ACKNOWLEDGE_RULES + _MORE_ACKNOWLEDGE_RULES
+# One scan of every rule's words at once: most fields hold none of them.
+# Word stems every lexical rule needs, tried first as plain substring tests,
+# which cost far less than the rules' expressions (a test keeps them in step).
+_LEXICAL_STEMS = (
+    "arrest", "prosecut", "charg", "summons", "consequen", "35", "cbo", "asbo",
+    "behavio", "injunction", "protection", "dispersal", "banning", "warn", "fine",
+    "penalt", "caution", "punish", "sanction", "banned", "toleran", "frequent",
+    "regular", "attention", "manipulat", "wast", "nuisance", "hysterical", "drama",
+    "junkie", "druggie", "pest", "abus", "misus", "difficult", "blocker",
+    "revolving", "pseudo", "putting", "faking", "court", "legal", "prison", "jail",
+    "gaol", "sentence", "closure", "harass", "enforce", "threaten", "bill",
+    "invoice", "face", "criminal", "report", "action", "dealt", "hypochond",
+    "drunk", "wolf", "system", "games", "intent", "gesture", "seek", "fake",
+    "faker", "make", "making", "typical", "pd", "personality", "liar", "malinger",
+    "wind", "nutter", "psycho", "lunatic", "schizo", "compliant", "troublemaker",
+    "alkie", "scrounger", "serial", "genuinely", "really", "actually", "truly",
+    "properly", "fl", "time",
+)  # fmt: skip
+_ANY_LEXICAL = re.compile(
+    "|".join(f"(?:{rule.pattern.pattern})" for rule in _LEXICAL_RULES), _FLAGS
+)
+# Rules whose words, after a negation, are good advice: "never threaten her".
+_NEGATABLE = frozenset({"sanction_threat"})
+
+_MESSAGES: dict[str, str] = {
+    "no_conveyance": "This tells responders not to convey the person."
+    + _WITHHOLD_HINT
+    + " Write what usually helps instead, e.g. 'If not injured, she usually "
+    "settles at home with her support worker; convey if injured or unwell.'",
+    "no_attendance": "This tells a service not to attend or respond."
+    + _WITHHOLD_HINT
+    + " Say who to call and what helps, e.g. 'The mental health team can "
+    "often help by phone; attend as you would for anyone.'",
+    "no_treatment": "This tells staff not to assess, treat or help the person."
+    + _WITHHOLD_HINT
+    + " Write 'Always assess and treat' and add what makes care easier for the "
+    "person.",
+    "no_admission": "This shuts the person out of admission or a department."
+    + _WITHHOLD_HINT
+    + " Describe what usually helps and leave admission to clinical judgement.",
+    "mandate_coercion": "This orders a coercive step (detention, restraint, "
+    "force, custody or sedation)." + _COERCION_HINT,
+    "mandate_plan": "This makes the plan an order responders must obey."
+    + _COERCION_HINT
+    + " Write it as advice: 'This plan describes what usually helps.'",
+}
+
+RULES: tuple[_Rule, ...] = _LEXICAL_RULES
+CODES: frozenset[str] = frozenset(
+    {rule.code for rule in _LEXICAL_RULES} | set(_MESSAGES)
+)
 
 
 def _sentence_before(text: str, start: int) -> str:
@@ -563,35 +1340,80 @@ def _sentence_before(text: str, start: int) -> str:
     return before[breaks[-1].end() :] if breaks else before
 
 
-def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
-    # Curly apostrophes are one character, so spans still line up with the text.
-    plain = text.replace("\u2019", "'").replace("\u2018", "'")
-    squeezed = " " + " ".join(_WORD.findall(plain.lower())) + " "
-    found = {needle for needle in _ALL_NEEDLES if needle in squeezed}
-    if not found:
+_SENTENCE_BREAK = re.compile(r"[.!?;:\n]")
+_FULL_STOP = re.compile(r"[.!?\n]")
+_NEGATED_TAIL = re.compile(r"\b(?:not|never|no|without|avoid)\b")
+
+
+def _lexical_findings(normalised: str) -> Iterator[tuple[_Rule, int, int]]:
+    if not any(stem in normalised for stem in _LEXICAL_STEMS):
         return
-    seen: set[tuple[str, int]] = set()
-    for rule, needles in _RULES_WITH_NEEDLES:
-        if found.isdisjoint(needles):
-            continue
-        for match in rule.pattern.finditer(plain):
-            if rule.unless_before and rule.unless_before.search(
-                _sentence_before(plain, match.start())
+    if not _ANY_LEXICAL.search(normalised):
+        return
+    for rule in _LEXICAL_RULES:
+        for match in rule.pattern.finditer(normalised):
+            before = _sentence_before(normalised, match.start())
+            if rule.unless_before and rule.unless_before.search(before):
+                continue
+            if rule.unless_after and rule.unless_after.search(
+                normalised[match.end() :]
             ):
                 continue
-            if rule.unless_after and rule.unless_after.search(plain[match.end() :]):
+            if rule.code in _NEGATABLE and _NEGATED_TAIL.search(before):
                 continue
-            # Two rules of the same code on the same words count once.
-            if (rule.code, match.start()) in seen:
-                continue
-            seen.add((rule.code, match.start()))
-            yield Finding(
-                code=rule.code,
-                severity=rule.severity,
-                pointer=pointer,
-                phrase=text[match.start() : match.end()],
-                message=rule.message,
-            )
+            yield rule, match.start(), match.end()
+
+
+def _answers_no(label: _Clause, answer: _Clause) -> bool:
+    """Say whether a short label clause is answered "none" or "not required"."""
+    if len(label) > 3 or not _noun_code(label.words) or len(answer) > 3:
+        return False
+    words = [w for w in answer.words if w not in ("to", "be", "is")]
+    if words[:1] in (["none"], ["no"], ["nil"]):
+        return len(words) == 1 or words[1] in _LEX.NOT_NEEDED
+    return words[:1] == ["not"] and len(words) > 1 and words[1] in _LEX.NOT_NEEDED
+
+
+def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
+    normalised = normalise(text, _LEX.VOCABULARY)
+    plain = normalised.text
+    # (severity, normalised start, normalised end, code, message)
+    spans: list[tuple[str, int, int, str, str]] = []
+    for rule, start, end in _lexical_findings(plain):
+        spans.append((rule.severity, start, end, rule.code, rule.message))
+    previous: _Clause | None = None
+    for tokens in _clauses(plain):
+        clause = _Clause(tokens, plain)
+        if previous is not None and _answers_no(previous, clause):
+            # "Ambulance: not required." The label names the care refused.
+            code = _noun_code(previous.words) or "no_attendance"
+            spans.append((BLOCK, previous.tokens[0].start, tokens[-1].end, code, ""))
+        previous = clause
+        # A sentence with no verb, modal or negation the rules read cannot direct.
+        last = len(tokens) - 1
+        for severity, hits in ((BLOCK, _withholding), (ACKNOWLEDGE, _coercion)):
+            for hit in hits(clause):
+                first, end = tokens[min(hit.first, last)], tokens[min(hit.last, last)]
+                spans.append((severity, first.start, end.end, hit.code, ""))
+    kept: list[tuple[str, int, int, str, str]] = []
+    for span in spans:
+        severity, start, end, _, _ = span
+        # Two readings of the same words count once.
+        if any(
+            other[0] == severity and start < other[2] and other[1] < end
+            for other in kept
+        ):
+            continue
+        kept.append(span)
+    for severity, start, end, code, message in sorted(kept, key=lambda s: s[1]):
+        first, last = normalised.span(start, end)
+        yield Finding(
+            code=code,
+            severity=severity,
+            pointer=pointer,
+            phrase=text[first:last],
+            message=message or _MESSAGES[code],
+        )
 
 
 def check_text(text: str, pointer: str = "") -> list[Finding]:
