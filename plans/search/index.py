@@ -605,7 +605,7 @@ def fetch_candidates(
     session: Session, query: ParsedQuery
 ) -> tuple[list[Candidate], bool]:
     """Fetch a bounded set of candidates; say whether the budget cut the set."""
-    groups = query_groups(query) if query.words else []
+    groups = query_groups(query) if query.words or query.postcode else []
     ids: dict[int, None] = {}
     if query.has_location:
         assert query.lat is not None and query.lon is not None

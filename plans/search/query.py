@@ -302,6 +302,17 @@ def _take_postcode(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+def _initial(position: int, typed: list[str]) -> bool:
+    """Say whether a lone letter first of two words is an initial ("M Smith")."""
+    if position != 0 or len(typed) != 2:
+        return False
+    other = typed[1]
+    # "m headbanging", "f od": the other word is a thing, not a name.
+    return not (
+        other.isdigit() or other in ABBREVIATIONS or find_concepts((stem(other),))
+    )
+
+
 def _expand(typed: list[str]) -> list[tuple[str, bool]]:
     """Expand clipped words; return (word, is_expansion) pairs."""
     expanded: list[tuple[str, bool]] = []
@@ -340,7 +351,7 @@ def parse_query(
             sex_votes.add("male")
         elif word in FEMALE_WORDS:
             sex_votes.add("female")
-        elif word in SEX_LETTERS and not (position == 0 and len(typed) == 2):
+        elif word in SEX_LETTERS and not _initial(position, typed):
             # "f od bus stn", "Cardiff m 70s": a lone f or m is the sex; only
             # "M Smith" reads as an initial.
             sex_votes.add(SEX_LETTERS[word])

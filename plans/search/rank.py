@@ -415,7 +415,7 @@ def _address_score(
     if home.number and home.number in query.words:
         specific = (home.street - GENERIC_STREET_STEMS) or home.street
         typed = set(query.stems)
-        if specific & typed:
+        if specific <= typed:
             evidence.address_full = True
             score += ADDRESS_FULL
             reasons.append("the home address typed")
