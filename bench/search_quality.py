@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
 import random
 import sqlite3
@@ -56,10 +57,16 @@ NO_PLAN_STRONG = 0.02
 Ranker = Callable[[dict[str, Any]], list[tuple[str, str]]]
 
 
-def _area(query: dict[str, Any]) -> tuple[float, float] | None:
+def _area(query: dict[str, Any], function: Callable[..., Any]) -> dict[str, Any]:
+    """Return the `area` keyword for a query, if the function takes one.
+
+    Older search code (measured for "before" figures) has no area parameter.
+    """
     if query.get("area_lat") is None:
-        return None
-    return (query["area_lat"], query["area_lon"])
+        return {}
+    if "area" not in inspect.signature(function).parameters:
+        return {}
+    return {"area": (query["area_lat"], query["area_lon"])}
 
 
 def load_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -78,10 +85,10 @@ def pure_ranker(documents: Sequence[dict[str, Any]], today: dt.date) -> Ranker:
             lat=query.get("lat"),
             lon=query.get("lon"),
             today=today,
-            area=_area(query),
+            **_area(query, parse_query),
         )
         return [
-            (r.candidate.ref, r.match)
+            (r.candidate.ref, getattr(r, "match", "weak"))
             for r in rank(parsed, candidates, today=today, limit=3)
         ]
 
@@ -193,9 +200,9 @@ def database_ranker(
             lon=query.get("lon"),
             limit=3,
             today=today,
-            area=_area(query),
+            **_area(query, search),
         )
-        return [(result.ref, result.match) for result in results]
+        return [(result.ref, getattr(result, "match", "weak")) for result in results]
 
     def close() -> None:
         session.close()

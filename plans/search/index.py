@@ -17,6 +17,7 @@ quoted tokens of letters and digits.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -61,6 +62,7 @@ logger = logging.getLogger(__name__)
 # the number of plans.
 TEXT_LIMIT = 200  # best text matches by bm25 / ts_rank
 TEXT_MIN = 5  # fewer than this matching every word: also take any word
+LEAVE_ONE_OUT_MIN = 20  # fewer than this: also every word but one, in turn
 NEAR_POOL = 400  # nearest people considered when words are typed too
 NEAR_ONLY = 100  # nearest people considered when no words are typed
 NEAR_MIN = 150  # widen the near-me box until it holds this many people
@@ -630,6 +632,25 @@ def fetch_candidates(
         )
         # Near the responder, the nearest people stand in for the looser
         # country-wide lookups; without a position they are all we have.
+        if len(found) < LEAVE_ONE_OUT_MIN and len(groups) >= 3 and not names_only:
+            # "Derry man absconded from hospital": one word too many for any
+            # plan. Every group but one, in turn, before any single word.
+            subsets = [
+                _text_ids(
+                    session,
+                    [g for i, g in enumerate(groups) if i != left_out],
+                    TEXT_LIMIT // 2,
+                    every=True,
+                )
+                for left_out in range(len(groups))
+            ]
+            # Interleaved, so that each subset's best reach the ranker.
+            found += [
+                person_id
+                for row in itertools.zip_longest(*subsets)
+                for person_id in row
+                if person_id is not None
+            ]
         if len(found) < TEXT_MIN and not names_only:
             if len(groups) > 1:
                 found += _text_ids(

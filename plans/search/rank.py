@@ -253,6 +253,7 @@ class _Evidence:
     dob_contradicts: bool = False
     address_full: bool = False
     place_full: bool = False
+    unexplained_words: int = 0  # typed words matching nothing of this person
     postcode: str = ""  # "full", "area", "wrong" or ""
     near_m: float | None = None
     area_m: float | None = None
@@ -325,6 +326,14 @@ def _words_score(
                 query.words[i] for i in unit.positions
             )
     evidence.text_kinds = frozenset(typed_by_kind)
+    number = candidate.address_features.number
+    evidence.unexplained_words = sum(
+        1
+        for u, (unit, (score, _kind)) in enumerate(zip(units, text, strict=True))
+        if score <= 0 and not best_won[u]
+        for i in unit.positions
+        if query.words[i] != number
+    )
     for kind, typed in typed_by_kind.items():
         reasons.append(f"{_TEXT_REASONS[kind]} (you typed “{' '.join(typed)}”)")
     return best_total, best_text, reasons
@@ -540,8 +549,12 @@ def _strength(evidence: _Evidence) -> str:
     dob_full = evidence.dob >= DOB_NEAR
     dob_part = evidence.dob >= DOB_YEAR
     clue = bool(evidence.text_kinds & {"behaviour", "description"})
-    if not contradicted:
-        if full_name and (dob_part or place):
+    if not contradicted and not evidence.unexplained_words:
+        # "Jonathan Smithers 3/4/87" is not Jonathan Smith born that day: a
+        # typed word nothing explains is a doubt, never strong.
+        if full_name and dob_part:
+            return "strong"
+        if full_name and place and min(qualities) >= SURE_NAME_QUALITY:
             return "strong"
         if one_name and dob_full and len(qualities) == 1:
             return "strong"
