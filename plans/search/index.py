@@ -68,7 +68,7 @@ NEAR_ONLY = 100  # nearest people considered when no words are typed
 NEAR_MIN = 150  # widen the near-me box until it holds this many people
 NEAR_RADII_M = (500.0, 1_500.0, 5_000.0, 15_000.0, 50_000.0, 200_000.0)
 DOB_LIMIT = 200
-MAX_RANKED = 100  # candidates handed to the ranker at most
+MAX_RANKED = 60  # candidates handed to the ranker at most
 MAX_GROUPS = 12
 
 
@@ -457,7 +457,7 @@ def _text_ids_in_area(
     in_box = (
         "SELECT person_id FROM search_places WHERE lat BETWEEN :a AND :b "
         "AND lon BETWEEN :c AND :d"
-    )
+    )  # PostgreSQL plans this well; SQLite gets its own join below
     found: list[int] = []
     for every in (True, False):
         match = _match_expression(dialect, groups, every=every)
@@ -470,10 +470,15 @@ def _text_ids_in_area(
                 "LIMIT :limit"
             )
         else:
+            # Text first, then each match's places by person: no bm25 sort
+            # over every match, and no scan of every place in a city's box.
             sql = (
-                "SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
-                f"AND rowid IN ({in_box}) ORDER BY bm25(search_fts, 2.0, 1.0) "
-                "LIMIT :limit"
+                "SELECT DISTINCT search_fts.rowid FROM search_fts "
+                "CROSS JOIN search_places "
+                "ON search_places.person_id = search_fts.rowid "
+                "WHERE search_fts MATCH :match "
+                "AND search_places.lat BETWEEN :a AND :b "
+                "AND search_places.lon BETWEEN :c AND :d LIMIT :limit"
             )
         found += list(
             session.scalars(text(sql), {"match": match, "limit": AREA_LIMIT, **box})

@@ -46,7 +46,7 @@ GEO_SCALE_M = 1000.0
 TOWN_WORD = 0.5  # the town, however many words its name has
 TOWN_AS_NAME = 0.5
 PLACE_FULL = 0.6  # every word of a crisis location's name typed
-STREET_WORD = 0.4
+STREET_WORD = 0.2  # below a setting word: "station" is rarely Station Road
 ADDRESS_FULL = 1.6  # house number and street together
 POSTCODE_FULL = 2.0
 POSTCODE_AREA = 0.5
@@ -431,7 +431,8 @@ def _address_score(
     typed_stems = set(query.stems)
     for _name, features in candidate.place_features:
         own_words = features.stems - home.town
-        if own_words and own_words <= typed_stems:
+        # Two words at least: "Sheffield station" less its town is any station.
+        if len(own_words) >= 2 and own_words <= typed_stems:
             # "Union Square car park" typed whole: an exact place, not fuzzy words.
             evidence.place_full = True
             score += PLACE_FULL
