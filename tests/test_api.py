@@ -116,7 +116,9 @@ def land_people(db: Session, count: int = 1) -> None:
             behaviours=[{"description": BEHAVIOUR, "triggers": "Court dates"}],
             crisis_locations=[{"name": CRISIS_PLACE, "lat": 50.91, "lon": -1.41}],
         )
-        doc["person"]["given_name"] = ["Alexandra", "Beatrice", "Cora"][number % 3]
+        doc["person"]["given_name"] = ["Alexandra", "Beatrice", "Cora"][
+            (number - 1) % 3
+        ]
         docs.append(doc)
     report = import_documents(db, docs, actor=None, source="test")
     assert not report.refused, report
