@@ -157,23 +157,36 @@ def fit_sms(parts: Sequence[str], *, keep: Iterable[int] = ()) -> str:
 # -- answers ------------------------------------------------------------------------
 
 
+MATCH_WORDS = {
+    "strong": "strong match",
+    "possible": "possible match",
+    "weak": "weak match",
+}
+NO_STRONG_MATCH = "None is a strong match: the person may have no plan."
+
+
 def results_text(results: Sequence[Any], *, near: str | None = None) -> str:
-    """List search results in minimal identity with why each matched."""
+    """List search results in minimal identity, how strongly and why each matched."""
     if not results:
         return NO_MATCHES
-    lines = [f"Matches{' near ' + near if near else ''}:"]
+    total = int(getattr(results, "total", len(results)))
+    counted = f" ({len(results)} of {total})" if total > len(results) else ""
+    lines = [f"Matches{' near ' + near if near else ''}{counted}:"]
     for number, result in enumerate(results, start=1):
         who = [result.name]
         if result.age is not None:
             who.append(str(result.age))
         if result.town:
             who.append(result.town)
-        line = f"{number}. {', '.join(who)} ({result.team})"
+        match = getattr(result, "match", "weak")
+        line = f"{number}. {', '.join(who)} ({result.team}) {MATCH_WORDS[match]}"
         if result.reasons:
-            line += " - " + "; ".join(result.reasons[:3])
+            line += ": " + "; ".join(result.reasons[:3])
         if result.review_overdue:
             line += " [review overdue]"
         lines.append(line)
+    if not any(getattr(result, "match", "weak") == "strong" for result in results):
+        lines.append(NO_STRONG_MATCH)
     lines.append("Reply open <number> attending [incident no.] to open a plan.")
     return "\n".join(lines)
 

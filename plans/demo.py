@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -941,6 +942,15 @@ def _fill(text: str, words: dict[str, str]) -> str:
     return text.format_map(words)
 
 
+def _postcode(town: Town, ref: str) -> str:
+    # Derived from the reference, not drawn from `rng`: adding postcodes must not
+    # shift every later random choice (and so every existing demo document).
+    digest = zlib.crc32(ref.encode())
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    inward = f"{digest % 10}{letters[digest // 10 % 20]}{letters[digest // 200 % 20]}"
+    return f"{town.postcode_area} {inward}"
+
+
 def _heritage(rng: random.Random) -> str:
     roll = rng.randrange(100)
     for name, weight in HERITAGE_WEIGHTS:
@@ -1034,6 +1044,7 @@ def _document(
     person["address"] = {
         "name": "Home",
         "address": f"{rng.randint(1, 180)} {rng.choice(STREETS)}, {town.town}",
+        "postcode": _postcode(town, str(person["ref"])),
         "lat": home_lat,
         "lon": home_lon,
     }

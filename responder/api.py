@@ -82,6 +82,14 @@ def search_parameters() -> tuple[str, float | None, float | None, int]:
     return q, lat, lon, int(raw_limit)
 
 
+def offset_parameter() -> int:
+    """Parse `offset` (how many results to skip for the next page); 400 if bad."""
+    raw = request.args.get("offset", "0")
+    if not raw.isdigit() or int(raw) > 10_000:
+        raise BadRequest("offset must be a whole number from 0 to 10000")
+    return int(raw)
+
+
 def result_json(result: Any) -> dict[str, Any]:
     """Return one search result as the API's minimal-identity object."""
     return {
@@ -91,8 +99,33 @@ def result_json(result: Any) -> dict[str, Any]:
         "town": result.town,
         "team": result.team,
         "score": round(float(result.score), 4),
+        "match": getattr(result, "match", "weak"),
         "reasons": list(result.reasons),
         "review_overdue": bool(result.review_overdue),
+    }
+
+
+NO_STRONG_MATCH = (
+    "No result singles one person out: the person may have no plan. "
+    "Assess and treat as usual."
+)
+
+
+def results_json(results: Any, offset: int) -> dict[str, Any]:
+    """Return a page of results with how many matched, so nothing is hidden."""
+    rows = [result_json(result) for result in results]
+    total = int(getattr(results, "total", offset + len(rows)))
+    more = offset + len(rows) < total
+    return {
+        "results": rows,
+        "total": total,
+        "total_is_lower_bound": bool(getattr(results, "at_least", False)),
+        "offset": offset,
+        "next_offset": offset + len(rows) if more else None,
+        "area_first": bool(getattr(results, "area_first", False)),
+        "note": None
+        if any(row["match"] == "strong" for row in rows)
+        else NO_STRONG_MATCH,
     }
 
 
@@ -101,8 +134,11 @@ def result_json(result: Any) -> dict[str, Any]:
 def search() -> ResponseReturnValue:
     """Rank live plans against what the responder has: words and position."""
     q, lat, lon, limit = search_parameters()
+    offset = offset_parameter()
     session = get_session()
-    results = run_search(session, q, lat=lat, lon=lon, limit=limit, today=clock.today())
+    results = run_search(
+        session, q, lat=lat, lon=lon, limit=limit, today=clock.today(), offset=offset
+    )
     user: User = g.api_user
     audit.record_for(
         session,
@@ -116,7 +152,7 @@ def search() -> ResponseReturnValue:
         },
     )
     session.commit()
-    response = jsonify({"results": [result_json(r) for r in results]})
+    response = jsonify(results_json(results, offset))
     response.headers["Cache-Control"] = "no-store"
     return response
 

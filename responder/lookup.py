@@ -153,6 +153,19 @@ class ResultRow:
     reasons: tuple[str, ...]
     review_overdue: bool
     href: str
+    match: str = "weak"
+
+    @property
+    def match_words(self) -> str:
+        """Return the match strength as the page says it."""
+        return MATCH_WORDS.get(self.match, MATCH_WORDS["weak"])
+
+
+MATCH_WORDS = {
+    "strong": "Strong match",
+    "possible": "Possible match",
+    "weak": "Weak match",
+}
 
 
 def result_rows(user: User, results: list[SearchResult]) -> list[ResultRow]:
@@ -182,6 +195,7 @@ def result_rows(user: User, results: list[SearchResult]) -> list[ResultRow]:
             team=result.team,
             reasons=result.reasons,
             review_overdue=result.review_overdue,
+            match=getattr(result, "match", "weak"),
             href=url_for(
                 "lookup.plan" if result.ref in granted else "lookup.open_plan",
                 ref=result.ref,
@@ -189,6 +203,14 @@ def result_rows(user: User, results: list[SearchResult]) -> list[ResultRow]:
         )
         for result in results
     ]
+
+
+def shown_parameter() -> int:
+    """Return how many results to show: the default, more on demand."""
+    config = current_app.config
+    raw = request.args.get("shown", "")
+    wanted = int(raw) if raw.isdigit() else config["SEARCH_DEFAULT_LIMIT"]
+    return max(1, min(wanted, config["SEARCH_MAX_LIMIT"]))
 
 
 def run_search(text: str, position: tuple[float, float] | None) -> list[SearchResult]:
@@ -200,7 +222,7 @@ def run_search(text: str, position: tuple[float, float] | None) -> list[SearchRe
         text,
         lat=lat,
         lon=lon,
-        limit=current_app.config["SEARCH_DEFAULT_LIMIT"],
+        limit=shown_parameter(),
         today=today(),
     )
     audit.record_for(
@@ -230,12 +252,24 @@ def render_results(
         if text
         else "No live plans have places near you."
     )
+    total = int(getattr(results, "total", len(rows)))
+    more_href = None
+    if len(rows) < total and len(rows) < current_app.config["SEARCH_MAX_LIMIT"]:
+        args = {key: value for key, value in request.args.items() if key != "shown"}
+        more_href = url_for(
+            request.endpoint or "lookup.search", **args, shown=len(rows) + 10
+        )
     page = render_template(
         "lookup/results.html",
         **search_form_context(query=text),
         heading=heading,
         results=rows,
         empty_message=empty,
+        total=total,
+        total_is_lower_bound=bool(getattr(results, "at_least", False)),
+        area_first=bool(getattr(results, "area_first", False)),
+        any_strong=any(row.match == "strong" for row in rows),
+        more_href=more_href,
     )
     return no_store(Response(page))
 

@@ -21,6 +21,7 @@ SEARCH_RESULT = {
         "town",
         "team",
         "score",
+        "match",
         "reasons",
         "review_overdue",
     ],
@@ -31,7 +32,20 @@ SEARCH_RESULT = {
         "town": {"type": ["string", "null"]},
         "team": {"type": "string"},
         "score": {"type": "number"},
-        "reasons": {"type": "array", "items": {"type": "string"}},
+        "match": {
+            "enum": ["strong", "possible", "weak"],
+            "description": "How surely the clues pick this person. `strong` only "
+            "when the evidence singles out one person (a name with a date of birth "
+            "or a place); at most one result is strong, and only the first. "
+            "`possible`: the clues fit but could fit others. `weak`: a loose fit.",
+        },
+        "reasons": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "What matched, in the words typed or as a kind of "
+            'plan text ("a crisis behaviour", "a crisis location 320 m '
+            'away"); never plan text, which shows only once a plan is opened.',
+        },
         "review_overdue": {"type": "boolean"},
     },
 }
@@ -93,6 +107,19 @@ def document() -> dict[str, Any]:
                             },
                         },
                         {
+                            "name": "offset",
+                            "description": "Results to skip: pass `next_offset` "
+                            "for the next page.",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "maximum": 10000,
+                                "default": 0,
+                            },
+                        },
+                        {
                             "name": "limit",
                             "in": "query",
                             "required": False,
@@ -111,12 +138,47 @@ def document() -> dict[str, Any]:
                                 "application/json": {
                                     "schema": {
                                         "type": "object",
-                                        "required": ["results"],
+                                        "required": [
+                                            "results",
+                                            "total",
+                                            "offset",
+                                            "next_offset",
+                                            "note",
+                                        ],
                                         "properties": {
                                             "results": {
                                                 "type": "array",
                                                 "items": {"$ref": RESULT_REF},
-                                            }
+                                            },
+                                            "total": {
+                                                "type": "integer",
+                                                "description": "People matching "
+                                                "at least one clue, beyond this "
+                                                "page too.",
+                                            },
+                                            "total_is_lower_bound": {
+                                                "type": "boolean",
+                                                "description": "True when more "
+                                                "people match than were ranked.",
+                                            },
+                                            "offset": {"type": "integer"},
+                                            "next_offset": {
+                                                "type": ["integer", "null"],
+                                                "description": "Offset of the "
+                                                "next page; null on the last.",
+                                            },
+                                            "area_first": {
+                                                "type": "boolean",
+                                                "description": "With no position, "
+                                                "people in the responder's own "
+                                                "area were ranked first.",
+                                            },
+                                            "note": {
+                                                "type": ["string", "null"],
+                                                "description": "Set when no "
+                                                "result is a strong match: the "
+                                                "person may have no plan.",
+                                            },
                                         },
                                     }
                                 }

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from plans import accounts
 from plans.audit import AuditEvent
+from plans.exchange.landing import import_documents
+from tests.plans.factories import document
 
 
 @pytest.fixture
@@ -75,7 +77,9 @@ def test_search_answers_and_is_audited(
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 200
-    assert response.get_json() == {"results": []}
+    body = response.get_json()
+    assert (body["results"], body["total"], body["next_offset"]) == ([], 0, None)
+    assert "may have no plan" in body["note"]
     assert response.headers["Cache-Control"] == "no-store"
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "search")).one()
     assert event.channel == "api"
@@ -87,7 +91,85 @@ def test_openapi_document_describes_search(client: FlaskClient) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     search = document["paths"]["/api/v1/search"]["get"]
-    assert {p["name"] for p in search["parameters"]} == {"q", "lat", "lon", "limit"}
+    assert {p["name"] for p in search["parameters"]} == {
+        "q",
+        "lat",
+        "lon",
+        "limit",
+        "offset",
+    }
+    result = document["components"]["schemas"]["SearchResult"]
+    assert "match" in result["required"]
+    assert result["properties"]["match"]["enum"] == ["strong", "possible", "weak"]
+
+
+BEHAVIOUR = "Swallows batteries or sharp objects"
+CRISIS_PLACE = "Testtown bus station"
+
+
+def land_people(db: Session, count: int = 1) -> None:
+    """Land `count` Testpersons, each swallowing things near the bus station."""
+    docs = []
+    for number in range(1, count + 1):
+        doc = document(
+            f"TEST-TEAM/{number:05d}",
+            behaviours=[{"description": BEHAVIOUR, "triggers": "Court dates"}],
+            crisis_locations=[{"name": CRISIS_PLACE, "lat": 50.91, "lon": -1.41}],
+        )
+        doc["person"]["given_name"] = ["Alexandra", "Beatrice", "Cora"][
+            (number - 1) % 3
+        ]
+        docs.append(doc)
+    report = import_documents(db, docs, actor=None, source="test")
+    assert not report.refused, report
+    db.commit()
+
+
+def test_results_carry_match_strength_and_never_quote_the_plan(
+    client: FlaskClient, token: str, db: Session
+) -> None:
+    land_people(db)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    by_name_and_birth = client.get(
+        "/api/v1/search?q=alexandra+testperson+14/3/1988", headers=headers
+    ).get_json()
+    by_behaviour = client.get(
+        "/api/v1/search?q=has+eaten+batteries&lat=50.9103&lon=-1.41", headers=headers
+    ).get_json()
+
+    assert by_name_and_birth["results"][0]["match"] == "strong"
+    assert by_name_and_birth["note"] is None
+    first = by_behaviour["results"][0]
+    assert first["match"] in ("possible", "weak")
+    assert "may have no plan" in by_behaviour["note"]
+    # Security finding 7: what matched in the responder's words, never plan text.
+    assert "a crisis behaviour (you typed “eaten batteries”)" in first["reasons"]
+    assert "a crisis location 30 m away" in first["reasons"]
+    for body in (by_name_and_birth, by_behaviour):
+        text = str(body)
+        assert BEHAVIOUR not in text and CRISIS_PLACE not in text
+        assert "Example Street" not in text and "1988" not in text
+
+
+def test_results_say_how_many_matched_and_page_on_demand(
+    client: FlaskClient, token: str, db: Session
+) -> None:
+    land_people(db, count=5)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    first = client.get("/api/v1/search?q=testperson&limit=2", headers=headers)
+    body = first.get_json()
+    assert (len(body["results"]), body["total"], body["next_offset"]) == (2, 5, 2)
+    last = client.get(
+        "/api/v1/search?q=testperson&limit=2&offset=4", headers=headers
+    ).get_json()
+    assert (len(last["results"]), last["total"], last["next_offset"]) == (1, 5, None)
+    seen = [r["ref"] for r in body["results"]] + [r["ref"] for r in last["results"]]
+    assert len(set(seen)) == 3
+    assert (
+        client.get("/api/v1/search?q=x&offset=-1", headers=headers).status_code == 400
+    )
 
 
 def test_unknown_api_route_answers_json_404(client: FlaskClient) -> None:

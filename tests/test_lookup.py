@@ -115,6 +115,68 @@ def test_staff_cannot_search_or_open_plans_as_responders(
 
 # -- search ---------------------------------------------------------------------------
 
+BEHAVIOUR = "Swallows batteries or sharp objects"
+CRISIS_PLACE = "Testtown bus station"
+
+
+def swallowing(ref: str = "TEST-TEAM/00001") -> dict[str, Any]:
+    """Return Alexandra's plan with a behaviour and a crisis location."""
+    doc = alexandra(
+        behaviours=[{"description": BEHAVIOUR, "triggers": "Court dates"}],
+        crisis_locations=[{"name": CRISIS_PLACE, "lat": 50.91, "lon": -1.41}],
+    )
+    doc["person"]["ref"] = ref
+    return doc
+
+
+def test_results_say_how_strong_each_match_is_in_words(
+    client: FlaskClient, auth, db: Session
+) -> None:
+    land(db, swallowing())
+    auth.login(role="police")
+
+    strong = client.get("/search?q=alexandra+testperson+14/3/88").get_data(as_text=True)
+    loose = client.get("/search?q=alexandra").get_data(as_text=True)
+
+    assert "Strong match" in strong and "may have no plan" not in strong
+    assert "1 person matches." in strong
+    assert "Possible match" in loose or "Weak match" in loose
+    assert "None of these is a strong match: the person may have no plan." in loose
+
+
+def test_results_name_what_matched_in_the_responders_words_not_the_plans(
+    client: FlaskClient, auth, db: Session
+) -> None:
+    land(db, swallowing())
+    auth.login(role="police")
+
+    page = client.get("/search?q=has+eaten+batteries&lat=50.9103&lon=-1.41").get_data(
+        as_text=True
+    )
+
+    assert "Alexandra Testperson" in page
+    assert "a crisis behaviour (you typed “eaten batteries”)" in page
+    assert "a crisis location 30 m away" in page
+    # Security finding 7: no plan text before an access basis is given.
+    assert BEHAVIOUR not in page and CRISIS_PLACE not in page
+    assert "Example Street" not in page
+
+
+def test_results_say_how_many_matched_and_show_more_on_demand(
+    client: FlaskClient, auth, db: Session
+) -> None:
+    land(db, *(swallowing(f"TEST-TEAM/{n:05d}") for n in range(1, 13)))
+    auth.login(role="police")
+
+    page = client.get("/search?q=testperson").get_data(as_text=True)
+    more = client.get("/search?q=testperson&shown=20").get_data(as_text=True)
+
+    assert "Showing 10 of 12 people who match." in page
+    assert 'href="/search?q=testperson&amp;shown=20"' in page
+    assert page.count('class="result"') == 10
+    assert more.count('class="result"') == 12
+    assert "12 people match." in more and "Show more" not in more
+
 
 def test_search_shows_minimal_identity_and_why_it_matched(
     client: FlaskClient, auth, db: Session
@@ -209,7 +271,7 @@ def test_near_me_lists_plans_with_places_nearby(
     assert response.status_code == 200
     assert "Plans near you" in page
     assert "Alexandra Testperson" in page
-    assert "from home" in page
+    assert "a place in the plan" in page and "m away" in page
     row = audit_rows(db, "search")[0]
     assert row.detail["has_location"] is True
     assert row.detail["query_length"] == 0

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from plans.search.text import TextFeatures, text_features, words
+from plans.search.text import STOP_WORDS, TextFeatures, stem, text_features, words
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,22 @@ class NameForm:
     displays: tuple[str, ...]
 
 
+# Street words that say nothing about which street ("57 Church Street").
+GENERIC_STREET_STEMS = frozenset(
+    "street road lane avenue close crescent drive terrace place way court gardens "
+    "grove square hill park walk row view green".split()
+)
+
+
+@dataclass(frozen=True)
+class AddressFeatures:
+    """What search needs from a home address: number, street and town stems."""
+
+    number: str | None
+    street: frozenset[str]
+    town: frozenset[str]
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A person with a live plan, as the ranker sees them."""
@@ -48,6 +65,10 @@ class Candidate:
     places: tuple[Place, ...] = ()
     town: str | None = None
     team_code: str = ""
+    # The home address as written ("57 Church Street, Leeds") and its postcode
+    # folded without spaces ("ls11ab"): searchable, never shown in results.
+    address: str = ""
+    postcode: str | None = None
     review_by: dt.date | None = None
     person_id: int | None = field(default=None, compare=False)
 
@@ -101,6 +122,22 @@ class Candidate:
             if place.kind == "crisis"
         )
 
+    @cached_property
+    def address_features(self) -> AddressFeatures:
+        """Return the house number, street stems and town stems of the home."""
+        street = self.address.split(",", 1)[0]
+        parts = words(street)
+        number = parts[0] if parts and parts[0].isdigit() else None
+        street_stems = frozenset(
+            stem(word)
+            for word in parts
+            if not word.isdigit() and word not in STOP_WORDS
+        )
+        town_stems = frozenset(
+            stem(word) for word in words(self.town or "") if word not in STOP_WORDS
+        )
+        return AddressFeatures(number, street_stems, town_stems)
+
     def to_row(self) -> dict[str, Any]:
         """Return the candidate as a compact JSON-ready dict (the search row)."""
         row: dict[str, Any] = {
@@ -121,6 +158,8 @@ class Candidate:
             "pl": [[p.name, p.lat, p.lon, p.kind] for p in self.places],
             "to": self.town,
             "rv": self.review_by.isoformat() if self.review_by else None,
+            "ad": self.address,
+            "pc": self.postcode,
         }
         row.update({key: value for key, value in optional.items() if value})
         return row
@@ -147,6 +186,8 @@ class Candidate:
             ),
             town=row.get("to"),
             review_by=_date(row.get("rv")),
+            address=row.get("ad", ""),
+            postcode=row.get("pc"),
             person_id=person_id,
         )
 
@@ -206,6 +247,7 @@ def candidate_from_document(
         if place:
             places.append(place)
     behaviours = plan.get("behaviours") or ()
+    address = person.get("address") or {}
     return Candidate(
         ref=str(person["ref"]),
         given_name=str(person["given_name"]),
@@ -222,5 +264,23 @@ def candidate_from_document(
         places=tuple(places),
         town=town_of(person.get("address")),
         review_by=_date(plan.get("review_by")),
+        address=str(address.get("address") or ""),
+        postcode=postcode_of(address),
         person_id=person_id,
     )
+
+
+_POSTCODE = re.compile(r"^([a-z]{1,2}\d[a-z\d]?)(\d[a-z]{2})?$")
+
+
+def postcode_of(address: dict[str, Any]) -> str | None:
+    """Return an address's postcode folded without spaces, from its field or text."""
+    for value in (
+        address.get("postcode"),
+        str(address.get("address") or "").rsplit(",", 1)[-1],
+    ):
+        if value:
+            compact = "".join(words(str(value)))
+            if _POSTCODE.match(compact):
+                return compact
+    return None

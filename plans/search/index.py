@@ -17,6 +17,7 @@ quoted tokens of letters and digits.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -45,6 +46,7 @@ from plans.search.candidate import Candidate, candidate_from_document
 from plans.search.geo import bounding_box, haversine_m
 from plans.search.keys import (
     TermGroup,
+    address_keys,
     group_strength,
     names_keys,
     query_groups,
@@ -60,12 +62,13 @@ logger = logging.getLogger(__name__)
 # the number of plans.
 TEXT_LIMIT = 200  # best text matches by bm25 / ts_rank
 TEXT_MIN = 5  # fewer than this matching every word: also take any word
+LEAVE_ONE_OUT_MIN = 20  # fewer than this: also every word but one, in turn
 NEAR_POOL = 400  # nearest people considered when words are typed too
 NEAR_ONLY = 100  # nearest people considered when no words are typed
 NEAR_MIN = 150  # widen the near-me box until it holds this many people
 NEAR_RADII_M = (500.0, 1_500.0, 5_000.0, 15_000.0, 50_000.0, 200_000.0)
 DOB_LIMIT = 200
-MAX_RANKED = 100  # candidates handed to the ranker at most
+MAX_RANKED = 60  # candidates handed to the ranker at most
 MAX_GROUPS = 12
 
 
@@ -119,6 +122,41 @@ class SearchResult:
     review_overdue: bool
     distance_m: float | None = None
     person_id: int | None = None
+    # "strong", "possible" or "weak": how surely the clues pick this person.
+    match: str = "weak"
+
+
+class SearchResults(list[SearchResult]):
+    """A page of ranked results, and how many matched in all.
+
+    A list, so callers that only iterate keep working; `total` and `more` say
+    what the page does not show, so nothing is hidden.
+    """
+
+    def __init__(
+        self,
+        results: Iterable[SearchResult] = (),
+        *,
+        total: int = 0,
+        offset: int = 0,
+        at_least: bool = False,
+        area_first: bool = False,
+    ) -> None:
+        super().__init__(results)
+        self.total = total  # people matching at least one clue
+        self.offset = offset
+        self.at_least = at_least  # the candidate budget cut the count
+        self.area_first = area_first  # the responder's area was ranked first
+
+    @property
+    def more(self) -> bool:
+        """Say whether more results follow this page."""
+        return self.offset + len(self) < self.total
+
+    @property
+    def any_strong(self) -> bool:
+        """Say whether any result singles one person out."""
+        return any(result.match == "strong" for result in self)
 
 
 def result_of(scored: Scored, today: dt.date) -> SearchResult:
@@ -135,6 +173,7 @@ def result_of(scored: Scored, today: dt.date) -> SearchResult:
         review_overdue=candidate.review_overdue(today),
         distance_m=scored.distance_m,
         person_id=candidate.person_id,
+        match=scored.match,
     )
 
 
@@ -223,7 +262,14 @@ def _entry_values(person_id: int, team_id: int, candidate: Candidate) -> dict[st
         "review_by": candidate.review_by,
         "names": " ".join(dict.fromkeys(name_words)),
         "name_keys": names_keys(name_words),
-        "text_keys": text_keys(texts),
+        "text_keys": " ".join(
+            part
+            for part in (
+                text_keys(texts),
+                address_keys(candidate.address, candidate.town, candidate.postcode),
+            )
+            if part
+        ),
         "candidate": json.dumps(candidate.to_row(), separators=(",", ":")),
     }
 
@@ -397,6 +443,51 @@ def _text_ids(
     return list(session.scalars(text(sql), {"match": match, "limit": limit}))
 
 
+AREA_BOX_M = 15_000.0
+AREA_LIMIT = 100
+
+
+def _text_ids_in_area(
+    session: Session, groups: Sequence[TermGroup], lat: float, lon: float
+) -> list[int]:
+    """Return the best text matches among people with a place in the area."""
+    dialect = session.get_bind().dialect.name
+    min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, AREA_BOX_M)
+    box = {"a": min_lat, "b": max_lat, "c": min_lon, "d": max_lon}
+    in_box = (
+        "SELECT person_id FROM search_places WHERE lat BETWEEN :a AND :b "
+        "AND lon BETWEEN :c AND :d"
+    )  # PostgreSQL plans this well; SQLite gets its own join below
+    found: list[int] = []
+    for every in (True, False):
+        match = _match_expression(dialect, groups, every=every)
+        if match is None:
+            return found
+        if dialect == "postgresql":
+            sql = (
+                f"SELECT person_id FROM search_entries WHERE {_TSVECTOR} "
+                f"@@ to_tsquery('simple', :match) AND person_id IN ({in_box}) "
+                "LIMIT :limit"
+            )
+        else:
+            # Text first, then each match's places by person: no bm25 sort
+            # over every match, and no scan of every place in a city's box.
+            sql = (
+                "SELECT DISTINCT search_fts.rowid FROM search_fts "
+                "CROSS JOIN search_places "
+                "ON search_places.person_id = search_fts.rowid "
+                "WHERE search_fts MATCH :match "
+                "AND search_places.lat BETWEEN :a AND :b "
+                "AND search_places.lon BETWEEN :c AND :d LIMIT :limit"
+            )
+        found += list(
+            session.scalars(text(sql), {"match": match, "limit": AREA_LIMIT, **box})
+        )
+        if len(found) >= TEXT_MIN or len(groups) == 1:
+            break
+    return found
+
+
 def _trigram_ids(session: Session, query: ParsedQuery, limit: int) -> list[int]:
     """Return names close to the typed words by trigrams (PostgreSQL only)."""
     typed = " ".join(query.words)
@@ -517,21 +608,54 @@ def _prefilter(
     return [person_id for _, _, person_id in scored[:MAX_RANKED]]
 
 
-def fetch_candidates(session: Session, query: ParsedQuery) -> list[Candidate]:
-    """Fetch a bounded set of candidates for a query from the index."""
-    groups = query_groups(query) if query.words else []
+def fetch_candidates(
+    session: Session, query: ParsedQuery
+) -> tuple[list[Candidate], bool]:
+    """Fetch a bounded set of candidates; say whether the budget cut the set."""
+    groups = query_groups(query) if query.words or query.postcode else []
     ids: dict[int, None] = {}
     if query.has_location:
         assert query.lat is not None and query.lon is not None
         wanted = NEAR_POOL if groups else NEAR_ONLY
         ids.update(dict.fromkeys(_near_ids(session, query.lat, query.lon, wanted)))
+    if groups and query.has_area:
+        assert query.area_lat is not None and query.area_lon is not None
+        # No position: the responder's own area first, then the country.
+        ids.update(
+            dict.fromkeys(
+                _text_ids_in_area(session, groups, query.area_lat, query.area_lon)
+            )
+        )
     if groups:
-        names_only = query.has_location
+        # Near the responder, behaviour words are looked up among the people
+        # near them; an address or postcode is looked up everywhere.
+        names_only = query.has_location and not (
+            query.postcode or any(word.isdigit() for word in query.words)
+        )
         found = _text_ids(
             session, groups, TEXT_LIMIT, every=True, names_only=names_only
         )
         # Near the responder, the nearest people stand in for the looser
         # country-wide lookups; without a position they are all we have.
+        if len(found) < LEAVE_ONE_OUT_MIN and len(groups) >= 3 and not names_only:
+            # "Derry man absconded from hospital": one word too many for any
+            # plan. Every group but one, in turn, before any single word.
+            subsets = [
+                _text_ids(
+                    session,
+                    [g for i, g in enumerate(groups) if i != left_out],
+                    TEXT_LIMIT // 2,
+                    every=True,
+                )
+                for left_out in range(len(groups))
+            ]
+            # Interleaved, so that each subset's best reach the ranker.
+            found += [
+                person_id
+                for row in itertools.zip_longest(*subsets)
+                for person_id in row
+                if person_id is not None
+            ]
         if len(found) < TEXT_MIN and not names_only:
             if len(groups) > 1:
                 found += _text_ids(
@@ -542,7 +666,7 @@ def fetch_candidates(session: Session, query: ParsedQuery) -> list[Candidate]:
     dob_ids = set(_dob_ids(session, query, groups)) if query.date_of_birth else set()
     ids.update(dict.fromkeys(dob_ids))
     if not ids:
-        return []
+        return [], False
     chosen = _prefilter(session, list(ids), groups, dob_ids)
     candidates: list[Candidate] = []
     for chunk in chunks(chosen, 900):
@@ -555,7 +679,7 @@ def fetch_candidates(session: Session, query: ParsedQuery) -> list[Candidate]:
             Candidate.from_row(json.loads(payload), person_id=person_id)
             for person_id, payload in rows
         )
-    return candidates
+    return candidates, len(chosen) >= MAX_RANKED
 
 
 def search(
@@ -566,15 +690,31 @@ def search(
     lon: float | None = None,
     limit: int = 10,
     today: dt.date | None = None,
-) -> list[SearchResult]:
-    """Rank live plans against what a responder typed and where they stand."""
+    offset: int = 0,
+    area: tuple[float, float] | None = None,
+) -> SearchResults:
+    """Rank live plans against what a responder typed and where they stand.
+
+    `area` is the responder's own area (their team's, say): with no position,
+    people known there rank first and say so. The result is a list of one page
+    (`offset`, `limit`) that also carries how many matched in all.
+    """
     today = today or clock.today()
-    query = parse_query(text, lat=lat, lon=lon, today=today)
+    query = parse_query(text, lat=lat, lon=lon, today=today, area=area)
     if query.is_empty and not query.has_location:
-        return []
-    candidates = fetch_candidates(session, query)
-    ranked = rank(query, candidates, today=today, limit=limit)
-    return [result_of(scored, today) for scored in ranked]
+        return SearchResults()
+    candidates, cut = fetch_candidates(session, query)
+    ranked = rank(query, candidates, today=today)
+    page = ranked[offset : offset + limit]
+    return SearchResults(
+        (result_of(scored, today) for scored in page),
+        total=len(ranked),
+        offset=offset,
+        at_least=cut,
+        area_first=query.has_area
+        and bool(page)
+        and "in your team's area" in page[0].reasons,
+    )
 
 
 def load_documents_for_bench(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from plans.search.names import full_names_of, phonetic_keys, variant_groups
 from plans.search.query import ParsedQuery
-from plans.search.text import TextFeatures
+from plans.search.text import STOP_WORDS, TextFeatures, stem, words
 
 MAX_DELETE_LENGTH = 16
 
@@ -56,6 +56,18 @@ def text_keys(features: Iterable[TextFeatures]) -> str:
     return " ".join(sorted(key for key in keys if key.isalnum() and key.isascii()))
 
 
+def address_keys(candidate_address: str, town: str | None, postcode: str | None) -> str:
+    """Return the keys of a home address: "7" + street, number and town words,
+    "8" + the postcode and its outward code."""
+    keys = {
+        "7" + stem(word) for word in words(candidate_address) if word not in STOP_WORDS
+    }
+    keys |= {"7" + stem(word) for word in words(town or "") if word not in STOP_WORDS}
+    if postcode:
+        keys |= {"8" + postcode, "8" + postcode[:-3]}
+    return " ".join(sorted(key for key in keys if key.isalnum() and key.isascii()))
+
+
 def concept_key(concept: str) -> str:
     """Return the index key of a synonym concept ("car_park" becomes "6carpark")."""
     return "6" + concept.replace("_", "")
@@ -88,7 +100,7 @@ def query_groups(query: ParsedQuery) -> list[TermGroup]:
             name_terms = name_keys(typed[0])
             if 2 <= len(typed[0]) <= MAX_DELETE_LENGTH:
                 prefixes.add(typed[0])
-        text_terms = set(stems)
+        text_terms = set(stems) | {"7" + word_stem for word_stem in stems}
         if span:
             text_terms.update(concept_key(concept) for concept in span.concepts)
         groups.append(
@@ -100,6 +112,9 @@ def query_groups(query: ParsedQuery) -> list[TermGroup]:
             )
         )
         position = end
+    if query.postcode:
+        key = frozenset({"8" + query.postcode})
+        groups.append(TermGroup(frozenset(), frozenset(), key, frozenset()))
     return groups
 
 

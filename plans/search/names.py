@@ -60,7 +60,12 @@ def _load_nicknames() -> dict[str, frozenset[str]]:
     return {nickname: frozenset(fulls) for nickname, fulls in full_names.items()}
 
 
+def _load_towns() -> frozenset[str]:
+    return frozenset(word for row in _read_table("uk_towns.txt") for word in row)
+
+
 _VARIANT_GROUPS = _load_variants()
+TOWN_WORDS = _load_towns()
 _FULL_NAMES_OF = _load_nicknames()
 
 

@@ -38,8 +38,23 @@ MALE_WORDS = frozenset(
 )
 FEMALE_WORDS = frozenset(
     "woman female lady girl lass mrs ms miss she her hers mother mum "
-    "daughter sister wife girlfriend".split()
+    "daughter sister wife girlfriend fem".split()
 )
+
+# What responders thumb into a phone, and the words the plans use for it.
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "stn": ("station",), "rd": ("road",), "ctr": ("centre",), "cntr": ("centre",),
+    "hosp": ("hospital",), "prom": ("promenade",), "ave": ("avenue",),
+    "brdg": ("bridge",), "cp": ("car", "park"),
+    "mscp": ("multi", "storey", "car", "park"),
+    "sq": ("square",), "ln": ("lane",), "cres": ("crescent",), "terr": ("terrace",),
+    "rly": ("railway",), "rlwy": ("railway",), "xing": ("crossing",),
+    "aggro": ("aggressive",), "intox": ("intoxicated",), "misper": ("missing",),
+    "lig": ("ligature",), "shd": ("self", "harm"), "ped": ("pedestrian",),
+}  # fmt: skip
+# "St" is a street after a word ("Church St"), a saint before one ("St Mary's").
+STREET_AFTER_WORD = {"st": "street"}
+SEX_LETTERS = {"f": "female", "m": "male", "fem": "female"}
 
 _BEFORE_THINGS = frozenset(
     "the a an on in at from into onto off near by to of with under over "
@@ -64,6 +79,14 @@ _MONTH_YEAR = re.compile(rf"\b({_MONTH_RE})\.?,?\s+(\d{{4}})\b")
 _BORN_YEAR = re.compile(
     r"\b(?:born(?:\s+in)?|b\.?|dob|d\.o\.b\.?|yob)\s*(\d{4}|\d{2})\b"
 )
+# "dob 030487": six or eight digits after a date-of-birth word.
+_COMPACT_DATE = re.compile(
+    r"\b(?:born|b\.?|dob|d\.o\.b\.?)\s*(\d{2})(\d{2})(\d{4}|\d{2})\b"
+)
+_DOB_WORDS = re.compile(r"(?<![\w.])(?:d\.o\.b\.?|dob|yob|d\.?o\.?b)(?![\w])")
+# A UK postcode, whole ("AB10 1AA") or its outward code alone ("AB10").
+_POSTCODE = re.compile(r"\b([a-z]{1,2}\d[a-z\d]?)\s*(\d[abd-hjlnp-uw-z]{2})\b")
+_OUTWARD = re.compile(r"\b([a-z]{1,2}\d{1,2}[a-z]?)\b")
 _BARE_YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
 
 _RANGE_WORD = r"(early|mid|late)?[\s\-]*"
@@ -132,6 +155,11 @@ class ParsedQuery:
     date_of_birth: DateOfBirthQuery | None = None
     lat: float | None = None
     lon: float | None = None
+    # A postcode typed, folded without spaces ("ab101aa"), or its outward code.
+    postcode: str | None = None
+    # The responder's own area (their team's), used when there is no position.
+    area_lat: float | None = None
+    area_lon: float | None = None
 
     @property
     def has_location(self) -> bool:
@@ -141,7 +169,18 @@ class ParsedQuery:
     @property
     def is_empty(self) -> bool:
         """Say whether there are no clues but (perhaps) a position."""
-        return not (self.words or self.sex or self.age or self.date_of_birth)
+        return not (
+            self.words or self.sex or self.age or self.date_of_birth or self.postcode
+        )
+
+    @property
+    def has_area(self) -> bool:
+        """Say whether the responder's own area is known (and no position is)."""
+        return (
+            not self.has_location
+            and self.area_lat is not None
+            and self.area_lon is not None
+        )
 
 
 def _full_year(text: str, today: dt.date) -> int:
@@ -163,6 +202,12 @@ def _valid(year: int | None, month: int | None, day: int | None) -> bool:
 def _take_date_of_birth(
     text: str, today: dt.date
 ) -> tuple[DateOfBirthQuery | None, str]:
+    match = _COMPACT_DATE.search(text)
+    if match:
+        day, month = int(match.group(1)), int(match.group(2))
+        year = _full_year(match.group(3), today)
+        if _valid(year, month, day):
+            return DateOfBirthQuery(year, month, day), _cut(text, match)
     match = _ISO_DATE.search(text)
     if match:
         year, month, day = (int(group) for group in match.groups())
@@ -246,32 +291,77 @@ def _take_age(text: str) -> tuple[AgeQuery | None, str]:
     return None, text
 
 
+def _take_postcode(text: str) -> tuple[str | None, str]:
+    match = _POSTCODE.search(text)
+    if match:
+        return match.group(1) + match.group(2), _cut(text, match)
+    for match in _OUTWARD.finditer(text):
+        # "m1" or "b12" alone could be a road or a typo; a postcode area is one or
+        # two letters then one or two digits, which names and words never are.
+        return match.group(1), _cut(text, match)
+    return None, text
+
+
+def _initial(position: int, typed: list[str]) -> bool:
+    """Say whether a lone letter first of two words is an initial ("M Smith")."""
+    if position != 0 or len(typed) != 2:
+        return False
+    other = typed[1]
+    # "m headbanging", "f od": the other word is a thing, not a name.
+    return not (
+        other.isdigit() or other in ABBREVIATIONS or find_concepts((stem(other),))
+    )
+
+
+def _expand(typed: list[str]) -> list[tuple[str, bool]]:
+    """Expand clipped words; return (word, is_expansion) pairs."""
+    expanded: list[tuple[str, bool]] = []
+    for index, word in enumerate(typed):
+        if word in STREET_AFTER_WORD and index > 0:
+            expanded.append((STREET_AFTER_WORD[word], True))
+        elif word in ABBREVIATIONS:
+            expanded.extend((part, True) for part in ABBREVIATIONS[word])
+        else:
+            expanded.append((word, False))
+    return expanded
+
+
 def parse_query(
     text: str,
     *,
     lat: float | None = None,
     lon: float | None = None,
     today: dt.date | None = None,
+    area: tuple[float, float] | None = None,
 ) -> ParsedQuery:
     """Split a typed query into names, date of birth, age, sex and other words."""
     today = today or clock.today()
     folded = fold(text[:MAX_QUERY_CHARS])
-    date_of_birth, rest = _take_date_of_birth(folded, today)
+    postcode, rest = _take_postcode(folded)
+    date_of_birth, rest = _take_date_of_birth(rest, today)
     age, rest = _take_age(rest)
+    rest = _DOB_WORDS.sub(" ", rest)
     sex_votes: set[str] = set()
     kept: list[str] = []
     name_like: list[float] = []
     previous = ""
-    for word in words(rest):
+    typed = words(rest)
+    for position, (word, expansion) in enumerate(_expand(typed)):
         if word in MALE_WORDS:
             sex_votes.add("male")
         elif word in FEMALE_WORDS:
             sex_votes.add("female")
+        elif word in SEX_LETTERS and not _initial(position, typed):
+            # "f od bus stn", "Cardiff m 70s": a lone f or m is the sex; only
+            # "M Smith" reads as an initial.
+            sex_votes.add(SEX_LETTERS[word])
         elif word not in STOP_WORDS:
             kept.append(word)
             # "from the ward", "on the bridge": a word after a preposition or an
-            # article is a place or a thing more often than a name.
-            name_like.append(0.5 if previous in _BEFORE_THINGS else 1.0)
+            # article is a place or a thing more often than a name; so are
+            # numbers and expanded abbreviations.
+            thing = previous in _BEFORE_THINGS or expansion or word.isdigit()
+            name_like.append(0.5 if thing else 1.0)
         previous = word
     kept = kept[:MAX_WORDS]
     stems = tuple(stem(word) for word in kept)
@@ -286,4 +376,7 @@ def parse_query(
         date_of_birth=date_of_birth,
         lat=lat,
         lon=lon,
+        postcode=postcode,
+        area_lat=area[0] if area else None,
+        area_lon=area[1] if area else None,
     )

@@ -63,6 +63,29 @@ def test_find_lists_minimal_identity_and_reasons(
     assert ("search", "sms") in actions(session)
 
 
+def test_find_says_how_strong_each_match_is_and_never_quotes_the_plan(
+    session: Session, officer_number: str
+) -> None:
+    behaviour = "Swallows batteries or sharp objects"
+    live_person(session, behaviours=[{"description": behaviour}])
+
+    strong = say(session, officer_number, "find alexandra testperson 14/3/88")
+    loose = say(
+        session, officer_number, "find eaten batteries near testtown bus station"
+    )
+
+    assert "1. Alexandra Testperson, " in strong and "strong match: " in strong
+    assert replies.NO_STRONG_MATCH not in strong
+    assert "possible match: " in loose or "weak match: " in loose
+    assert replies.NO_STRONG_MATCH in loose
+    # Security finding 7: the responder's words, never the plan's sentences.
+    assert "a crisis behaviour (you typed “eaten batteries”)" in loose
+    assert "a crisis location " in loose and " m away" in loose
+    for answer in (strong, loose):
+        assert behaviour not in answer and "Example Street" not in answer
+        assert "1988" not in answer
+
+
 def test_find_near_a_postcode_or_a_place_the_plans_name(
     session: Session, person, officer_number: str
 ) -> None:

@@ -94,7 +94,9 @@ def test_near_me_uses_the_phones_location_when_pressed(
     assert "lat=50.9077" in page.url
     result = page.locator(".result").first
     assert "Alexandra Testperson" in result.inner_text()
-    assert "Central station" in result.inner_text()
+    # What matched, in words that quote no plan text (security finding 7).
+    assert "a crisis location" in result.inner_text()
+    assert "Central station" not in result.inner_text()
 
 
 def test_opening_a_plan_with_a_reason_shows_it_and_caches_none_of_it(
