@@ -242,7 +242,75 @@ def test_development_and_test_instances_are_not_checked(tmp_path: Path) -> None:
     check_production(
         production_app(tmp_path, ENVIRONMENT="development", SECRET_KEY=None)
     )
-    check_production(production_app(tmp_path, TESTING=True, TRUSTED_HOSTS=None))
+    check_production(production_app(tmp_path, ENVIRONMENT="test", SECRET_KEY=None))
+
+
+def test_testing_does_not_turn_production_checks_off(tmp_path: Path) -> None:
+    """Finding 6: TESTING once made a production instance count as development."""
+    with pytest.raises(ConfigurationError) as raised:
+        check_production(production_app(tmp_path, TESTING=True, TRUSTED_HOSTS=None))
+    assert "RESPONDER_TRUSTED_HOSTS" in str(raised.value)
+
+
+@pytest.mark.parametrize("switch", ["TESTING", "DEBUG"])
+@pytest.mark.parametrize("environment", [None, "production", "staging"])
+def test_test_switches_refuse_to_start_outside_development(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    switch: str,
+    environment: str | None,
+) -> None:
+    """Finding 6: RESPONDER_TESTING / RESPONDER_DEBUG on a live instance."""
+    from responder import create_app
+
+    monkeypatch.setenv("RESPONDER_INSTANCE_PATH", str(tmp_path / "instance"))
+    if environment is None:
+        monkeypatch.delenv("RESPONDER_ENVIRONMENT", raising=False)
+    else:
+        monkeypatch.setenv("RESPONDER_ENVIRONMENT", environment)
+    monkeypatch.setenv(f"RESPONDER_{switch}", "true")
+    card = card_keys()
+    with pytest.raises(ConfigurationError) as raised:
+        create_app(
+            {
+                "SECRET_KEY": GOOD_SECRET,
+                "TRUSTED_HOSTS": ["responder.example.nhs.uk"],
+                "CARD_SIGNING_KEYS": card,
+                "WEBAUTHN_RP_ID": "responder.example.nhs.uk",
+            }
+        )
+    assert f"RESPONDER_{switch}" in str(raised.value)
+
+
+@pytest.mark.parametrize("environment", ["development", "test"])
+def test_test_switches_are_allowed_in_development(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environment: str
+) -> None:
+    from responder import create_app
+
+    monkeypatch.setenv("RESPONDER_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {
+            "ENVIRONMENT": environment,
+            "TESTING": True,
+            "DEBUG": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/dev.db",
+        }
+    )
+    assert app.testing and app.debug
+
+
+def test_a_session_cookie_signed_with_the_test_key_is_refused_in_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 6: with TESTING the public test key signed a forged session."""
+    from responder import create_app
+
+    monkeypatch.setenv("RESPONDER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("RESPONDER_TESTING", "true")
+    monkeypatch.setenv("RESPONDER_ENVIRONMENT", "production")
+    with pytest.raises(ConfigurationError):
+        create_app({"SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
 
 
 def test_the_app_factory_refuses_an_unsafe_production_start(
