@@ -391,7 +391,8 @@ def pending_totp_uri(session: Session, user: User, cipher: Fernet) -> str | None
 
 
 def _accept_code(row: TotpFactor, cipher: Fernet, code: str, now: dt.datetime) -> bool:
-    code = "".join(ch for ch in code if ch.isdigit())
+    # ASCII digits only: "²" passes isdigit() and compare_digest refuses it.
+    code = "".join(ch for ch in code if ch in "0123456789")
     if len(code) != 6:
         return False
     totp = _totp(row, cipher)
