@@ -33,6 +33,7 @@ ALERT_KINDS: dict[str, str] = {
     "no_incident_number": "Plan opened without an incident number",
     "many_plans": "Many plans opened in a short time",
     "card_scan_invalid": "Invalid plan card scans",
+    "sign_in_guessing": "Sign-in guessing at one account",
     "other": "Other",
 }
 
