@@ -38,7 +38,7 @@ SERVICE_WORDS = ("responder", "nhs", "crisis", "police", "ambulance")
 _LEET = str.maketrans("@4310$5!7", "aaeiossit")
 _SEQUENCES = (
     "abcdefghijklmnopqrstuvwxyz",
-    "01234567890",
+    "0123456789",
     "qwertyuiop",
     "asdfghjkl",
     "zxcvbnm",

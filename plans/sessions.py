@@ -916,7 +916,7 @@ def claim_attempt(
         if (
             throttle.scope == "account"
             and user is not None
-            and failures == throttle.policy.free_failures + 1
+            and failures == throttle.policy.free_failures
         ):
             _alert_guessing(session, user, failures, now)
 
