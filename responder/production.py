@@ -90,7 +90,26 @@ def production_problems(app: Flask) -> list[str]:
     problems += _twilio_problems(config)
     problems += _card_key_problems(app)
     problems += _webauthn_problems(config)
+    problems += _audit_checkpoint_problems(app)
     return problems
+
+
+def _audit_checkpoint_problems(app: Flask) -> list[str]:
+    """The audit chain is anchored off the database with a key it never sees."""
+    from plans import audit
+    from responder.cli_ops import checkpoint_key
+
+    try:
+        key = checkpoint_key(app)
+    except (audit.CheckpointError, OSError) as error:
+        return [f"the audit checkpoint key cannot be read: {type(error).__name__}"]
+    if key is None:
+        return [
+            "no audit checkpoint key: set RESPONDER_AUDIT_CHECKPOINT_KEY or run "
+            "`responder audit checkpoint-key`, and schedule `responder audit "
+            "checkpoint` (docs/operations.md)"
+        ]
+    return []
 
 
 def _webauthn_problems(config: Mapping[str, Any]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from pathlib import Path
@@ -20,6 +21,7 @@ GOOD_SECRET = hashlib.sha256(b"responder production test secret").hexdigest()
 GOOD_TELEGRAM_TOKEN = "7012345678:AAH" + hashlib.sha256(b"telegram").hexdigest()[:32]
 GOOD_TWILIO_SID = "AC" + hashlib.sha256(b"twilio sid").hexdigest()[:32]
 GOOD_TWILIO_TOKEN = hashlib.sha256(b"twilio token").hexdigest()[:32]
+GOOD_CHECKPOINT_KEY = base64.b64encode(hashlib.sha256(b"checkpoint").digest()).decode()
 
 
 def card_keys(kid: str = "K2026") -> str:
@@ -36,6 +38,7 @@ def production_app(tmp_path: Path, **settings: Any) -> Flask:
         TRUSTED_HOSTS=["responder.example.nhs.uk"],
         CARD_SIGNING_KEYS=card_keys(),
         WEBAUTHN_RP_ID="responder.example.nhs.uk",
+        AUDIT_CHECKPOINT_KEY=GOOD_CHECKPOINT_KEY,
     )
     for key, value in settings.items():
         if value is None:
@@ -236,6 +239,14 @@ def test_a_card_key_file_in_the_instance_folder_is_accepted(tmp_path: Path) -> N
 def test_cards_switched_off_need_no_key(tmp_path: Path) -> None:
     app = production_app(tmp_path, CARD_SIGNING_KEYS=None, CARDS_ENABLED=False)
     check_production(app)
+
+
+def test_production_needs_an_audit_checkpoint_key(tmp_path: Path) -> None:
+    """Finding 5: without a key off the database, nothing anchors the chain."""
+    problems = production_problems(production_app(tmp_path, AUDIT_CHECKPOINT_KEY=None))
+    assert any("audit checkpoint key" in problem for problem in problems)
+    broken = production_app(tmp_path, AUDIT_CHECKPOINT_KEY="not a key")
+    assert any("cannot be read" in problem for problem in production_problems(broken))
 
 
 def test_development_and_test_instances_are_not_checked(tmp_path: Path) -> None:
