@@ -217,7 +217,8 @@ def open_result(
     """Open a listed plan on a stated reason, audited with the chat's channel."""
     now = now or utcnow()
     words = rest.split()
-    if not words or not words[0].isdigit():
+    # ASCII digits only: "²".isdigit() is true, and int("²") raised a 500.
+    if not words or not (words[0].isascii() and words[0].isdigit()):
         return Reply(replies.WHICH_RESULT)
     number = int(words[0][:3])
     ref = chat.remembered_ref(link, number, now=now)

@@ -28,10 +28,15 @@ WHATSAPP_PREFIX = "whatsapp:"
 def signature_ok(
     auth_token: str, url: str, form: Mapping[str, str], signature: str
 ) -> bool:
-    """Say whether X-Twilio-Signature matches this URL and form."""
+    """Say whether X-Twilio-Signature matches this URL and every posted value.
+
+    Pass the form as received (a MultiDict): Twilio signs every value of a
+    repeated key, and dict(form) would keep only the first, so a request with
+    extra values smuggled under a signed key would pass.
+    """
     if not auth_token or not signature:
         return False
-    return bool(RequestValidator(auth_token).validate(url, dict(form), signature))
+    return bool(RequestValidator(auth_token).validate(url, form, signature))
 
 
 def twiml(reply: Reply | None) -> str:

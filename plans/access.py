@@ -9,6 +9,7 @@ alert: no incident number, or many different plans opened in a short time.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, String, func, select
@@ -33,6 +34,7 @@ ALERT_KINDS: dict[str, str] = {
     "no_incident_number": "Plan opened without an incident number",
     "many_plans": "Many plans opened in a short time",
     "card_scan_invalid": "Invalid plan card scans",
+    "sign_in_guessing": "Sign-in guessing at one account",
     "other": "Other",
 }
 
@@ -241,12 +243,58 @@ def _raise_alerts(
     return alerts
 
 
+class OutOfTeam(AccessRefused):
+    """The object belongs to a team the user is not in (answered as not found)."""
+
+
+def alert_in_scope(alert: PrivacyAlert, officer: User) -> bool:
+    """Say whether an officer oversees this alert.
+
+    A team-scoped officer sees alerts about their teams' people only; an alert
+    about no one person (sign-in guessing, card scans) is trust-wide.
+    """
+    if not officer.team_ids:
+        return True
+    return alert.person is not None and alert.person.team_id in officer.team_ids
+
+
+def require_team(
+    session: Session,
+    user: User,
+    team_ids: Iterable[int] | int,
+    *,
+    channel: str,
+    route: str,
+) -> None:
+    """Refuse a user reaching for another team's object, and audit the probe.
+
+    The refusal is written here, not in the view: a 404 from team scope once
+    left no row, so probing other teams' ids went unseen.
+    """
+    wanted = {team_ids} if isinstance(team_ids, int) else set(team_ids)
+    if user.role == "privacy_officer" and not user.team_ids:
+        return  # a trust-wide privacy officer oversees every team
+    if wanted & set(user.team_ids):
+        return
+    audit.record_for(
+        session,
+        user,
+        action="out_of_team",
+        channel=channel,
+        detail={"route": route[:80], "reason_code": "team_scope"},
+    )
+    raise OutOfTeam("that belongs to another team")
+
+
 def close_alert(
     session: Session, alert: PrivacyAlert, *, officer: User, resolution: str
 ) -> None:
     """Close a privacy alert with the officer's resolution, audited."""
     if officer.role != "privacy_officer":
         raise AccessRefused("only a privacy officer closes alerts")
+    if not alert_in_scope(alert, officer):
+        # A team-scoped officer once closed a trust-wide alert by its id.
+        raise OutOfTeam("this alert is outside your teams")
     resolution = resolution.strip()
     if not resolution:
         raise AccessRefused("say how the alert was resolved")

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gzip
 import hashlib
 import hmac
+import re
 import secrets
+from collections.abc import Iterable
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +27,23 @@ _DUMMY_HASH = _hasher.hash("not a real password: equalises timing")
 
 TOKEN_PREFIX = "rsp_"
 MIN_PASSWORD_LENGTH = 12
+# argon2 hashes any length, so nothing is ever cut short; the cap only stops a
+# megabyte "password" costing a hash of a megabyte.
+MAX_PASSWORD_LENGTH = 1024
+# The 30,000 most common passwords of public leaks, ranked (from zxcvbn 4.5.0,
+# MIT licence), one a line: checked offline, never over the network.
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt.gz"
+# Words anyone would try first against this service.
+SERVICE_WORDS = ("responder", "nhs", "crisis", "police", "ambulance")
+_LEET = str.maketrans("@4310$5!7", "aaeiossit")
+_SEQUENCES = (
+    "abcdefghijklmnopqrstuvwxyz",
+    "0123456789",
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+)
 
 
 class AccountError(ValueError):
@@ -38,10 +60,103 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords that are too short (NCSC: length beats complexity)."""
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """Return the list of common and breached passwords, read once."""
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines if line.strip())
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalpha())
+
+
+def _is_repetitive(password: str) -> bool:
+    """Say whether a password repeats a short unit ("aaaa", "abcabcabc")."""
+    if len(set(password)) < 4:
+        return True
+    for size in range(1, len(password) // 2 + 1):
+        unit = password[:size]
+        if len(password) % size == 0 and unit * (len(password) // size) == password:
+            return True
+    return False
+
+
+def _is_sequential(password: str) -> bool:
+    """Say whether a password is a run of letters, digits or keyboard keys."""
+    lowered = password.lower()
+    for sequence in _SEQUENCES:
+        doubled = sequence * (len(lowered) // len(sequence) + 2)
+        if lowered in doubled or lowered in doubled[::-1]:
+            return True
+    return False
+
+
+def _is_common(password: str) -> bool:
+    """Say whether a password, or its core without decoration, is a common one."""
+    common = common_passwords()
+    lowered = password.lower()
+    # "password1234", "Dragon!!2024": a common word dressed with digits/symbols.
+    core = re.sub(r"^[\W\d_]+|[\W\d_]+$", "", lowered)
+    candidates = {lowered, core, lowered.translate(_LEET), core.translate(_LEET)}
+    return any(c in common for c in candidates if len(c) >= 4 or c == lowered)
+
+
+def _is_personal(password: str, email: str | None, names: Iterable[str]) -> bool:
+    """Say whether a password is built from the account's own details."""
+    letters = _letters(password)
+    lowered = password.lower()
+    context: set[str] = set(SERVICE_WORDS)
+    if email:
+        email = normalise_email(email)
+        if email in lowered:
+            return True
+        local, _, domain = email.partition("@")
+        context.add(_letters(local))
+        context.update(_letters(part) for part in re.split(r"[.\-_+]", local))
+        context.add(_letters(domain.split(".")[0]))
+    for name in names:
+        context.add(_letters(name))
+        context.update(_letters(part) for part in re.split(r"[\s.\-_']+", name))
+    context = {word for word in context if len(word) >= 4}
+    if not letters:
+        return False
+    # The password is one of those words, or mostly made of one.
+    return any(
+        letters == word or (word in letters and len(word) * 2 >= len(letters))
+        for word in context
+    )
+
+
+def check_password_strength(
+    password: str, *, email: str | None = None, names: Iterable[str] = ()
+) -> None:
+    """Refuse passwords an attacker would try first (NIST SP 800-63B, NCSC).
+
+    Length beats complexity, so there are no composition rules; instead the
+    password is checked against common and breached passwords, the account's own
+    email and name, and repetitive or sequential strings.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            f"passwords can be at most {MAX_PASSWORD_LENGTH} characters; "
+            "nothing was cut short"
+        )
+    if _is_repetitive(password) or _is_sequential(password):
+        raise AccountError(
+            "that password is a repeated or sequential pattern; choose "
+            "a few unrelated words"
+        )
+    if _is_common(password):
+        raise AccountError(
+            "that password is too common: it appears in lists of leaked passwords"
+        )
+    if _is_personal(password, email, names):
+        raise AccountError(
+            "that password is made from your own details or the service's name"
+        )
 
 
 def verify_password(user: User | None, password: str) -> bool:
@@ -84,7 +199,9 @@ def create_user(
     if find_user(session, email) is not None:
         raise AccountError(f"a user with email {email} already exists")
     if password is not None:
-        check_password_strength(password)
+        check_password_strength(
+            password, email=email, names=(display_name or email.split("@", 1)[0],)
+        )
     user = User(
         email=email,
         role=role,
@@ -103,8 +220,8 @@ def create_user(
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace a user's password."""
-    check_password_strength(password)
+    """Replace a user's password, if it passes the strength checks."""
+    check_password_strength(password, email=user.email, names=(user.display_name,))
     user.password_hash = hash_password(password)
 
 

@@ -4,6 +4,12 @@ Every row carries the SHA-256 of the previous row, so any edit, deletion or
 reordering breaks the chain at a point `verify` can name. Database triggers refuse
 UPDATE, DELETE (and TRUNCATE on PostgreSQL) on the table itself.
 
+The chain alone cannot survive someone who holds the database: they can rewrite
+a row, re-chain every row after it and move the head. So the head is anchored
+outside the database too: `checkpoint` signs (seq, hash) with an Ed25519 key the
+database never sees, the caller appends it to a file or syslog, and `verify`
+checks the chain against those checkpoints and names rewrites and truncation.
+
 Writers serialise on the single row of `audit_head`: the UPDATE that opens each
 append takes that row's write lock (a row lock on PostgreSQL, the database write
 lock on SQLite) until the transaction ends, so two concurrent appends can never
@@ -13,12 +19,20 @@ before it commits.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from sqlalchemy import JSON, Connection, Integer, String, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -220,8 +234,150 @@ class ChainReport:
         return self.broken_seq is None
 
 
-def verify(session: Session, *, batch_size: int = 5000) -> ChainReport:
-    """Walk the chain in order and name the first row that does not verify."""
+# -- signed checkpoints of the chain head ------------------------------------------
+
+CHECKPOINT_FORMAT = "responder-audit-checkpoint/1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read or whose signature does not verify."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The chain's head at one moment, signed with a key kept off the database."""
+
+    seq: int
+    hash: str
+    at: str
+    key_id: str
+    signature: str
+
+    def signed_text(self) -> bytes:
+        """Return the exact bytes the signature covers."""
+        fields = {
+            "format": CHECKPOINT_FORMAT,
+            "seq": self.seq,
+            "hash": self.hash,
+            "at": self.at,
+            "key_id": self.key_id,
+        }
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+    def to_json(self) -> str:
+        """Return the checkpoint as one JSON line (no newline)."""
+        return json.dumps(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "seq": self.seq,
+                "hash": self.hash,
+                "at": self.at,
+                "key_id": self.key_id,
+                "signature": self.signature,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+
+def checkpoint_key_id(public_key: Ed25519PublicKey) -> str:
+    """Name a checkpoint key by the start of its public key's SHA-256."""
+    raw = public_key.public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def parse_checkpoint_key(text: str) -> Ed25519PrivateKey:
+    """Read a checkpoint signing key written as base64 of its 32 raw bytes."""
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+        return Ed25519PrivateKey.from_private_bytes(raw)
+    except ValueError:
+        raise CheckpointError("the audit checkpoint key is not a key") from None
+
+
+def encode_checkpoint_key(key: Ed25519PrivateKey) -> str:
+    """Write a checkpoint signing key as base64 of its 32 raw bytes."""
+    raw = key.private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    return base64.b64encode(raw).decode("ascii")
+
+
+def checkpoint(session: Session, key: Ed25519PrivateKey) -> Checkpoint:
+    """Sign the chain's head as it stands; the caller stores it off the database."""
+    head = session.get(AuditHead, 1, populate_existing=True)
+    if head is None:
+        raise RuntimeError("audit_head is missing: run `responder db upgrade`")
+    at = utcnow().astimezone(dt.UTC).isoformat(timespec="seconds")
+    unsigned = Checkpoint(
+        head.seq, head.last_hash, at, checkpoint_key_id(key.public_key()), ""
+    )
+    signature = base64.b64encode(key.sign(unsigned.signed_text())).decode("ascii")
+    return Checkpoint(unsigned.seq, unsigned.hash, at, unsigned.key_id, signature)
+
+
+def read_checkpoints(
+    lines: Iterable[str], public_key: Ed25519PublicKey
+) -> list[Checkpoint]:
+    """Read checkpoint lines and check each signature; raise on any bad one."""
+    found = []
+    key_id = checkpoint_key_id(public_key)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            entry = Checkpoint(
+                int(data["seq"]),
+                str(data["hash"]),
+                str(data["at"]),
+                str(data["key_id"]),
+                str(data["signature"]),
+            )
+            if data.get("format") != CHECKPOINT_FORMAT:
+                raise ValueError("format")
+        except (ValueError, KeyError, TypeError):
+            raise CheckpointError(f"checkpoint line {number} cannot be read") from None
+        if entry.key_id != key_id:
+            raise CheckpointError(
+                f"checkpoint line {number} was signed with another key ({entry.key_id})"
+            )
+        try:
+            public_key.verify(base64.b64decode(entry.signature), entry.signed_text())
+        except (InvalidSignature, ValueError):
+            raise CheckpointError(
+                f"checkpoint line {number} has a signature that does not verify"
+            ) from None
+        found.append(entry)
+    return found
+
+
+def verify(
+    session: Session,
+    *,
+    batch_size: int = 5000,
+    checkpoints: Iterable[Checkpoint] = (),
+) -> ChainReport:
+    """Walk the chain in order and name the first row that does not verify.
+
+    With checkpoints, the chain must also hold every signed (seq, hash): a row
+    re-chained after a rewrite, or a chain cut short, is named even when the
+    rows and the head agree with each other.
+    """
+    return _verify_chain(session, batch_size=batch_size, signed=checkpoints)
+
+
+def _verify_chain(
+    session: Session, *, batch_size: int, signed: Iterable[Checkpoint]
+) -> ChainReport:
+    wanted: dict[int, Checkpoint] = {}
+    for entry in signed:
+        if entry.seq > 0:
+            wanted[entry.seq] = entry
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
@@ -249,6 +405,14 @@ def verify(session: Session, *, batch_size: int = 5000) -> ChainReport:
                 return ChainReport(
                     checked, event.seq, f"row {event.seq} was altered after writing"
                 )
+            anchor = wanted.get(event.seq)
+            if anchor is not None and anchor.hash != event.hash:
+                return ChainReport(
+                    checked,
+                    event.seq,
+                    f"row {event.seq} was rewritten: it differs from the checkpoint "
+                    f"signed at {anchor.at} (rows up to it re-chained)",
+                )
             expected_prev = event.hash
             expected_seq += 1
             checked += 1
@@ -259,6 +423,14 @@ def verify(session: Session, *, batch_size: int = 5000) -> ChainReport:
             checked,
             checked + 1,
             f"the chain ends at row {checked} but the head says {head.seq}",
+        )
+    if wanted and max(wanted) > checked:
+        latest = wanted[max(wanted)]
+        return ChainReport(
+            checked,
+            checked + 1,
+            f"the chain was truncated: it ends at row {checked}, but the checkpoint "
+            f"signed at {latest.at} saw {latest.seq} rows",
         )
     return ChainReport(checked)
 

@@ -19,7 +19,17 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ForeignKey, String, Text, func, select
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    String,
+    Text,
+    and_,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from plans import audit, clock, plan_view, versions
@@ -189,6 +199,34 @@ def pin_retry_at(session: Session, person: Person) -> dt.datetime | None:
     return retry_at if retry_at > utcnow() else None
 
 
+def _may_try_now(now: dt.datetime) -> ColumnElement[bool]:
+    """Say in SQL whether a PIN row's wait is over (pin_delay, one case per count).
+
+    The wait depends only on the count, so "waited long enough" is one
+    comparison per count up to the cap, and the claim stays one statement.
+    """
+    cases: list[ColumnElement[bool]] = [
+        HolderPin.last_failed_at.is_(None),
+        HolderPin.failed_count < FREE_ATTEMPTS,
+    ]
+    count = FREE_ATTEMPTS
+    while pin_delay(count) < MAX_DELAY:
+        cases.append(
+            and_(
+                HolderPin.failed_count == count,
+                HolderPin.last_failed_at <= now - pin_delay(count),
+            )
+        )
+        count += 1
+    cases.append(
+        and_(
+            HolderPin.failed_count >= count,
+            HolderPin.last_failed_at <= now - MAX_DELAY,
+        )
+    )
+    return or_(*cases)
+
+
 def verify_pin(
     session: Session, person: Person, pin: str, *, now: dt.datetime | None = None
 ) -> bool:
@@ -196,28 +234,52 @@ def verify_pin(
 
     Raises PinDelayed while the holder must wait; a try during the wait is not
     checked, so guessing gets no faster by hammering.
+
+    The try is counted as a failure before the PIN is checked, in one UPDATE
+    that only succeeds when the wait is over: twelve parallel guesses were once
+    all checked while the count rose by three. The UPDATE holds the row's write
+    lock (a row lock on PostgreSQL, the database write lock on SQLite) until the
+    caller commits, so a parallel try waits for this one's count. A right PIN
+    then resets the count.
     """
     now = now or utcnow()
-    row = session.get(HolderPin, person.id)
-    if row is not None and row.last_failed_at is not None:
-        retry_at = row.last_failed_at + pin_delay(row.failed_count)
-        if retry_at > now:
-            raise PinDelayed(retry_at)
-    stored = row.pin_hash if row is not None else None
-    try:
-        ok = _hasher.verify(stored or _DUMMY_HASH, pin.strip()) and row is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
-    if row is None:
-        return False
+    claimed = session.execute(
+        update(HolderPin)
+        .where(HolderPin.person_id == person.id, _may_try_now(now))
+        .values(failed_count=HolderPin.failed_count + 1, last_failed_at=now)
+        .returning(HolderPin.pin_hash)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if claimed is None:
+        row = session.get(HolderPin, person.id, populate_existing=True)
+        if row is None:
+            _check_hash(None, pin)  # the same cost as a real check
+            return False
+        raise PinDelayed(_retry_time(row))
+    ok = _check_hash(claimed, pin)
     if ok:
-        row.failed_count = 0
-        row.last_failed_at = None
-    else:
-        row.failed_count += 1
-        row.last_failed_at = now
-    session.flush()
+        session.execute(
+            update(HolderPin)
+            .where(HolderPin.person_id == person.id)
+            .values(failed_count=0, last_failed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    # Bring any loaded copy of the row up to date with the statements above.
+    session.get(HolderPin, person.id, populate_existing=True)
     return ok
+
+
+def _retry_time(row: HolderPin) -> dt.datetime:
+    if row.last_failed_at is None:
+        return utcnow()
+    return row.last_failed_at + pin_delay(row.failed_count)
+
+
+def _check_hash(stored: str | None, pin: str) -> bool:
+    try:
+        return _hasher.verify(stored or _DUMMY_HASH, pin.strip()) and bool(stored)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 # -- sessions -------------------------------------------------------------------

@@ -10,9 +10,14 @@ required) first, TOTP as the fallback, and ten single-use recovery codes stored 
 SHA-256 digests of 80-bit random codes (high entropy, so a fast hash is enough).
 TOTP secrets are encrypted with a key the caller passes in.
 
-Guessing is slowed, never turned into a lockout: each (account, address) pair
-earns an exponentially growing wait after a few failures, so an attacker on one
-address cannot stop the responder signing in from theirs.
+Guessing is slowed, never turned into a lockout. Three throttles count every
+guess, in the database so that every worker shares them: the (account, address)
+pair, the account from any address, and the address at any account. Each earns a
+growing wait after a few failures. An attempt is counted before it is checked, in
+one atomic statement, so parallel guesses cannot all slip in before the count
+rises. The account-wide throttle waits at most a few minutes, raises a privacy
+alert when it first bites, and does not apply to a browser that has signed in to
+the account before, so an attacker cannot keep the responder out.
 """
 
 from __future__ import annotations
@@ -37,11 +42,14 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    case,
     delete,
     func,
+    or_,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.exceptions import (
@@ -57,7 +65,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from plans.db import Base, utcnow
+from plans.db import Base, dialect_name, utcnow
 from plans.models import ApiToken, User
 
 RECOVERY_CODE_COUNT = 10
@@ -94,6 +102,9 @@ class UserSession(Base):
     revoke_reason: Mapped[str | None] = mapped_column(String(40))
     ip_hash: Mapped[str | None] = mapped_column(String(16))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+    # When the user last proved their password in this session: adding a
+    # passkey, an app, recovery codes or a chat link needs it to be recent.
+    reauthenticated_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
 
@@ -264,6 +275,17 @@ def touch_session(
     )
 
 
+def mark_reauthenticated(
+    session: Session, session_id: int, *, now: dt.datetime | None = None
+) -> None:
+    """Record that the user proved their password again in this session."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id)
+        .values(reauthenticated_at=now or utcnow())
+    )
+
+
 def revoke_session(row: UserSession, *, reason: str) -> None:
     """Revoke one session record at once."""
     if row.revoked_at is None:
@@ -391,7 +413,8 @@ def pending_totp_uri(session: Session, user: User, cipher: Fernet) -> str | None
 
 
 def _accept_code(row: TotpFactor, cipher: Fernet, code: str, now: dt.datetime) -> bool:
-    code = "".join(ch for ch in code if ch.isdigit())
+    # ASCII digits only: "²" passes isdigit() and compare_digest refuses it.
+    code = "".join(ch for ch in code if ch in "0123456789")
     if len(code) != 6:
         return False
     totp = _totp(row, cipher)
@@ -400,11 +423,28 @@ def _accept_code(row: TotpFactor, cipher: Fernet, code: str, now: dt.datetime) -
         step = step_now + offset
         expected = totp.at(step * totp.interval)
         if hmac.compare_digest(expected, code):
-            if step <= row.last_step:
-                return False  # already used: a replayed or shoulder-surfed code
-            row.last_step = step
-            return True
+            return _spend_step(row, step)
     return False
+
+
+def _spend_step(row: TotpFactor, step: int) -> bool:
+    """Mark a step used unless it (or a later one) already was; once only.
+
+    One conditional UPDATE, not read-then-write: four parallel requests with one
+    code were all accepted when each read last_step before any wrote it.
+    """
+    session = Session.object_session(row)
+    assert session is not None
+    spent = session.execute(
+        update(TotpFactor)
+        .where(TotpFactor.user_id == row.user_id, TotpFactor.last_step < step)
+        .values(last_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if spent != 1:
+        return False  # already used: a replayed or shoulder-surfed code
+    session.expire(row, ["last_step"])
+    return True
 
 
 def confirm_totp(
@@ -484,15 +524,18 @@ def unused_recovery_codes(session: Session, user: User) -> int:
 def use_recovery_code(session: Session, user: User, code: str) -> bool:
     """Spend one recovery code; say whether it was valid and unused."""
     digest = _digest(_normalise_code(code))
-    row = session.scalar(
-        select(RecoveryCode).where(
-            RecoveryCode.user_id == user.id, RecoveryCode.digest == digest
+    # One conditional UPDATE: of parallel requests with one code, one wins.
+    spent = session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.digest == digest,
+            RecoveryCode.used_at.is_(None),
         )
-    )
-    if row is None or row.used_at is not None:
-        return False
-    row.used_at = utcnow()
-    return True
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return bool(spent == 1)
 
 
 # Passkeys
@@ -707,17 +750,86 @@ def _b64decode(text: str) -> bytes:
 # -- throttling -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """How many failures are free, and how long waits grow after them."""
+
+    free_failures: int
+    max_wait: dt.timedelta
+
+    def wait_after(self, failures: int) -> dt.timedelta:
+        """Return the wait earned by this many failures in a row."""
+        if failures < self.free_failures:
+            return dt.timedelta(0)
+        seconds = 2 ** min(failures - self.free_failures, 20)
+        return min(dt.timedelta(seconds=seconds), self.max_wait)
+
+
+# One account from one address: the user mistyping, or one guesser.
+PAIR_POLICY = ThrottlePolicy(THROTTLE_FREE_FAILURES, THROTTLE_MAX_WAIT)
+# One account from every address: guessing spread over many addresses. A short
+# cap, so the account's owner is slowed but never kept out for long.
+ACCOUNT_POLICY = ThrottlePolicy(10, dt.timedelta(minutes=5))
+# One address at every account: spraying one password over many accounts. Many
+# free failures, as a station's staff may share one address.
+ADDRESS_POLICY = ThrottlePolicy(50, THROTTLE_MAX_WAIT)
+SIGN_IN_GUESSING_ALERT = "sign_in_guessing"
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """One counter of failed attempts and the policy that turns it into waits."""
+
+    key: str
+    policy: ThrottlePolicy
+    scope: str  # "pair", "account" or "address"
+
+
+class Throttled(Exception):
+    """An attempt that must wait; nothing was checked and nothing was counted."""
+
+    def __init__(self, wait: dt.timedelta, scope: str) -> None:
+        super().__init__(f"wait {wait}")
+        self.wait = wait
+        self.scope = scope
+
+
 def throttle_key(purpose: str, account: str, address: str) -> str:
     """Return the throttle key for a purpose, account (email or id) and address."""
     material = f"{purpose}\x00{account.strip().lower()}\x00{address}"
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
+def attempt_throttles(
+    purpose: str, account: str, address: str, *, known_device: bool = False
+) -> list[Throttle]:
+    """Return the throttles one sign-in attempt counts against.
+
+    A browser that signed in to this account before skips the account-wide
+    throttle, so guessing from elsewhere cannot keep the owner out.
+    """
+    throttles = [
+        Throttle(throttle_key(purpose, account, address), PAIR_POLICY, "pair"),
+        Throttle(
+            throttle_key(purpose + ":address", "*", address), ADDRESS_POLICY, "address"
+        ),
+    ]
+    if not known_device:
+        throttles.append(
+            Throttle(
+                throttle_key(purpose + ":account", account, "*"),
+                ACCOUNT_POLICY,
+                "account",
+            )
+        )
+    return throttles
+
+
 def throttle_wait(
     session: Session, key: str, *, now: dt.datetime | None = None
 ) -> dt.timedelta:
     """Return how long this key must wait before its next attempt (zero: go)."""
-    row = session.get(LoginThrottle, key)
+    row = session.get(LoginThrottle, key, populate_existing=True)
     now = now or utcnow()
     if row is None or row.blocked_until is None or row.blocked_until <= now:
         return dt.timedelta(0)
@@ -725,30 +837,124 @@ def throttle_wait(
 
 
 def failure_wait(failures: int) -> dt.timedelta:
-    """Return the wait earned by this many consecutive failures."""
-    if failures < THROTTLE_FREE_FAILURES:
-        return dt.timedelta(0)
-    seconds = 2 ** min(failures - THROTTLE_FREE_FAILURES, 20)
-    return min(dt.timedelta(seconds=seconds), THROTTLE_MAX_WAIT)
+    """Return the wait earned by this many consecutive failures (one address)."""
+    return PAIR_POLICY.wait_after(failures)
+
+
+def _count_failure(
+    session: Session, key: str, now: dt.datetime, *, only_if_free: bool
+) -> int | None:
+    """Add one failure to a key atomically; return the new count.
+
+    INSERT ... ON CONFLICT DO UPDATE on both databases: two parallel first
+    failures once raced to INSERT the same key and one got a 500. With
+    `only_if_free`, a key that must still wait is left alone and None returned.
+    """
+    insert = (
+        postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    )
+    column = LoginThrottle.__table__.c
+    statement = insert(LoginThrottle.__table__).values(
+        key=key, failures=1, last_failure_at=now, blocked_until=None
+    )
+    free = or_(column.blocked_until.is_(None), column.blocked_until <= now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[column.key],
+        set_={
+            "failures": case(
+                (column.last_failure_at < now - THROTTLE_FORGET_AFTER, 1),
+                else_=column.failures + 1,
+            ),
+            "last_failure_at": now,
+        },
+        where=free if only_if_free else None,
+    ).returning(column.failures)
+    failures = session.execute(statement).scalar_one_or_none()
+    return None if failures is None else int(failures)
+
+
+def _block(
+    session: Session, throttle: Throttle, failures: int, now: dt.datetime
+) -> dt.timedelta:
+    wait = throttle.policy.wait_after(failures)
+    session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == throttle.key)
+        .values(blocked_until=now + wait if wait else None)
+        .execution_options(synchronize_session=False)
+    )
+    return wait
+
+
+def claim_attempt(
+    session: Session,
+    throttles: list[Throttle],
+    *,
+    user: User | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Count one attempt against every throttle before it is checked.
+
+    Raise Throttled while any throttle must wait; the caller then rolls back (a
+    refused attempt counts for nothing, so hammering does not lengthen the
+    wait) and answers 429. Otherwise the caller commits at once, before checking
+    the secret: counted first, parallel guesses see each other's counts. The
+    first time the account-wide throttle bites, the privacy officer is alerted.
+    """
+    now = now or utcnow()
+    for throttle in throttles:
+        wait = throttle_wait(session, throttle.key, now=now)
+        if wait:
+            raise Throttled(wait, throttle.scope)
+    for throttle in throttles:
+        failures = _count_failure(session, throttle.key, now, only_if_free=True)
+        if failures is None:  # a parallel attempt was counted first and bit
+            raise Throttled(
+                throttle_wait(session, throttle.key, now=now), throttle.scope
+            )
+        _block(session, throttle, failures, now)
+        if (
+            throttle.scope == "account"
+            and user is not None
+            and failures == throttle.policy.free_failures
+        ):
+            _alert_guessing(session, user, failures, now)
+
+
+def _alert_guessing(
+    session: Session, user: User, failures: int, now: dt.datetime
+) -> None:
+    from plans.access import PrivacyAlert
+
+    session.add(
+        PrivacyAlert(
+            kind=SIGN_IN_GUESSING_ALERT,
+            user_id=user.id,
+            summary=f"{failures} failed sign-in attempts at {user.display_name}'s "
+            "account from more than one address; sign-in is being slowed",
+            created_at=now,
+        )
+    )
+
+
+def forget_failures(session: Session, throttles: list[Throttle]) -> None:
+    """Forget the pair and account failures after a successful attempt.
+
+    The address throttle is kept: one good sign-in must not reset a spray at
+    every other account from that address.
+    """
+    keys = [t.key for t in throttles if t.scope != "address"]
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
 
 
 def record_failure(
     session: Session, key: str, *, now: dt.datetime | None = None
 ) -> dt.timedelta:
-    """Count a failed attempt; return the wait it earns."""
+    """Count a failed attempt against one (account, address) key; return the wait."""
     now = now or utcnow()
-    row = session.get(LoginThrottle, key)
-    if row is None:
-        row = LoginThrottle(key=key, failures=0, last_failure_at=now)
-        session.add(row)
-    elif now - row.last_failure_at > THROTTLE_FORGET_AFTER:
-        row.failures = 0
-    row.failures += 1
-    row.last_failure_at = now
-    wait = failure_wait(row.failures)
-    row.blocked_until = now + wait if wait else None
-    session.flush()
-    return wait
+    failures = _count_failure(session, key, now, only_if_free=False)
+    assert failures is not None
+    return _block(session, Throttle(key, PAIR_POLICY, "pair"), failures, now)
 
 
 def record_success(session: Session, key: str) -> None:

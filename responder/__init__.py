@@ -106,13 +106,31 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+# Environments whose instances hold no real data: only these may relax a check.
+DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
+# Switches that relax checks or leak internals; never on where real data lives.
+DEVELOPMENT_SWITCHES = ("TESTING", "DEBUG")
+
+
 def is_development(app: Flask) -> bool:
-    """Say whether the app runs as a developer's or test instance."""
-    return bool(app.testing) or app.config.get("ENVIRONMENT") == "development"
+    """Say whether the app runs as a developer's or test instance.
+
+    Only ENVIRONMENT says so. TESTING once did too, and RESPONDER_TESTING=true
+    on a live instance turned off every production check.
+    """
+    return app.config.get("ENVIRONMENT") in DEVELOPMENT_ENVIRONMENTS
 
 
 def check_configuration(app: Flask) -> None:
-    """Refuse to start outside development with a missing or default secret."""
+    """Refuse to start outside development with unsafe settings or test switches."""
+    if not is_development(app):
+        switched_on = [name for name in DEVELOPMENT_SWITCHES if app.config.get(name)]
+        if switched_on:
+            names = " and ".join(f"RESPONDER_{name}" for name in switched_on)
+            raise ConfigurationError(
+                f"refusing to start: {names} may only be on when "
+                "RESPONDER_ENVIRONMENT is development or test, never with real data"
+            )
     if is_development(app):
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = "development-only-secret-key"

@@ -65,8 +65,19 @@ def require_team(team_ids: Iterable[int] | int) -> None:
     404 rather than 403: a user outside the team learns nothing, not even that the
     object exists.
     """
-    wanted = {team_ids} if isinstance(team_ids, int) else set(team_ids)
-    if current_user.role == "privacy_officer" and not current_user.team_ids:
-        return  # a trust-wide privacy officer oversees every team
-    if not wanted & set(current_user.team_ids):
-        abort(404)
+    from flask import request
+
+    from plans import access
+    from responder.db import session_factory
+
+    user = current_user._get_current_object()
+    # A session of its own: only the refusal's audit row is committed, never
+    # half of what the view did before it looked the object up.
+    with session_factory()() as db:
+        try:
+            access.require_team(
+                db, user, team_ids, channel="web", route=request.endpoint or ""
+            )
+        except access.OutOfTeam:
+            db.commit()
+            abort(404)

@@ -75,7 +75,9 @@ def search_parameters() -> tuple[str, float | None, float | None, int]:
     if (lat is None) != (lon is None):
         raise BadRequest("lat and lon must be given together")
     raw_limit = request.args.get("limit", str(config["SEARCH_DEFAULT_LIMIT"]))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= config["SEARCH_MAX_LIMIT"]:
+    # ASCII digits only: "²".isdigit() is true, and int("²") raised a 500.
+    well_formed = raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 6
+    if not well_formed or not 1 <= int(raw_limit) <= config["SEARCH_MAX_LIMIT"]:
         raise BadRequest(
             f"limit must be a whole number from 1 to {config['SEARCH_MAX_LIMIT']}"
         )

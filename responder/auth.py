@@ -23,6 +23,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    after_this_request,
     current_app,
     g,
     jsonify,
@@ -35,10 +36,11 @@ from flask import (
 from flask.cli import AppGroup
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from plans import accounts, audit, sessions
+from plans import accounts, audit, clock, sessions
 from plans.models import ROLE_LABELS, User
 from responder import qr
 from responder.access import public, roles_required, signed_in
@@ -56,6 +58,11 @@ LOGIN_LIMIT = "20 per minute;200 per hour"
 FACTOR_LIMIT = "20 per minute;200 per hour"
 BAD_CREDENTIALS = "Email address or password not recognised."
 BAD_CODE = "That code was not accepted."
+# Adding a way in (a passkey, an app, recovery codes, a chat) needs the password
+# proved this recently in this session: a stolen cookie alone cannot add one.
+REAUTH_WINDOW = dt.timedelta(minutes=10)
+KNOWN_DEVICE_MAX_AGE = dt.timedelta(days=180)
+KNOWN_DEVICE_MAX_ACCOUNTS = 5
 
 # Where each role lands after signing in, first endpoint that exists wins.
 HOME_ENDPOINTS: dict[str, tuple[str, ...]] = {
@@ -249,7 +256,92 @@ def home_for(user: User) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
+
+
+# -- known browsers and re-authentication ---------------------------------------
+
+
+def _device_cookie_name() -> str:
+    secure = str(current_app.config["SESSION_COOKIE_NAME"]).startswith("__Host-")
+    return "__Host-device" if secure else "device"
+
+
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(
+        str(current_app.config["SECRET_KEY"]), salt="responder known device"
+    )
+
+
+def _known_account_ids() -> list[int]:
+    raw = request.cookies.get(_device_cookie_name())
+    if not raw or len(raw) > 500:
+        return []
+    try:
+        ids = _device_serializer().loads(raw)
+    except BadSignature:
+        return []
+    if not isinstance(ids, list):
+        return []
+    return [i for i in ids if isinstance(i, int)][:KNOWN_DEVICE_MAX_ACCOUNTS]
+
+
+def known_device(user: User | None) -> bool:
+    """Say whether this browser has signed in to this account before.
+
+    Such a browser skips the account-wide throttle, so guessing at the account
+    from elsewhere slows the guesser, not the account's owner.
+    """
+    return user is not None and user.id in _known_account_ids()
+
+
+def _remember_device(user: User) -> None:
+    ids = [user.id] + [i for i in _known_account_ids() if i != user.id]
+    value = _device_serializer().dumps(ids[:KNOWN_DEVICE_MAX_ACCOUNTS])
+
+    @after_this_request
+    def set_cookie(response: Response) -> Response:
+        response.set_cookie(
+            _device_cookie_name(),
+            value,
+            max_age=int(KNOWN_DEVICE_MAX_AGE.total_seconds()),
+            path="/",
+            secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+
+def recently_reauthenticated() -> bool:
+    """Say whether the signed-in user proved their password lately in this session."""
+    row = g.get("user_session")
+    if row is None or row.reauthenticated_at is None:
+        return False
+    return _now() - row.reauthenticated_at <= REAUTH_WINDOW
+
+
+def reauthentication_required(back: str | None = None) -> ResponseReturnValue | None:
+    """Return the answer that asks for the password again, or None if proved lately.
+
+    Only a signed-in user is asked: a pending user enrolling a first factor has
+    just proved their password.
+    """
+    if not current_user.is_authenticated or recently_reauthenticated():
+        return None
+    confirm_url = url_for("auth.confirm_password", next=back or _back_path())
+    if request.is_json or request.path.endswith("/options"):
+        return jsonify(
+            {"error": "Please confirm your password.", "confirm": confirm_url}
+        ), 401
+    return redirect(confirm_url)
+
+
+def _back_path() -> str:
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = safe_next(request.form.get("next")) if request.form else None
+    return referrer or url_for("auth.account")
 
 
 def pending_user() -> User | None:
@@ -300,13 +392,16 @@ def _audit(action: str, user: User | None, **detail: Any) -> None:
 def complete_sign_in(user: User, method: str) -> str:
     """Open a session record, rotate the cookie and return where to go next."""
     db = get_session()
-    _row, token = sessions.start_session(
+    row, token = sessions.start_session(
         db,
         user,
         method=method,
         ip_hash=ip_hash(),
         user_agent=request.headers.get("User-Agent"),
     )
+    # Signing in proves the password (or a passkey) now: no second prompt soon.
+    row.reauthenticated_at = _now()
+    _remember_device(user)
     _audit("login_succeeded", user, method=method)
     db.commit()
     next_path = safe_next(session.get("next"))
@@ -348,8 +443,28 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _throttled(key: str) -> dt.timedelta:
-    return sessions.throttle_wait(get_session(), key)
+def _claim(
+    purpose: str, account: str, user: User | None, *, account_wide: bool = True
+) -> list[sessions.Throttle] | dt.timedelta:
+    """Count this attempt before checking it; return its throttles, or the wait.
+
+    The count is committed before the secret is checked, so parallel attempts
+    in other workers see it (and a refused attempt counts for nothing).
+    """
+    db = get_session()
+    throttles = sessions.attempt_throttles(
+        purpose,
+        account,
+        ip_hash(),
+        known_device=known_device(user) or not account_wide,
+    )
+    try:
+        sessions.claim_attempt(db, throttles, user=user)
+    except sessions.Throttled as throttled:
+        db.rollback()
+        return throttled.wait
+    db.commit()
+    return throttles
 
 
 def _wait_words(wait: dt.timedelta) -> str:
@@ -375,28 +490,31 @@ def login() -> ResponseReturnValue:
 
     require_rate_limit_storage()
     email = request.form.get("email", "")[:254]
-    password = request.form.get("password", "")[:1024]
+    # Never truncated: a longer password is simply not the right one.
+    password = request.form.get("password", "")
     db = get_session()
-    key = sessions.throttle_key("password", accounts.normalise_email(email), ip_hash())
-    wait = _throttled(key)
-    if wait:
-        _audit("login_throttled", accounts.find_user(db, email))
+    user = accounts.find_user(db, email) if email else None
+    claimed = _claim("password", accounts.normalise_email(email), user)
+    if isinstance(claimed, dt.timedelta):
+        _audit("login_throttled", user)
         db.commit()
-        message = f"Too many attempts. Please wait {_wait_words(wait)} and try again."
+        message = (
+            f"Too many attempts. Please wait {_wait_words(claimed)} and try again."
+        )
         return render_template(
             "auth/login.html", next=next_path, error=message, email=email
         ), 429
-    user = accounts.find_user(db, email) if email else None
-    ok = accounts.verify_password(user, password)
+    ok = len(password) <= accounts.MAX_PASSWORD_LENGTH and accounts.verify_password(
+        user, password
+    )
     if not ok or user is None or not user.active:
-        sessions.record_failure(db, key)
         reason = "inactive" if ok else "bad_password"
         _audit("login_failed", user, reason_code=reason if user else "unknown")
         db.commit()
         return render_template(
             "auth/login.html", next=next_path, error=BAD_CREDENTIALS, email=email
         ), 401
-    sessions.record_success(db, key)
+    sessions.forget_failures(db, claimed)
     if accounts.password_needs_rehash(user):
         # Not set_password: an old, shorter password must not fail its own upgrade.
         user.password_hash = accounts.hash_password(password)
@@ -420,13 +538,8 @@ def second_factor() -> ResponseReturnValue:
     return render_template("auth/second_factor.html", methods=methods, error=None)
 
 
-def _factor_key(user: User) -> str:
-    return sessions.throttle_key("factor", str(user.id), ip_hash())
-
-
-def _factor_refused(user: User, key: str, method: str) -> None:
+def _factor_refused(user: User, method: str) -> None:
     db = get_session()
-    sessions.record_failure(db, key)
     _audit("mfa_failed", user, method=method)
     db.commit()
 
@@ -442,22 +555,23 @@ def login_totp() -> ResponseReturnValue:
         return redirect(url_for("auth.login"))
     db = get_session()
     methods = sessions.second_factor_methods(db, user)
-    key = _factor_key(user)
-    wait = _throttled(key)
-    if wait:
+    claimed = _claim("factor", str(user.id), user)
+    if isinstance(claimed, dt.timedelta):
         _audit("mfa_throttled", user, method="totp")
         db.commit()
-        message = f"Too many attempts. Please wait {_wait_words(wait)} and try again."
+        message = (
+            f"Too many attempts. Please wait {_wait_words(claimed)} and try again."
+        )
         return render_template(
             "auth/second_factor.html", methods=methods, error=message
         ), 429
     code = request.form.get("code", "")[:20]
     if not sessions.verify_totp(db, user, code, totp_cipher()):
-        _factor_refused(user, key, "totp")
+        _factor_refused(user, "totp")
         return render_template(
             "auth/second_factor.html", methods=methods, error=BAD_CODE
         ), 401
-    sessions.record_success(db, key)
+    sessions.forget_failures(db, claimed)
     return redirect(complete_sign_in(user, "totp"))
 
 
@@ -473,17 +587,18 @@ def login_recovery() -> ResponseReturnValue:
         return render_template("auth/recovery.html", error=None)
     require_rate_limit_storage()
     db = get_session()
-    key = _factor_key(user)
-    wait = _throttled(key)
-    if wait:
+    claimed = _claim("factor", str(user.id), user)
+    if isinstance(claimed, dt.timedelta):
         _audit("mfa_throttled", user, method="recovery_code")
         db.commit()
-        message = f"Too many attempts. Please wait {_wait_words(wait)} and try again."
+        message = (
+            f"Too many attempts. Please wait {_wait_words(claimed)} and try again."
+        )
         return render_template("auth/recovery.html", error=message), 429
     if not sessions.use_recovery_code(db, user, request.form.get("code", "")[:64]):
-        _factor_refused(user, key, "recovery_code")
+        _factor_refused(user, "recovery_code")
         return render_template("auth/recovery.html", error=BAD_CODE), 401
-    sessions.record_success(db, key)
+    sessions.forget_failures(db, claimed)
     _audit(
         "recovery_code_used",
         user,
@@ -516,21 +631,21 @@ def login_passkey() -> ResponseReturnValue:
         return jsonify({"error": "The sign-in took too long; please try again."}), 400
     db = get_session()
     user = pending_user()
-    key = sessions.throttle_key("passkey", str(user.id) if user else "-", ip_hash())
-    wait = _throttled(key)
-    if wait:
+    # No account-wide throttle: a passkey cannot be guessed, and a shared "no
+    # account yet" counter would let anyone slow every passkey sign-in.
+    claimed = _claim("passkey", str(user.id) if user else "-", user, account_wide=False)
+    if isinstance(claimed, dt.timedelta):
         _audit("mfa_throttled", user, method="passkey")
         db.commit()
-        return jsonify({"error": f"Please wait {_wait_words(wait)}."}), 429
+        return jsonify({"error": f"Please wait {_wait_words(claimed)}."}), 429
     row = sessions.authenticate_passkey(
         db, credential, challenge=challenge, rp=relying_party(), user=user
     )
     if row is None:
-        sessions.record_failure(db, key)
         _audit("mfa_failed" if user else "login_failed", user, method="passkey")
         db.commit()
         return jsonify({"error": "That passkey was not accepted."}), 401
-    sessions.record_success(db, key)
+    sessions.forget_failures(db, claimed)
     return jsonify({"redirect": complete_sign_in(row.user, "passkey")})
 
 
@@ -572,6 +687,8 @@ def enrol_totp() -> ResponseReturnValue:
     user = enrolling_user()
     if user is None:
         return redirect(url_for("auth.login"))
+    if (ask := reauthentication_required()) is not None:
+        return ask
     db = get_session()
     if sessions.totp_enabled(db, user):
         return redirect(url_for("auth.account"))
@@ -610,6 +727,8 @@ def enrol_passkey_options() -> ResponseReturnValue:
     user = enrolling_user()
     if user is None:
         return jsonify({"error": "Please sign in again."}), 401
+    if (ask := reauthentication_required()) is not None:
+        return ask
     options, challenge = sessions.registration_options(
         get_session(), user, relying_party()
     )
@@ -625,6 +744,8 @@ def enrol_passkey() -> ResponseReturnValue:
     user = enrolling_user()
     if user is None:
         return jsonify({"error": "Please sign in again."}), 401
+    if (ask := reauthentication_required()) is not None:
+        return ask
     body = _json_body()
     challenge = _take_challenge("register")
     if challenge is None:
@@ -657,6 +778,38 @@ def enrol_passkey() -> ResponseReturnValue:
 
 
 # -- the signed-in user's own security ------------------------------------------------
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@signed_in
+@limiter.limit(FACTOR_LIMIT, methods=["POST"])
+def confirm_password() -> ResponseReturnValue:
+    """Ask for the password again before adding a way in to the account."""
+    next_path = safe_next(request.values.get("next")) or url_for("auth.account")
+    if request.method == "GET":
+        return render_template("auth/confirm.html", error=None, next=next_path)
+    db = get_session()
+    user: User = current_user._get_current_object()
+    claimed = _claim("reauth", str(user.id), user)
+    if isinstance(claimed, dt.timedelta):
+        message = f"Too many attempts. Please wait {_wait_words(claimed)}."
+        return render_template("auth/confirm.html", error=message, next=next_path), 429
+    password = request.form.get("password", "")
+    if len(password) > accounts.MAX_PASSWORD_LENGTH or not accounts.verify_password(
+        user, password
+    ):
+        _audit("reauth_failed", user)
+        db.commit()
+        return render_template(
+            "auth/confirm.html", error="That password was not right.", next=next_path
+        ), 401
+    sessions.forget_failures(db, claimed)
+    row = g.get("user_session")
+    if row is not None:
+        sessions.mark_reauthenticated(db, row.id, now=_now())
+    _audit("reauthenticated", user)
+    db.commit()
+    return redirect(next_path, code=303)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -716,6 +869,8 @@ def recovery_codes() -> ResponseReturnValue:
             first=request.args.get("first") == "1",
             next=next_path,
         )
+    if (ask := reauthentication_required()) is not None:
+        return ask
     codes = sessions.issue_recovery_codes(db, user)
     _audit("recovery_codes_issued", user, count=len(codes))
     db.commit()
@@ -747,20 +902,23 @@ def change_password() -> ResponseReturnValue:
         return render_template("auth/password.html", error=None)
     db = get_session()
     user: User = current_user._get_current_object()
-    key = sessions.throttle_key("password_change", str(user.id), ip_hash())
-    if _throttled(key):
+    claimed = _claim("password_change", str(user.id), user)
+    if isinstance(claimed, dt.timedelta):
         return render_template(
             "auth/password.html", error="Too many attempts. Please wait."
         ), 429
-    if not accounts.verify_password(user, request.form.get("current", "")[:1024]):
-        sessions.record_failure(db, key)
+    current = request.form.get("current", "")
+    if len(current) > accounts.MAX_PASSWORD_LENGTH or not accounts.verify_password(
+        user, current
+    ):
         _audit("password_change_failed", user)
         db.commit()
         return render_template(
             "auth/password.html", error="Your current password was not right."
         ), 401
-    new = request.form.get("new", "")[:1024]
-    if new != request.form.get("confirm", "")[:1024]:
+    # Never truncated: an over-long password is refused in words, not cut short.
+    new = request.form.get("new", "")
+    if new != request.form.get("confirm", ""):
         return render_template(
             "auth/password.html", error="The new passwords do not match."
         ), 400
@@ -768,7 +926,7 @@ def change_password() -> ResponseReturnValue:
         accounts.set_password(user, new)
     except accounts.AccountError as error:
         return render_template("auth/password.html", error=str(error).capitalize()), 400
-    sessions.record_success(db, key)
+    sessions.forget_failures(db, claimed)
     count = sessions.revoke_user_sessions(
         db, user, reason="password_changed", keep=g.get("user_session")
     )

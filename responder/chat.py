@@ -30,6 +30,7 @@ from plans import chat
 from plans.chat import ChatError, ChatLink
 from plans.models import Person, User
 from responder.access import public, signed_in
+from responder.auth import reauthentication_required
 from responder.db import get_session
 from responder.hooks import twilio_client
 from responder.security import limiter
@@ -192,6 +193,8 @@ def index() -> ResponseReturnValue:
 @signed_in
 def telegram() -> ResponseReturnValue:
     """Show a one-time Telegram deep link that binds the chat to this account."""
+    if (ask := reauthentication_required(url_for("chat.index"))) is not None:
+        return ask
     return _telegram(False)
 
 
@@ -200,6 +203,8 @@ def telegram() -> ResponseReturnValue:
 @signed_in
 def number() -> ResponseReturnValue:
     """Send a code to a number the user wants to link."""
+    if (ask := reauthentication_required(url_for("chat.index"))) is not None:
+        return ask
     return _number(False)
 
 

@@ -267,29 +267,6 @@ def tokens_create(email: str, name: str) -> None:
     click.echo(token)
 
 
-# -- audit ----------------------------------------------------------------------
-
-audit_cli = click.Group("audit", help="Check the audit log.")
-
-
-@audit_cli.command("verify")
-@with_appcontext
-def audit_verify() -> None:
-    """Check the audit chain and name the first broken row."""
-    from plans import audit
-
-    report = audit.verify(get_session())
-    if report.ok:
-        click.echo(f"audit chain intact: {report.checked} rows verified")
-        return
-    click.echo(
-        f"audit chain BROKEN at row {report.broken_seq}: {report.problem} "
-        f"({report.checked} rows verified before it)",
-        err=True,
-    )
-    sys.exit(1)
-
-
 # -- search ---------------------------------------------------------------------
 
 search_cli = click.Group("search", help="Maintain the search index.")
@@ -366,7 +343,7 @@ def fresh_context(app: Flask) -> Any:
 
 def init_app(app: Flask) -> None:
     """Register every command group on the app's CLI."""
-    for command in (db_cli, users_cli, tokens_cli, audit_cli, search_cli, serve):
+    for command in (db_cli, users_cli, tokens_cli, search_cli, serve):
         app.cli.add_command(command)
     # Each feature keeps its commands beside its own code.
     from responder import cli_cards, cli_chat, cli_exchange, cli_ops

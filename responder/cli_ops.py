@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -376,7 +377,162 @@ def _record(*, action: str, count: int) -> None:
         )
 
 
+# -- audit ----------------------------------------------------------------------
+
+audit_cli = click.Group("audit", help="Check the audit log and anchor it outside.")
+CHECKPOINT_KEY_FILE_NAME = "audit-checkpoint.key"
+CHECKPOINT_FILE_NAME = "audit-checkpoints.jsonl"
+
+
+def checkpoint_key_file(app: Flask) -> Path:
+    """Return where the checkpoint signing key file lives."""
+    configured = app.config.get("AUDIT_CHECKPOINT_KEY_FILE")
+    if configured:
+        return Path(str(configured))
+    return Path(app.instance_path) / CHECKPOINT_KEY_FILE_NAME
+
+
+def checkpoint_file(app: Flask) -> Path:
+    """Return the append-only JSON Lines file the checkpoints go to."""
+    configured = app.config.get("AUDIT_CHECKPOINT_FILE")
+    if configured:
+        return Path(str(configured))
+    return Path(app.instance_path) / CHECKPOINT_FILE_NAME
+
+
+def checkpoint_key(app: Flask) -> Any:
+    """Return the checkpoint signing key from the setting or its file, or None."""
+    configured = app.config.get("AUDIT_CHECKPOINT_KEY")
+    if configured:
+        return audit.parse_checkpoint_key(str(configured))
+    path = checkpoint_key_file(app)
+    if not path.exists():
+        return None
+    return audit.parse_checkpoint_key(path.read_text(encoding="utf-8"))
+
+
+def _send_to_syslog(target: str, line: str) -> None:
+    import logging.handlers
+
+    if ":" in target and not target.startswith("/"):
+        host, _, port = target.rpartition(":")
+        address: Any = (host, int(port))
+    else:
+        address = target
+    handler = logging.handlers.SysLogHandler(
+        address=address, facility=logging.handlers.SysLogHandler.LOG_AUTH
+    )
+    try:
+        record = logging.LogRecord(
+            "responder.audit",
+            logging.WARNING,
+            __file__,
+            0,
+            "responder-audit-checkpoint %s",
+            (line,),
+            None,
+        )
+        handler.emit(record)
+    finally:
+        handler.close()
+
+
+@audit_cli.command("checkpoint")
+@with_appcontext
+def audit_checkpoint() -> None:
+    """Sign the audit chain's head and append it to the checkpoint file (and syslog)."""
+    from responder.db import get_session
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        key = checkpoint_key(app)
+    except audit.CheckpointError as error:
+        raise click.ClickException(str(error)) from None
+    if key is None:
+        raise click.ClickException(
+            "no audit checkpoint key: set RESPONDER_AUDIT_CHECKPOINT_KEY or run "
+            "`responder audit checkpoint-key`"
+        )
+    entry = audit.checkpoint(get_session(), key)
+    line = entry.to_json()
+    path = checkpoint_file(app)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_APPEND: each checkpoint lands after the last, whatever else writes there.
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(descriptor, (line + "\n").encode("utf-8"))
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    target = app.config.get("AUDIT_CHECKPOINT_SYSLOG")
+    if target:
+        _send_to_syslog(str(target), line)
+    click.echo(f"checkpoint written: row {entry.seq}, {entry.hash[:12]}… to {path}")
+
+
+@audit_cli.command("checkpoint-key")
+@with_appcontext
+def audit_checkpoint_key() -> None:
+    """Create the checkpoint signing key file (refuses to replace one)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = checkpoint_key_file(current_app)  # type: ignore[arg-type]
+    if path.exists():
+        raise click.ClickException(
+            f"{path} exists; a new key would orphan its checkpoints"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as key_file:
+        key_file.write(audit.encode_checkpoint_key(Ed25519PrivateKey.generate()) + "\n")
+    click.echo(f"checkpoint key written to {path}; keep a copy off this server")
+
+
+@audit_cli.command("verify")
+@click.option(
+    "--checkpoints",
+    "checkpoints_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Checkpoint file to check against (default: the configured one).",
+)
+@with_appcontext
+def audit_verify(checkpoints_path: Path | None) -> None:
+    """Check the audit chain, and against the signed checkpoints, naming any break."""
+    from responder.db import get_session
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    signed: list[audit.Checkpoint] = []
+    try:
+        key = checkpoint_key(app)
+        path = checkpoints_path or checkpoint_file(app)
+        if key is not None and path.exists():
+            with path.open(encoding="utf-8") as lines:
+                signed = audit.read_checkpoints(lines, key.public_key())
+        elif checkpoints_path is not None:
+            raise audit.CheckpointError(f"{checkpoints_path} cannot be checked")
+    except audit.CheckpointError as error:
+        click.echo(f"audit checkpoints BROKEN: {error}", err=True)
+        sys.exit(1)
+    report = audit.verify(get_session(), checkpoints=signed)
+    if report.ok:
+        anchored = (
+            f", matching {len(signed)} signed checkpoint(s) up to row "
+            f"{max(c.seq for c in signed)}"
+            if signed
+            else " (no signed checkpoints to check against)"
+        )
+        click.echo(f"audit chain intact: {report.checked} rows verified{anchored}")
+        return
+    click.echo(
+        f"audit chain BROKEN at row {report.broken_seq}: {report.problem} "
+        f"({report.checked} rows verified before it)",
+        err=True,
+    )
+    sys.exit(1)
+
+
 def register(app: Flask) -> None:
-    """Add the backup and restore commands to the app's CLI."""
-    for command in (backup_command, restore_command):
+    """Add the backup, restore and audit commands to the app's CLI."""
+    for command in (backup_command, restore_command, audit_cli):
         app.cli.add_command(command)

@@ -23,6 +23,7 @@ from bots.outbound import Sender, TelegramChannel
 from bots.telegram import BotRunner, build_application
 from responder.access import public
 from responder.db import get_session
+from responder.production import telegram_enabled, twilio_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,32 @@ bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 
 TELEGRAM_MAX_BODY = 256 * 1024  # Telegram updates are a few kilobytes at most
 TWILIO_MAX_BODY = 64 * 1024
+# Real updates nest a handful of levels (a reply inside a message inside the
+# update); a hostile one nested thousands deep exhausted the recursion limit.
+TELEGRAM_MAX_DEPTH = 32
+
+
+def json_depth_ok(raw: bytes, limit: int) -> bool:
+    """Say whether JSON text nests arrays and objects at most `limit` deep."""
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # closing quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return False
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return True
 
 
 def chat_settings(app: Flask) -> ChatSettings:
@@ -102,6 +129,9 @@ def telegram() -> ResponseReturnValue:
     """Receive one Telegram update: check the secret, then hand it to the bot."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     secret = str(app.config.get("TELEGRAM_WEBHOOK_SECRET") or "")
+    # Switched off means gone, whatever secrets are still configured.
+    if not telegram_enabled(app.config):
+        abort(404)
     if not secret or not app.config.get("TELEGRAM_BOT_TOKEN"):
         abort(404)
     given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -111,9 +141,12 @@ def telegram() -> ResponseReturnValue:
         abort(415)
     if request.content_length is None or request.content_length > TELEGRAM_MAX_BODY:
         abort(413)
+    raw = request.get_data(cache=False)
+    if not json_depth_ok(raw, TELEGRAM_MAX_DEPTH):
+        abort(400)
     try:
-        data = json.loads(request.get_data(cache=False))
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         abort(400)
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         abort(400)
@@ -123,7 +156,8 @@ def telegram() -> ResponseReturnValue:
 
 def _twilio(channel: str) -> ResponseReturnValue:
     token = str(current_app.config.get("TWILIO_AUTH_TOKEN") or "")
-    if not token:
+    # Switched off means gone, whatever auth token is still configured.
+    if not token or not twilio_enabled(current_app.config):
         abort(404)
     if request.content_length is None or request.content_length > TWILIO_MAX_BODY:
         abort(413)

@@ -71,6 +71,8 @@ def get_alert_or_404(alert_id: int) -> PrivacyAlert:
         abort(404)
     if alert.person is not None:
         require_team(alert.person.team_id)
+    elif not access.alert_in_scope(alert, officer()):
+        abort(404)  # a trust-wide alert is not a team-scoped officer's
     return alert
 
 

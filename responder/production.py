@@ -90,7 +90,26 @@ def production_problems(app: Flask) -> list[str]:
     problems += _twilio_problems(config)
     problems += _card_key_problems(app)
     problems += _webauthn_problems(config)
+    problems += _audit_checkpoint_problems(app)
     return problems
+
+
+def _audit_checkpoint_problems(app: Flask) -> list[str]:
+    """The audit chain is anchored off the database with a key it never sees."""
+    from plans import audit
+    from responder.cli_ops import checkpoint_key
+
+    try:
+        key = checkpoint_key(app)
+    except (audit.CheckpointError, OSError) as error:
+        return [f"the audit checkpoint key cannot be read: {type(error).__name__}"]
+    if key is None:
+        return [
+            "no audit checkpoint key: set RESPONDER_AUDIT_CHECKPOINT_KEY or run "
+            "`responder audit checkpoint-key`, and schedule `responder audit "
+            "checkpoint` (docs/operations.md)"
+        ]
+    return []
 
 
 def _webauthn_problems(config: Mapping[str, Any]) -> list[str]:
@@ -203,7 +222,7 @@ def _proxy_problems(config: Mapping[str, Any]) -> list[str]:
 
 
 def _telegram_problems(config: Mapping[str, Any]) -> list[str]:
-    if not _enabled(config, "TELEGRAM_ENABLED", TELEGRAM_KEYS):
+    if not telegram_enabled(config):
         return []
     problems = []
     token = str(config.get("TELEGRAM_BOT_TOKEN") or "")
@@ -225,7 +244,7 @@ def _telegram_problems(config: Mapping[str, Any]) -> list[str]:
 
 
 def _twilio_problems(config: Mapping[str, Any]) -> list[str]:
-    if not _enabled(config, "TWILIO_ENABLED", TWILIO_KEYS):
+    if not twilio_enabled(config):
         return []
     problems = []
     token = str(config.get("TWILIO_AUTH_TOKEN") or "")
@@ -245,10 +264,27 @@ def _twilio_problems(config: Mapping[str, Any]) -> list[str]:
 def _enabled(config: Mapping[str, Any], switch: str, keys: Iterable[str]) -> bool:
     explicit = config.get(switch)
     if explicit is not None:
-        return bool(explicit)
+        return switched_on(explicit)
     # Any setting of a channel means someone meant to turn it on: half a
     # configuration must fail here rather than at the first message.
     return any(config.get(key) for key in keys)
+
+
+def switched_on(value: object) -> bool:
+    """Read a switch as set in a config file or the environment ("false" is off)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return bool(value)
+
+
+def telegram_enabled(config: Mapping[str, Any]) -> bool:
+    """Say whether the Telegram channel is on (its switch, else any setting)."""
+    return _enabled(config, "TELEGRAM_ENABLED", TELEGRAM_KEYS)
+
+
+def twilio_enabled(config: Mapping[str, Any]) -> bool:
+    """Say whether SMS and WhatsApp are on (the switch, else any setting)."""
+    return _enabled(config, "TWILIO_ENABLED", TWILIO_KEYS)
 
 
 def _card_key_problems(app: Flask) -> list[str]:

@@ -90,6 +90,9 @@ def instance_folder(
     """Give every test its own instance folder, so no key or file leaks across."""
     folder = str(tmp_path_factory.mktemp("instance"))
     monkeypatch.setenv("RESPONDER_INSTANCE_PATH", folder)
+    # TESTING is refused outside development and test environments; apps that
+    # tests build (and servers they start) are test instances unless they say so.
+    monkeypatch.setenv("RESPONDER_ENVIRONMENT", "test")
     return folder
 
 
@@ -101,6 +104,7 @@ def app(database_url: str, tmp_path: object) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
+            "ENVIRONMENT": "test",
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         }

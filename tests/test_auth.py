@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pyotp
 import pytest
@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from plans import accounts, sessions
+from plans import accounts, clock, sessions
 from plans.audit import AuditEvent
 from plans.db import utcnow
 from plans.models import Team, User
@@ -238,6 +238,14 @@ def test_the_password_step_expires_after_ten_minutes(
 # -- guessing -----------------------------------------------------------------------
 
 
+@pytest.fixture
+def still_clock() -> Iterator[None]:
+    """Stop the clock: the first wait is one second, and each check takes time."""
+    with clock.frozen(clock.now()):
+        yield
+
+
+@pytest.mark.usefixtures("still_clock")
 def test_repeated_wrong_passwords_earn_a_wait_not_a_lockout(
     app: Flask, make_user: Callable[..., tuple[User, pyotp.TOTP]]
 ) -> None:
@@ -255,6 +263,7 @@ def test_repeated_wrong_passwords_earn_a_wait_not_a_lockout(
     assert password_step(responder).status_code == 302
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_guessing_unknown_accounts_is_throttled_the_same_way(
     app: Flask,
 ) -> None:
@@ -265,6 +274,7 @@ def test_guessing_unknown_accounts_is_throttled_the_same_way(
     assert codes == [401, 401, 401, 429]
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_repeated_wrong_codes_earn_a_wait(
     client: FlaskClient, make_user: Callable[..., tuple[User, pyotp.TOTP]]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 from pathlib import Path
@@ -20,6 +21,7 @@ GOOD_SECRET = hashlib.sha256(b"responder production test secret").hexdigest()
 GOOD_TELEGRAM_TOKEN = "7012345678:AAH" + hashlib.sha256(b"telegram").hexdigest()[:32]
 GOOD_TWILIO_SID = "AC" + hashlib.sha256(b"twilio sid").hexdigest()[:32]
 GOOD_TWILIO_TOKEN = hashlib.sha256(b"twilio token").hexdigest()[:32]
+GOOD_CHECKPOINT_KEY = base64.b64encode(hashlib.sha256(b"checkpoint").digest()).decode()
 
 
 def card_keys(kid: str = "K2026") -> str:
@@ -36,6 +38,7 @@ def production_app(tmp_path: Path, **settings: Any) -> Flask:
         TRUSTED_HOSTS=["responder.example.nhs.uk"],
         CARD_SIGNING_KEYS=card_keys(),
         WEBAUTHN_RP_ID="responder.example.nhs.uk",
+        AUDIT_CHECKPOINT_KEY=GOOD_CHECKPOINT_KEY,
     )
     for key, value in settings.items():
         if value is None:
@@ -238,11 +241,87 @@ def test_cards_switched_off_need_no_key(tmp_path: Path) -> None:
     check_production(app)
 
 
+def test_production_needs_an_audit_checkpoint_key(tmp_path: Path) -> None:
+    """Finding 5: without a key off the database, nothing anchors the chain."""
+    problems = production_problems(production_app(tmp_path, AUDIT_CHECKPOINT_KEY=None))
+    assert any("audit checkpoint key" in problem for problem in problems)
+    broken = production_app(tmp_path, AUDIT_CHECKPOINT_KEY="not a key")
+    assert any("cannot be read" in problem for problem in production_problems(broken))
+
+
 def test_development_and_test_instances_are_not_checked(tmp_path: Path) -> None:
     check_production(
         production_app(tmp_path, ENVIRONMENT="development", SECRET_KEY=None)
     )
-    check_production(production_app(tmp_path, TESTING=True, TRUSTED_HOSTS=None))
+    check_production(production_app(tmp_path, ENVIRONMENT="test", SECRET_KEY=None))
+
+
+def test_testing_does_not_turn_production_checks_off(tmp_path: Path) -> None:
+    """Finding 6: TESTING once made a production instance count as development."""
+    with pytest.raises(ConfigurationError) as raised:
+        check_production(production_app(tmp_path, TESTING=True, TRUSTED_HOSTS=None))
+    assert "RESPONDER_TRUSTED_HOSTS" in str(raised.value)
+
+
+@pytest.mark.parametrize("switch", ["TESTING", "DEBUG"])
+@pytest.mark.parametrize("environment", [None, "production", "staging"])
+def test_test_switches_refuse_to_start_outside_development(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    switch: str,
+    environment: str | None,
+) -> None:
+    """Finding 6: RESPONDER_TESTING / RESPONDER_DEBUG on a live instance."""
+    from responder import create_app
+
+    monkeypatch.setenv("RESPONDER_INSTANCE_PATH", str(tmp_path / "instance"))
+    if environment is None:
+        monkeypatch.delenv("RESPONDER_ENVIRONMENT", raising=False)
+    else:
+        monkeypatch.setenv("RESPONDER_ENVIRONMENT", environment)
+    monkeypatch.setenv(f"RESPONDER_{switch}", "true")
+    card = card_keys()
+    with pytest.raises(ConfigurationError) as raised:
+        create_app(
+            {
+                "SECRET_KEY": GOOD_SECRET,
+                "TRUSTED_HOSTS": ["responder.example.nhs.uk"],
+                "CARD_SIGNING_KEYS": card,
+                "WEBAUTHN_RP_ID": "responder.example.nhs.uk",
+            }
+        )
+    assert f"RESPONDER_{switch}" in str(raised.value)
+
+
+@pytest.mark.parametrize("environment", ["development", "test"])
+def test_test_switches_are_allowed_in_development(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environment: str
+) -> None:
+    from responder import create_app
+
+    monkeypatch.setenv("RESPONDER_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {
+            "ENVIRONMENT": environment,
+            "TESTING": True,
+            "DEBUG": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/dev.db",
+        }
+    )
+    assert app.testing and app.debug
+
+
+def test_a_session_cookie_signed_with_the_test_key_is_refused_in_production(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 6: with TESTING the public test key signed a forged session."""
+    from responder import create_app
+
+    monkeypatch.setenv("RESPONDER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("RESPONDER_TESTING", "true")
+    monkeypatch.setenv("RESPONDER_ENVIRONMENT", "production")
+    with pytest.raises(ConfigurationError):
+        create_app({"SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789"})
 
 
 def test_the_app_factory_refuses_an_unsafe_production_start(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
-from sqlalchemy import Engine, select, text
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -130,3 +132,86 @@ def test_concurrent_writers_never_fork_the_chain(engine: Engine) -> None:
         report = audit.verify(session)
     assert report.ok
     assert report.checked == 60
+
+
+# -- signed checkpoints (issue 12, finding 5) --------------------------------------
+
+
+def _rewrite_and_rechain(session: Session, seq: int) -> None:
+    """Rewrite one row and re-chain every row after it, head included: what
+    someone holding the database can do once the triggers are dropped."""
+    _disable_guard(session)
+    rows = session.scalars(
+        select(audit.AuditEvent).order_by(audit.AuditEvent.seq)
+    ).all()
+    previous = audit.GENESIS_HASH
+    for row in rows:
+        if row.seq == seq:
+            row.actor = "mallory"
+        row.prev_hash = previous
+        row.hash = audit._row_hash(audit._hashed_fields(row))
+        previous = row.hash
+    session.flush()
+    session.execute(
+        update(audit.AuditHead)
+        .where(audit.AuditHead.id == 1)
+        .values(last_hash=previous)
+    )
+    session.commit()
+
+
+def _truncate_and_rewind(session: Session, keep: int) -> None:
+    _disable_guard(session)
+    session.execute(text(f"DELETE FROM audit_events WHERE seq > {keep}"))
+    last = session.scalar(
+        select(audit.AuditEvent.hash).where(audit.AuditEvent.seq == keep)
+    )
+    session.execute(
+        update(audit.AuditHead)
+        .where(audit.AuditHead.id == 1)
+        .values(seq=keep, last_hash=last)
+    )
+    session.commit()
+
+
+def test_a_rechained_rewrite_passes_the_chain_but_not_a_checkpoint(
+    session: Session,
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    _append(session, 3)
+    early = audit.checkpoint(session, key)
+    _append(session, 3)
+    latest = audit.checkpoint(session, key)
+    _rewrite_and_rechain(session, 4)
+    assert audit.verify(session).ok  # the attack the hostile pass made
+    report = audit.verify(session, checkpoints=[early, latest])
+    assert not report.ok
+    assert report.broken_seq == 6
+    assert "rewritten" in (report.problem or "")
+
+
+def test_truncation_with_the_head_rewound_is_named(session: Session) -> None:
+    key = Ed25519PrivateKey.generate()
+    _append(session, 8)
+    signed = audit.checkpoint(session, key)
+    _truncate_and_rewind(session, 3)
+    assert audit.verify(session).ok
+    report = audit.verify(session, checkpoints=[signed])
+    assert not report.ok
+    assert "truncated" in (report.problem or "")
+    assert "8 rows" in (report.problem or "")
+
+
+def test_checkpoints_round_trip_and_a_forged_one_is_refused(session: Session) -> None:
+    key = Ed25519PrivateKey.generate()
+    _append(session, 2)
+    line = audit.checkpoint(session, key).to_json()
+    (read,) = audit.read_checkpoints([line], key.public_key())
+    assert (read.seq, read.hash) == (2, session.get(audit.AuditHead, 1).last_hash)
+    forged = json.loads(line)
+    forged["seq"] = 1
+    with pytest.raises(audit.CheckpointError, match="does not verify"):
+        audit.read_checkpoints([json.dumps(forged)], key.public_key())
+    other = Ed25519PrivateKey.generate()
+    with pytest.raises(audit.CheckpointError, match="another key"):
+        audit.read_checkpoints([line], other.public_key())
