@@ -17,6 +17,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
+from plans.lookup import SearchRate
+from plans.ratelimit import DatabaseCounter, RedisCounter, parse_limits
+
 logger = logging.getLogger(__name__)
 
 csrf = CSRFProtect()
@@ -99,6 +102,23 @@ def require_rate_limit_storage() -> None:
         abort(503)
 
 
+def search_rate(app: Flask) -> SearchRate:
+    """Return how this app counts searches: Redis when configured, else the database."""
+    rate: SearchRate | None = app.extensions.get("responder.search_rate")
+    if rate is None:
+        limits = parse_limits(str(app.config.get("SEARCH_RATE_LIMITS") or ""))
+        redis_url = app.config.get("REDIS_URL")
+        if redis_url:
+            import redis
+
+            counter = RedisCounter(redis.Redis.from_url(str(redis_url)))
+            rate = SearchRate(counter=counter, limits=limits)
+        else:
+            rate = SearchRate(counter=DatabaseCounter(), limits=limits)
+        app.extensions["responder.search_rate"] = rate
+    return rate
+
+
 def init_app(app: Flask) -> None:
     """Install CSRF protection, the rate limiter and the response headers."""
     redis_url = app.config.get("REDIS_URL")
@@ -121,6 +141,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("WTF_CSRF_ENABLED", False)
     csrf.init_app(app)
     limiter.init_app(app)
+    search_rate(app)  # a malformed SEARCH_RATE_LIMITS stops the start, not a search
     app.after_request(add_security_headers)
     # Callers of these prove themselves another way: bearer tokens (api) and
     # provider signatures (hooks). Neither rides on a browser cookie to forge.

@@ -152,6 +152,7 @@ def test_each_search_is_audited_without_the_words_typed(
         "query_length": 9,
         "has_location": False,
         "result_count": 1,
+        "query_kind": "text",
     }
     assert "alexandra" not in str(rows[0].detail).lower()
 
