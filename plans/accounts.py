@@ -6,14 +6,17 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, object_session
 
+from plans import audit
 from plans.db import utcnow
 from plans.models import ROLES, ApiToken, Team, TeamMembership, User
+from plans.vocabulary import Channel
 
 # argon2id with the library's RFC 9106 "low memory" profile: 64 MiB, 3 passes.
 _hasher = PasswordHasher()
@@ -21,6 +24,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password: equalises timing")
 
 TOKEN_PREFIX = "rsp_"
+DEFAULT_TOKEN_LIFETIME = dt.timedelta(days=90)  # RESPONDER_API_TOKEN_LIFETIME_DAYS
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -103,9 +107,12 @@ def create_user(
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace a user's password."""
+    """Replace a user's password; its API tokens and chat links end with the old one."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
+    session = object_session(user)
+    if session is not None and user.id is not None:
+        end_credentials(session, user, why="password_changed")
 
 
 def disable_user(user: User) -> None:
@@ -123,15 +130,15 @@ def create_token(
     user: User,
     *,
     name: str = "api",
-    lifetime: dt.timedelta | None = None,
+    lifetime: dt.timedelta = DEFAULT_TOKEN_LIFETIME,
 ) -> tuple[ApiToken, str]:
     """Create an API token; return the row and the token, shown only once."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user=user,
-        name=name,
+        name=name[:100],
         digest=_digest(token),
-        expires_at=utcnow() + lifetime if lifetime else None,
+        expires_at=utcnow() + lifetime,
     )
     session.add(row)
     session.flush()
@@ -159,6 +166,172 @@ def revoke_token(row: ApiToken) -> None:
     row.revoked_at = utcnow()
 
 
+# -- audited account actions: what the views and commands call ---------------------
+
+
+def register_user(
+    session: Session,
+    email: str,
+    *,
+    role: str,
+    channel: Channel,
+    by: User | None = None,
+    password: str | None = None,
+    display_name: str | None = None,
+    organisation: str | None = None,
+    team_codes: list[str] | tuple[str, ...] = (),
+) -> User:
+    """Create a user (see create_user) and audit who created it."""
+    user = create_user(
+        session,
+        email,
+        role=role,
+        password=password,
+        display_name=display_name,
+        organisation=organisation,
+        team_codes=team_codes,
+    )
+    audit.record_for(
+        session,
+        by,
+        action="user_created",
+        channel=channel,
+        detail={"target_user_id": user.id, "target_role": role},
+    )
+    return user
+
+
+def issue_token(
+    session: Session,
+    user: User,
+    *,
+    channel: Channel,
+    by: User | None = None,
+    name: str = "api",
+    lifetime: dt.timedelta = DEFAULT_TOKEN_LIFETIME,
+) -> tuple[ApiToken, str]:
+    """Create an API token for an active user, audited; the token is shown once."""
+    if not user.active:
+        raise AccountError(f"{user.email} is disabled")
+    row, token = create_token(session, user, name=name, lifetime=lifetime)
+    audit.record_for(
+        session,
+        by,
+        action="token_created",
+        channel=channel,
+        detail={"target_user_id": user.id},
+    )
+    return row, token
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """Return a user's API tokens, newest first, live and ended alike."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def token_is_live(row: ApiToken, *, now: dt.datetime | None = None) -> bool:
+    """Say whether a token still authenticates (not revoked, not expired)."""
+    now = now or utcnow()
+    return row.revoked_at is None and (row.expires_at is None or row.expires_at > now)
+
+
+def withdraw_token(
+    session: Session, row: ApiToken, *, by: User | None, channel: Channel
+) -> None:
+    """Revoke one API token on request of its owner or an operator, audited.
+
+    A signed-in user may revoke only their own tokens.
+    """
+    if by is not None and by.id != row.user_id:
+        raise AccountError("that token is not yours")
+    if row.revoked_at is not None:
+        return
+    revoke_token(row)
+    audit.record_for(
+        session,
+        by,
+        action="token_revoked",
+        channel=channel,
+        detail={"target_user_id": row.user_id, "count": 1, "why": "revoked"},
+    )
+
+
+def end_credentials(session: Session, user: User, *, why: str) -> int:
+    """End every API token and chat link of a user; return how many ended.
+
+    Called when the password changes, the second factors are reset or the
+    account is disabled: whatever the old credentials let in must stop now, and
+    a chat has to be linked again from a fresh sign-in.
+    """
+    from plans.chat import ChatLink
+
+    now = utcnow()
+    tokens = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount  # type: ignore[attr-defined]
+    links = session.execute(
+        update(ChatLink)
+        .where(ChatLink.user_id == user.id, ChatLink.unlinked_at.is_(None))
+        .values(unlinked_at=now, last_refs=[])
+        .execution_options(synchronize_session="fetch")
+    ).rowcount  # type: ignore[attr-defined]
+    ended = int(tokens or 0) + int(links or 0)
+    if ended:
+        audit.record_for(
+            session,
+            user,
+            action="credentials_ended",
+            channel="system",
+            detail={"target_user_id": user.id, "count": ended, "why": why},
+        )
+    return ended
+
+
 def count_users(session: Session) -> int:
     """Return how many users exist."""
     return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def reset_demo_accounts(
+    session: Session,
+    specs: tuple[tuple[str, str, str], ...],
+    *,
+    team_codes: list[str],
+    password: Callable[[], str],
+) -> list[tuple[str, str, str]]:
+    """Create or reset one demo account per (role, name, organisation), audited.
+
+    Return (role, email, password) for each, to print once. Development only:
+    the CLI checks that before calling.
+    """
+    rows = []
+    for role, name, organisation in specs:
+        email = f"demo-{role.replace('_', '-')}@example.org"
+        secret = password()
+        user = find_user(session, email)
+        if user is None:
+            create_user(
+                session,
+                email,
+                role=role,
+                password=secret,
+                display_name=name,
+                organisation=organisation,
+                team_codes=team_codes,
+            )
+        else:
+            set_password(user, secret)
+        rows.append((role, email, secret))
+    audit.record(
+        session, action="demo_accounts", channel="cli", detail={"count": len(rows)}
+    )
+    return rows
