@@ -810,3 +810,15 @@ def token_from_url(url: str) -> str:
     url = url.strip()
     marker = url.upper().rfind("/C/")
     return url[marker + 3 :].strip("/") if marker >= 0 else url
+
+
+def record_printed(session: Session, card: Card, *, by: User | None, fmt: str) -> None:
+    """Record that a card was rendered for printing (PDF, PNG or SVG)."""
+    audit.record_for(
+        session,
+        by,
+        action="card_printed",
+        channel="web",
+        person_ref=card.person.ref,
+        detail={"card_id": card.short_id, "method": fmt},
+    )

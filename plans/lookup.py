@@ -17,7 +17,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from plans import access, audit, clock, ratelimit, rules
+from plans import access, audit, cards, clock, ratelimit, rules
 from plans.models import Person, PlanVersion, User
 from plans.ratelimit import Counter, DatabaseCounter, Limit
 from plans.search import SearchResult, search
@@ -173,3 +173,74 @@ def disclose_plan(
         plan_version_id=opened.version.id,
         detail={"method": method},
     )
+
+
+@dataclass(frozen=True)
+class CardScan:
+    """What a genuine card scan led to: the plan opened, or only whose card it is."""
+
+    result: cards.ScanResult
+    opened: access.OpenedPlan | None = None
+    refusal: str | None = None
+
+    @property
+    def card(self) -> cards.Card:
+        """Return the scanned card (a genuine scan always has one)."""
+        assert self.result.card is not None
+        return self.result.card
+
+
+def scan_card(
+    session: Session,
+    user: User | None,
+    token: str,
+    keys: cards.KeySet,
+    *,
+    ip_hash: str,
+    now: dt.datetime | None = None,
+) -> CardScan:
+    """Check a scanned card; open its plan for a responder, audited either way.
+
+    Raise cards.InvalidToken (after auditing it, and alerting on a burst) when
+    the token is not genuine. Anyone may scan; only a responder's scan opens the
+    plan (on the card_scan basis), everyone else learns only whose card it is.
+    """
+    rules.require(user, "card", "scan_card")
+    try:
+        result = cards.scan(session, token, keys, now=now)
+    except cards.InvalidToken:
+        session.rollback()
+        cards.record_invalid_scan(session, ip_hash=ip_hash, now=now)
+        raise
+    card = result.card
+    assert card is not None  # cards.scan raises for tokens with no card
+    refusal = None
+    if result.state == "valid" and rules.allowed(
+        rules.party_of(user), "card", "open_plan"
+    ):
+        assert user is not None
+        try:
+            with session.begin_nested():
+                opened = access.open_plan(
+                    session,
+                    user,
+                    card.person,
+                    basis="card_scan",
+                    channel="card",
+                    card_id=card.short_id,
+                    now=now,
+                )
+        except access.AccessRefused as refused:
+            refusal = str(refused)
+        else:
+            return CardScan(result=result, opened=opened)
+    outcome = "genuine" if result.state == "valid" else result.state
+    audit.record_for(
+        session,
+        user,
+        action="card_scan",
+        channel="card",
+        person_ref=card.person.ref,
+        detail={"card_id": card.short_id, "outcome": outcome},
+    )
+    return CardScan(result=result, refusal=refusal)

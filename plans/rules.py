@@ -78,7 +78,7 @@ TABLE: Mapping[Action, Mapping[Channel, frozenset[Party]]] = {
     "use_own_account": {"web": SIGNED_IN, **_on(CHATS, SIGNED_IN)},
     "receive_webhook": _on(CHATS, frozenset((ANONYMOUS,))),
     "search": {"web": RESPONDERS, "api": RESPONDERS, **_on(CHATS, RESPONDERS)},
-    "open_plan": {"web": RESPONDERS, **_on(CHATS, RESPONDERS)},
+    "open_plan": {"web": RESPONDERS, "card": RESPONDERS, **_on(CHATS, RESPONDERS)},
     "view_plan": {"web": RESPONDERS},
     # Anyone may point a camera at a card; what it reveals is decided by the
     # scanner's sign-in (responders see the plan, others a checked card).
