@@ -190,9 +190,14 @@ def pin_retry_at(session: Session, person: Person) -> dt.datetime | None:
 
 
 def verify_pin(
-    session: Session, person: Person, pin: str, *, now: dt.datetime | None = None
+    session: Session,
+    person: Person,
+    pin: str,
+    *,
+    card_id: str | None = None,
+    now: dt.datetime | None = None,
 ) -> bool:
-    """Check the holder's PIN; wrong ones make the next try wait longer.
+    """Check the holder's PIN; wrong ones make the next try wait longer (audited).
 
     Raises PinDelayed while the holder must wait; a try during the wait is not
     checked, so guessing gets no faster by hammering.
@@ -208,6 +213,15 @@ def verify_pin(
         ok = _hasher.verify(stored or _DUMMY_HASH, pin.strip()) and row is not None
     except (VerificationError, InvalidHashError):
         ok = False
+    if not ok:
+        audit.record(
+            session,
+            action="person_pin_failed",
+            channel="card",
+            actor="person",
+            person_ref=person.ref,
+            detail={"card_id": card_id} if card_id else {},
+        )
     if row is None:
         return False
     if ok:
@@ -233,12 +247,25 @@ def start_session(
     *,
     via: str,
     lifetime: dt.timedelta = SESSION_LIFETIME,
+    detail: dict[str, str] | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[PersonSession, str]:
-    """Open a person's own session after they proved who they are; return the token."""
-    return _new_token(
+    """Open a person's own session after they proved who they are (audited).
+
+    Return the row and the token; `detail` says how they proved it.
+    """
+    opened = _new_token(
         session, person, via=via, kind="session", lifetime=lifetime, now=now
     )
+    audit.record(
+        session,
+        action="person_signed_in",
+        channel=via if via in audit.CHANNELS else "web",  # type: ignore[arg-type]
+        actor="person",
+        person_ref=person.ref,
+        detail=detail or {},
+    )
+    return opened
 
 
 def create_link(
