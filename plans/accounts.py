@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -335,3 +336,113 @@ def reset_demo_accounts(
         session, action="demo_accounts", channel="cli", detail={"count": len(rows)}
     )
     return rows
+
+
+def disable_account(
+    session: Session, target: User, *, by: User | None, channel: Channel
+) -> int:
+    """Disable an account and end its sessions, tokens and chats, audited.
+
+    Return how many sign-in sessions ended.
+    """
+    from plans import sessions
+
+    count = sessions.disable_account(session, target)
+    audit.record_for(
+        session,
+        by,
+        action="account_disabled",
+        channel=channel,
+        detail={"target_user_id": target.id, "target_role": target.role},
+    )
+    if count:
+        audit.record_for(
+            session,
+            by,
+            action="session_revoked",
+            channel=channel,
+            detail={"target_user_id": target.id, "count": count, "why": "disabled"},
+        )
+    return count
+
+
+def reset_factors(
+    session: Session, target: User, *, by: User | None, channel: Channel
+) -> int:
+    """Remove a user's second factors (they enrol again), audited; return the count."""
+    from plans import sessions
+
+    count = sessions.reset_second_factors(session, target)
+    audit.record_for(
+        session,
+        by,
+        action="factors_reset",
+        channel=channel,
+        detail={"target_user_id": target.id, "count": count},
+    )
+    return count
+
+
+def sign_out_everywhere(
+    session: Session, target: User, *, by: User | None, channel: Channel
+) -> int:
+    """End every sign-in session of a user on an operator's word, audited."""
+    from plans import sessions
+
+    count = sessions.revoke_user_sessions(session, target, reason="revoked_by_operator")
+    audit.record_for(
+        session,
+        by,
+        action="session_revoked",
+        channel=channel,
+        detail={"target_user_id": target.id, "count": count, "why": "operator"},
+    )
+    return count
+
+
+# What happens at sign-in and on the account pages, as the audit log names it.
+SignInEvent = Literal[
+    "login_succeeded",
+    "login_failed",
+    "login_throttled",
+    "logout",
+    "mfa_failed",
+    "mfa_throttled",
+    "totp_enrolled",
+    "recovery_codes_issued",
+    "recovery_code_used",
+    "passkey_added",
+    "passkey_removed",
+    "password_changed",
+    "password_change_failed",
+    "session_revoked",
+]
+
+
+def record_sign_in_event(
+    session: Session,
+    event: SignInEvent,
+    user: User | None,
+    *,
+    ip_hash: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record one sign-in or account event in one shape: who, what, a hashed address."""
+    audit.record_for(
+        session,
+        user,
+        action=event,
+        channel="web",
+        detail={"ip_hash": ip_hash, **(detail or {})},
+    )
+
+
+def record_denial(session: Session, user: User, *, route: str, ip_hash: str) -> None:
+    """Record that a signed-in user was refused a page (403)."""
+    audit.record_for(
+        session,
+        user,
+        action="access_denied",
+        channel="web",
+        detail={"route": route, "ip_hash": ip_hash},
+    )

@@ -39,7 +39,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from plans import accounts, audit, sessions
+from plans import accounts, sessions
 from plans.models import ROLE_LABELS, User
 from responder.access import public, roles_required, signed_in
 from responder.db import get_session, session_factory
@@ -149,12 +149,12 @@ def _end_stale_session(token: str) -> None:
         )
         if row is None:
             return
-        audit.record_for(
+        accounts.record_sign_in_event(
             db,
+            "session_revoked",
             row.user,
-            action="session_revoked",
-            channel="web",
-            detail={"why": row.revoke_reason, "ip_hash": ip_hash()},
+            ip_hash=ip_hash(),
+            detail={"why": row.revoke_reason},
         )
         db.commit()
 
@@ -168,12 +168,8 @@ def audit_denials(response: Response) -> Response:
     db = get_session()
     # Nothing a refused request did may be committed with its audit row.
     db.rollback()
-    audit.record_for(
-        db,
-        current_user,
-        action="access_denied",
-        channel="web",
-        detail={"route": request.endpoint or "", "ip_hash": ip_hash()},
+    accounts.record_denial(
+        db, current_user, route=request.endpoint or "", ip_hash=ip_hash()
     )
     db.commit()
     return response
@@ -284,16 +280,9 @@ def enrolling_user() -> User | None:
     return user_or_none
 
 
-def _audit(action: str, user: User | None, **detail: Any) -> None:
-    detail.setdefault("ip_hash", ip_hash())
-    audit.record(
-        get_session(),
-        action=action,
-        channel="web",
-        actor_id=user.id if user else None,
-        actor=user.email if user else None,
-        role=user.role if user else None,
-        detail=detail,
+def _audit(action: accounts.SignInEvent, user: User | None, **detail: Any) -> None:
+    accounts.record_sign_in_event(
+        get_session(), action, user, ip_hash=ip_hash(), detail=detail
     )
 
 
@@ -822,22 +811,7 @@ def admin_disable(user_id: int) -> ResponseReturnValue:
     target = get_user_or_404(user_id)
     if target.id == current_user.id:
         abort(409)  # an administrator cannot lock the door behind themselves
-    count = sessions.disable_account(db, target)
-    audit.record_for(
-        db,
-        current_user,
-        action="account_disabled",
-        channel="web",
-        detail={"target_user_id": target.id, "target_role": target.role},
-    )
-    if count:
-        audit.record_for(
-            db,
-            current_user,
-            action="session_revoked",
-            channel="web",
-            detail={"target_user_id": target.id, "count": count, "why": "disabled"},
-        )
+    accounts.disable_account(db, target, by=current_user, channel="web")
     db.commit()
     return redirect(url_for("auth.admin_users"))
 
@@ -848,14 +822,7 @@ def admin_reset_factors(user_id: int) -> ResponseReturnValue:
     """Remove a user's second factors so they enrol again at next sign-in."""
     db = get_session()
     target = get_user_or_404(user_id)
-    count = sessions.reset_second_factors(db, target)
-    audit.record_for(
-        db,
-        current_user,
-        action="factors_reset",
-        channel="web",
-        detail={"target_user_id": target.id, "count": count},
-    )
+    accounts.reset_factors(db, target, by=current_user, channel="web")
     db.commit()
     return redirect(url_for("auth.admin_users"))
 
@@ -880,12 +847,6 @@ def revoke_command(email: str) -> None:
         user = accounts.find_user(db, email)
         if user is None:
             raise click.ClickException(f"no user with email {email}")
-        count = sessions.revoke_user_sessions(db, user, reason="revoked_by_operator")
-        audit.record(
-            db,
-            action="session_revoked",
-            channel="cli",
-            detail={"target_user_id": user.id, "count": count, "why": "operator"},
-        )
+        count = accounts.sign_out_everywhere(db, user, by=None, channel="cli")
         db.commit()
     click.echo(f"Ended {count} session(s) for {email}.")
