@@ -40,7 +40,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from plans import accounts, sessions
-from plans.models import ROLE_LABELS, User
+from plans.models import ROLE_LABELS, ApiToken, User
 from responder.access import public, roles_required, signed_in
 from responder.db import get_session, session_factory
 from responder.security import limiter, require_rate_limit_storage
@@ -687,7 +687,23 @@ def account() -> ResponseReturnValue:
         codes_left=sessions.unused_recovery_codes(db, user),
         live=sessions.live_sessions(db, user),
         current=g.get("user_session"),
+        tokens=accounts.tokens_of(db, user),
+        token_is_live=accounts.token_is_live,
     )
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@signed_in
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    """Revoke one of the user's own API tokens."""
+    db = get_session()
+    user: User = current_user._get_current_object()
+    row = db.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        abort(404)
+    accounts.withdraw_token(db, row, by=user, channel="web")
+    db.commit()
+    return redirect(url_for("auth.account"), code=303)
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
