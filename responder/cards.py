@@ -39,7 +39,7 @@ from plans import cards, lookup, people
 from plans.models import Person, User
 from responder.access import MENTORS, public, require_team, roles_required
 from responder.db import get_session
-from responder.security import limiter
+from responder.security import cacheable, limiter
 
 logger = logging.getLogger(__name__)
 
@@ -345,6 +345,7 @@ def _json(document: dict[str, Any], max_age: int) -> Response:
 
 @bp.get("/.well-known/plan-card-keys.json")
 @public
+@cacheable
 def keys_document() -> ResponseReturnValue:
     """Publish the card verification keys and whom to call for each."""
     name, phone = service_contact()
@@ -358,6 +359,7 @@ def keys_document() -> ResponseReturnValue:
 
 @bp.get("/cards/revoked.json")
 @public
+@cacheable
 def revoked_list() -> ResponseReturnValue:
     """Publish the signed list of cards that no longer open a plan."""
     return _json(cards.revocation_list(get_session(), current_keys()), 60)
@@ -365,6 +367,7 @@ def revoked_list() -> ResponseReturnValue:
 
 @bp.get("/cards/check")
 @public
+@cacheable
 def check() -> ResponseReturnValue:
     """Show the offline card check (verifies in the browser, no plan content)."""
     response = Response(render_template("cards/check.html"))

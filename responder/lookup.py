@@ -38,7 +38,7 @@ from plans.models import Person, PlanVersion, User
 from plans.search import SearchResult
 from responder.access import RESPONDERS, public, roles_required, signed_in
 from responder.db import get_session
-from responder.security import limiter, search_rate
+from responder.security import cacheable, limiter, search_rate
 
 logger = logging.getLogger(__name__)
 
@@ -409,6 +409,7 @@ def shell_version(static_folder: str) -> str:
 
 @bp.route("/manifest.webmanifest")
 @public
+@cacheable
 def manifest() -> ResponseReturnValue:
     """Describe the app for installing on a phone's home screen."""
     icon = "/static/icons/icon-{0}.png"
@@ -442,6 +443,7 @@ def manifest() -> ResponseReturnValue:
 
 @bp.route("/sw.js")
 @public
+@cacheable
 def service_worker() -> ResponseReturnValue:
     """Serve the service worker from the root so it controls the whole app."""
     folder = str(current_app.static_folder)
@@ -455,6 +457,7 @@ def service_worker() -> ResponseReturnValue:
 
 @bp.route("/offline")
 @public
+@cacheable
 def offline() -> ResponseReturnValue:
     """Say the phone is offline and what still works (the service worker keeps it)."""
     return render_template("lookup/offline.html", shell_page=True)
