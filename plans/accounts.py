@@ -9,20 +9,29 @@ import secrets
 from collections.abc import Callable
 from typing import Any, Literal
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session
 
-from plans import audit
+from plans import audit, hashing
 from plans.db import utcnow
+from plans.hashing import HashCost
 from plans.models import ROLES, ApiToken, Team, TeamMembership, User
 from plans.vocabulary import Channel
 
-# argon2id with the library's RFC 9106 "low memory" profile: 64 MiB, 3 passes.
-_hasher = PasswordHasher()
-# Verified against when the user is unknown, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash("not a real password: equalises timing")
+# argon2id at plans.hashing's cost (production: RFC 9106 "low memory", 64 MiB, 3
+# passes). An unknown user is checked against a dummy hash of the same cost, so
+# both paths take as long.
+_DUMMY_PASSWORD = "not a real password: equalises timing"
+_dummy_hashes: dict[HashCost, str] = {}
+
+
+def _dummy_hash() -> str:
+    cost = hashing.cost()
+    if cost not in _dummy_hashes:
+        _dummy_hashes[cost] = hashing.hasher().hash(_DUMMY_PASSWORD)
+    return _dummy_hashes[cost]
+
 
 TOKEN_PREFIX = "rsp_"
 DEFAULT_TOKEN_LIFETIME = dt.timedelta(days=90)  # RESPONDER_API_TOKEN_LIFETIME_DAYS
@@ -40,7 +49,7 @@ def normalise_email(email: str) -> str:
 
 def hash_password(password: str) -> str:
     """Hash a password with argon2id."""
-    return _hasher.hash(password)
+    return hashing.hasher().hash(password)
 
 
 def check_password_strength(password: str) -> None:
@@ -53,14 +62,17 @@ def verify_password(user: User | None, password: str) -> bool:
     """Check a password against a user's hash, at the same cost for no user."""
     stored = user.password_hash if user is not None else None
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return (
+            hashing.hasher().verify(stored or _dummy_hash(), password)
+            and stored is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
 
 
 def password_needs_rehash(user: User) -> bool:
     """Say whether the stored hash uses weaker parameters than today's."""
-    return bool(user.password_hash) and _hasher.check_needs_rehash(
+    return bool(user.password_hash) and hashing.hasher().check_needs_rehash(
         user.password_hash or ""
     )
 

@@ -17,12 +17,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit, clock, plan_view, versions
+from plans import audit, clock, hashing, plan_view, versions
 from plans.access import BASES, access_log
 from plans.db import Base, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
@@ -50,9 +49,17 @@ REQUEST_STATUSES: dict[str, str] = {
 }
 OPEN_STATUSES = ("open", "in_progress")
 
-# argon2id with the library's defaults, as for staff passwords.
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("0000-not-a-real-pin")
+# argon2id at plans.hashing's cost, as for staff passwords; an unknown holder is
+# checked against a dummy hash of the same cost.
+_DUMMY_PIN = "0000-not-a-real-pin"
+_dummy_hashes: dict[hashing.HashCost, str] = {}
+
+
+def _dummy_hash() -> str:
+    cost = hashing.cost()
+    if cost not in _dummy_hashes:
+        _dummy_hashes[cost] = hashing.hasher().hash(_DUMMY_PIN)
+    return _dummy_hashes[cost]
 
 
 class PersonError(ValueError):
@@ -157,7 +164,7 @@ def set_pin(session: Session, person: Person, pin: str) -> HolderPin:
     if row is None:
         row = HolderPin(person_id=person.id, pin_hash="")
         session.add(row)
-    row.pin_hash = _hasher.hash(pin)
+    row.pin_hash = hashing.hasher().hash(pin)
     row.set_at = utcnow()
     row.failed_count = 0
     row.last_failed_at = None
@@ -210,7 +217,10 @@ def verify_pin(
             raise PinDelayed(retry_at)
     stored = row.pin_hash if row is not None else None
     try:
-        ok = _hasher.verify(stored or _DUMMY_HASH, pin.strip()) and row is not None
+        ok = (
+            hashing.hasher().verify(stored or _dummy_hash(), pin.strip())
+            and row is not None
+        )
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:

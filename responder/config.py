@@ -49,3 +49,7 @@ SEARCH_RATE_LIMITS = "60/minute;600/hour"
 # API tokens expire; `responder tokens create --days` and the account page may
 # choose a shorter life, never a longer one.
 API_TOKEN_LIFETIME_DAYS = 90
+
+# argon2id cost of passwords and PINs as "time_cost=3,memory_cost=65536,parallelism=4"
+# (None: that production profile). Only tests and development may lower it.
+PASSWORD_HASH_COST: str | None = None
