@@ -12,6 +12,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from plans.chat import ChatLink
 from plans.db import utcnow
 from plans.lookup import SearchRate
 from plans.models import Person, User
+from plans.vocabulary import CHAT_CHANNELS, Channel
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,13 @@ class Reply:
     ask_location: bool = False
 
 
+def channel_of(link: ChatLink) -> Channel:
+    """Return a link's channel as the typed vocabulary names it."""
+    if link.channel not in CHAT_CHANNELS:
+        raise ValueError(f"not a chat channel: {link.channel!r}")
+    return cast(Channel, link.channel)
+
+
 def clean_text(text: str) -> str:
     """Return inbound text ready to parse: NFC, no direction marks, one line."""
     text = unicodedata.normalize("NFC", text).translate(_BIDI_CONTROLS)
@@ -117,7 +126,9 @@ def handle_text(
     if command in ("help", "start", "hi", "hello", "?"):
         return Reply(_help(user, channel), ask_location=user.is_responder)
     action = STAFF_COMMANDS.get(command)
-    if action is None or not rules.allowed(rules.party_of(user), link.channel, action):
+    if action is None or not rules.allowed(
+        rules.party_of(user), channel_of(link), action
+    ):
         return Reply(replies.NOT_FOR_YOU)
     if action == "search":
         return find(session, link, rest, settings=settings, now=now)
@@ -211,7 +222,7 @@ def find(
             session,
             user,
             query,
-            channel=link.channel,  # type: ignore[arg-type]
+            channel=channel_of(link),
             lat=lat,
             lon=lon,
             limit=MAX_RESULTS,
@@ -265,7 +276,7 @@ def open_result(
             user,
             person,
             basis=basis,
-            channel=link.channel,
+            channel=channel_of(link),
             incident=incident,
             now=now,
         )
@@ -276,7 +287,7 @@ def open_result(
         session,
         user,
         opened,
-        channel=link.channel,  # type: ignore[arg-type]
+        channel=channel_of(link),
         method="summary" if disclosure == "summary" else "link",
     )
     url = settings.plan_url(person.ref)

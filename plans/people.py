@@ -25,6 +25,7 @@ from plans import audit, clock, hashing, plan_view, versions
 from plans.access import BASES, access_log
 from plans.db import Base, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
+from plans.vocabulary import as_channel
 
 PIN_LENGTHS = range(4, 9)
 FREE_ATTEMPTS = 3
@@ -270,7 +271,7 @@ def start_session(
     audit.record(
         session,
         action="person_signed_in",
-        channel=via if via in audit.CHANNELS else "web",  # type: ignore[arg-type]
+        channel=as_channel(via) if via in audit.CHANNELS else "web",
         actor="person",
         person_ref=person.ref,
         detail=detail or {},
@@ -496,7 +497,7 @@ def record_view(session: Session, person: Person, *, channel: str) -> None:
     audit.record(
         session,
         action="person_view",
-        channel=channel,
+        channel=as_channel(channel),
         actor="person",
         person_ref=person.ref,
     )
@@ -543,7 +544,7 @@ def raise_request(
     audit.record(
         session,
         action="withdrawal_requested" if kind == "withdrawal" else "concern_raised",
-        channel=via,
+        channel=as_channel(via),
         actor="person",
         person_ref=person.ref,
         detail={"concern_id": request.id, "status": request.status},

@@ -117,10 +117,10 @@ class DatabaseCounter:
         for limit in limits:
             bucket = f"{key}:{limit.seconds}"
             window = _window(now, limit.seconds)
-            statement = insert(RateCounter).values(
+            upsert = insert(RateCounter).values(
                 bucket=bucket, window_no=window, count=1
             )
-            statement = statement.on_conflict_do_update(
+            statement = upsert.on_conflict_do_update(
                 index_elements=[RateCounter.bucket, RateCounter.window_no],
                 set_={"count": RateCounter.count + 1},
             ).returning(RateCounter.count)

@@ -8,7 +8,7 @@ tests that parse every `audit.record*` call.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 ResponderRole = Literal["police", "ambulance", "emergency_department", "control_room"]
 StaffRole = Literal["mentor", "lead_clinician", "privacy_officer", "admin"]
@@ -68,6 +68,7 @@ AuditAction = Literal[
     "person_pin_failed",
     "person_view",
     "withdrawal_requested",
+    "concern_raised",
     "plan_withdrawn",
     "concern_updated",
     # oversight
@@ -105,3 +106,10 @@ AuditAction = Literal[
     "database_restored",
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
+
+
+def as_channel(name: str) -> Channel:
+    """Return a stored channel name as a Channel; refuse one the log does not know."""
+    if name not in CHANNELS:
+        raise ValueError(f"unknown channel {name!r}")
+    return cast(Channel, name)

@@ -117,7 +117,7 @@ def search() -> ResponseReturnValue:
     except lookup.SearchRefused as refused:
         session.commit()  # the count stands, so waiting is the only way on
         if refused.reason == "rate_limited":
-            error = jsonify({"error": str(refused)})
+            error = jsonify({"error": str(refused), "status": 429})
             error.status_code = 429
             error.headers["Retry-After"] = str(refused.retry_after)
             return error
