@@ -12,18 +12,20 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bots import replies
-from plans import audit, chat, clock, people
+from plans import chat, clock, lookup, people, rules
 from plans.access import AccessRefused, open_plan
 from plans.chat import ChatLink
 from plans.db import utcnow
+from plans.lookup import SearchRate
 from plans.models import Person, User
-from plans.search import search
+from plans.vocabulary import CHAT_CHANNELS, Channel
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ class ChatSettings:
     public_base_url: str = ""
     plan_path: str = "/plans/{ref}"
     bot_username: str = ""
+    # How searches are counted (None: in the database, with the default limits).
+    search_rate: SearchRate | None = None
 
     def plan_url(self, ref: str) -> str:
         """Return the PWA address that opens this plan after sign-in."""
@@ -70,6 +74,13 @@ class Reply:
     buttons: tuple[Button, ...] = field(default=())
     # Offer Telegram's "share my location" button (responders' help).
     ask_location: bool = False
+
+
+def channel_of(link: ChatLink) -> Channel:
+    """Return a link's channel as the typed vocabulary names it."""
+    if link.channel not in CHAT_CHANNELS:
+        raise ValueError(f"not a chat channel: {link.channel!r}")
+    return cast(Channel, link.channel)
 
 
 def clean_text(text: str) -> str:
@@ -114,13 +125,42 @@ def handle_text(
     assert user is not None
     if command in ("help", "start", "hi", "hello", "?"):
         return Reply(_help(user, channel), ask_location=user.is_responder)
-    if not user.is_responder:
+    action = STAFF_COMMANDS.get(command)
+    if action is None or not rules.allowed(
+        rules.party_of(user), channel_of(link), action
+    ):
         return Reply(replies.NOT_FOR_YOU)
-    if command in ("find", "search"):
+    if action == "search":
         return find(session, link, rest, settings=settings, now=now)
-    if command == "open":
-        return open_result(session, link, rest, settings=settings, now=now)
-    return Reply(replies.NOT_FOR_YOU)
+    return open_result(session, link, rest, settings=settings, now=now)
+
+
+# What each chat command of a signed-in account does, in the terms of the one
+# table (plans.rules); tests/test_rules.py fails for a command missing here.
+STAFF_COMMANDS: dict[str, rules.Action] = {
+    "find": "search",
+    "search": "search",
+    "open": "open_plan",
+}
+ACCOUNT_COMMANDS: dict[str, rules.Action] = dict.fromkeys(
+    ("help", "start", "hi", "hello", "?", "unlink", "unsubscribe"), "use_own_account"
+)
+PERSON_COMMANDS: dict[str, rules.Action] = dict.fromkeys(
+    (
+        "plan",
+        "summary",
+        "mentor",
+        "mentors",
+        "contacts",
+        "view",
+        "link",
+        "open",
+        "opened",
+        "unlink",
+        "unsubscribe",
+    ),
+    "own_plan",
+)
 
 
 def _help(user: User, channel: str) -> str:
@@ -174,29 +214,28 @@ def find(
     query = query.strip()
     if not query and lat is None:
         return Reply(replies.FIND_WHAT)
-    results = search(
-        session,
-        query,
-        lat=lat,
-        lon=lon,
-        limit=MAX_RESULTS,
-        today=clock.london_date(now),
-    )
+    user = link.user
+    if user is None:
+        return Reply(replies.NOT_FOR_YOU)
+    try:
+        results = lookup.find_plans(
+            session,
+            user,
+            query,
+            channel=channel_of(link),
+            lat=lat,
+            lon=lon,
+            limit=MAX_RESULTS,
+            today=clock.london_date(now),
+            rate=settings.search_rate,
+            place_named=near is not None,
+            now=now,
+        )
+    except lookup.SearchRefused as refused:
+        if refused.reason == "rate_limited":
+            return Reply(replies.TOO_MANY_SEARCHES)
+        return Reply(replies.NOT_FOR_YOU)
     chat.remember_results(session, link, [r.ref for r in results], now=now)
-    audit.record_for(
-        session,
-        link.user,
-        action="search",
-        channel=link.channel,
-        detail={
-            "query_length": len(query),
-            "has_location": lat is not None,
-            "result_count": len(results),
-            "query_kind": "near"
-            if near
-            else ("location" if lat is not None else "text"),
-        },
-    )
     if near is None and lat is not None:
         near = "you"
     buttons = tuple(
@@ -238,21 +277,19 @@ def open_result(
             user,
             person,
             basis=basis,
-            channel=link.channel,
+            channel=channel_of(link),
             incident=incident,
             now=now,
         )
     except AccessRefused as refused:
         return Reply(f"Not opened: {refused}.")
     disclosure = settings.disclosure if settings.disclosure in DISCLOSURES else "link"
-    audit.record_for(
+    lookup.disclose_plan(
         session,
         user,
-        action="plan_disclosed",
-        channel=link.channel,
-        person_ref=person.ref,
-        plan_version_id=opened.version.id,
-        detail={"method": disclosure},
+        opened,
+        channel=channel_of(link),
+        method="summary" if disclosure == "summary" else "link",
     )
     url = settings.plan_url(person.ref)
     if disclosure == "link":

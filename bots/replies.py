@@ -27,6 +27,7 @@ LINK_FAILED = (
 )
 UNLINKED = "Unlinked. This chat will get nothing more from Responder."
 TOO_LONG = "That message is too long. Send a shorter one."
+TOO_MANY_SEARCHES = "Too many searches from this account. Wait a minute and try again."
 HELP_RESPONDER = (
     "find <name, behaviour or place>: up to 5 matches\n"
     "find <words> near <place or postcode>\n"

@@ -110,8 +110,7 @@ def _near_me(
     link = chat.active_link(session, "telegram", chat_id)
     if link is None:
         return Reply(replies.NOT_LINKED)
-    if link.user is None or not link.user.is_responder:
-        return Reply(replies.NOT_FOR_YOU)
+    # commands.find asks the domain, which refuses anyone but a responder.
     return commands.find(session, link, "", settings=settings, lat=lat, lon=lon)
 
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit
+from plans import audit, rules
 from plans.db import Base, utcnow
 from plans.models import Person, PlanVersion, User
+from plans.vocabulary import Channel
 
 BASES: dict[str, str] = {
     "card_scan": "Scanned the person's plan card",
@@ -134,13 +135,13 @@ def open_plan(
     person: Person,
     *,
     basis: str,
-    channel: str,
+    channel: Channel,
     incident: str | None = None,
     card_id: str | None = None,
     now: dt.datetime | None = None,
 ) -> OpenedPlan:
     """Grant `user` this person's live plan on a stated basis, audit and alert."""
-    if not user.active or not user.is_responder:
+    if not rules.allowed(rules.party_of(user), channel, "open_plan"):
         raise AccessRefused("only responders open plans on an access basis")
     if basis not in BASES:
         raise AccessRefused(f"choose an access basis: {', '.join(BASES)}")

@@ -9,23 +9,36 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, Literal
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, object_session
 
+from plans import audit, hashing
 from plans.db import utcnow
+from plans.hashing import HashCost
 from plans.models import ROLES, ApiToken, Team, TeamMembership, User
+from plans.vocabulary import Channel
 
-# argon2id with the library's RFC 9106 "low memory" profile: 64 MiB, 3 passes.
-_hasher = PasswordHasher()
-# Verified against when the user is unknown, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash("not a real password: equalises timing")
+# argon2id at plans.hashing's cost (production: RFC 9106 "low memory", 64 MiB, 3
+# passes). An unknown user is checked against a dummy hash of the same cost, so
+# both paths take as long.
+_DUMMY_PASSWORD = "not a real password: equalises timing"
+_dummy_hashes: dict[HashCost, str] = {}
+
+
+def _dummy_hash() -> str:
+    cost = hashing.cost()
+    if cost not in _dummy_hashes:
+        _dummy_hashes[cost] = hashing.hasher().hash(_DUMMY_PASSWORD)
+    return _dummy_hashes[cost]
+
 
 TOKEN_PREFIX = "rsp_"
+DEFAULT_TOKEN_LIFETIME = dt.timedelta(days=90)  # RESPONDER_API_TOKEN_LIFETIME_DAYS
 MIN_PASSWORD_LENGTH = 12
 # argon2 hashes any length, so nothing is ever cut short; the cap only stops a
 # megabyte "password" costing a hash of a megabyte.
@@ -57,7 +70,7 @@ def normalise_email(email: str) -> str:
 
 def hash_password(password: str) -> str:
     """Hash a password with argon2id."""
-    return _hasher.hash(password)
+    return hashing.hasher().hash(password)
 
 
 @functools.cache
@@ -163,14 +176,17 @@ def verify_password(user: User | None, password: str) -> bool:
     """Check a password against a user's hash, at the same cost for no user."""
     stored = user.password_hash if user is not None else None
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return (
+            hashing.hasher().verify(stored or _dummy_hash(), password)
+            and stored is not None
+        )
     except (VerificationError, InvalidHashError):
         return False
 
 
 def password_needs_rehash(user: User) -> bool:
     """Say whether the stored hash uses weaker parameters than today's."""
-    return bool(user.password_hash) and _hasher.check_needs_rehash(
+    return bool(user.password_hash) and hashing.hasher().check_needs_rehash(
         user.password_hash or ""
     )
 
@@ -220,9 +236,12 @@ def create_user(
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace a user's password, if it passes the strength checks."""
+    """Replace a user's password; its API tokens and chat links end with the old one."""
     check_password_strength(password, email=user.email, names=(user.display_name,))
     user.password_hash = hash_password(password)
+    session = object_session(user)
+    if session is not None and user.id is not None:
+        end_credentials(session, user, why="password_changed")
 
 
 def disable_user(user: User) -> None:
@@ -240,15 +259,15 @@ def create_token(
     user: User,
     *,
     name: str = "api",
-    lifetime: dt.timedelta | None = None,
+    lifetime: dt.timedelta = DEFAULT_TOKEN_LIFETIME,
 ) -> tuple[ApiToken, str]:
     """Create an API token; return the row and the token, shown only once."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user=user,
-        name=name,
+        name=name[:100],
         digest=_digest(token),
-        expires_at=utcnow() + lifetime if lifetime else None,
+        expires_at=utcnow() + lifetime,
     )
     session.add(row)
     session.flush()
@@ -276,6 +295,282 @@ def revoke_token(row: ApiToken) -> None:
     row.revoked_at = utcnow()
 
 
+# -- audited account actions: what the views and commands call ---------------------
+
+
+def register_user(
+    session: Session,
+    email: str,
+    *,
+    role: str,
+    channel: Channel,
+    by: User | None = None,
+    password: str | None = None,
+    display_name: str | None = None,
+    organisation: str | None = None,
+    team_codes: list[str] | tuple[str, ...] = (),
+) -> User:
+    """Create a user (see create_user) and audit who created it."""
+    user = create_user(
+        session,
+        email,
+        role=role,
+        password=password,
+        display_name=display_name,
+        organisation=organisation,
+        team_codes=team_codes,
+    )
+    audit.record_for(
+        session,
+        by,
+        action="user_created",
+        channel=channel,
+        detail={"target_user_id": user.id, "target_role": role},
+    )
+    return user
+
+
+def issue_token(
+    session: Session,
+    user: User,
+    *,
+    channel: Channel,
+    by: User | None = None,
+    name: str = "api",
+    lifetime: dt.timedelta = DEFAULT_TOKEN_LIFETIME,
+) -> tuple[ApiToken, str]:
+    """Create an API token for an active user, audited; the token is shown once."""
+    if not user.active:
+        raise AccountError(f"{user.email} is disabled")
+    row, token = create_token(session, user, name=name, lifetime=lifetime)
+    audit.record_for(
+        session,
+        by,
+        action="token_created",
+        channel=channel,
+        detail={"target_user_id": user.id},
+    )
+    return row, token
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """Return a user's API tokens, newest first, live and ended alike."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def token_is_live(row: ApiToken, *, now: dt.datetime | None = None) -> bool:
+    """Say whether a token still authenticates (not revoked, not expired)."""
+    now = now or utcnow()
+    return row.revoked_at is None and (row.expires_at is None or row.expires_at > now)
+
+
+def withdraw_token(
+    session: Session, row: ApiToken, *, by: User | None, channel: Channel
+) -> None:
+    """Revoke one API token on request of its owner or an operator, audited.
+
+    A signed-in user may revoke only their own tokens.
+    """
+    if by is not None and by.id != row.user_id:
+        raise AccountError("that token is not yours")
+    if row.revoked_at is not None:
+        return
+    revoke_token(row)
+    audit.record_for(
+        session,
+        by,
+        action="token_revoked",
+        channel=channel,
+        detail={"target_user_id": row.user_id, "count": 1, "why": "revoked"},
+    )
+
+
+def end_credentials(session: Session, user: User, *, why: str) -> int:
+    """End every API token and chat link of a user; return how many ended.
+
+    Called when the password changes, the second factors are reset or the
+    account is disabled: whatever the old credentials let in must stop now, and
+    a chat has to be linked again from a fresh sign-in.
+    """
+    from plans.chat import ChatLink
+
+    now = utcnow()
+    tokens = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount  # type: ignore[attr-defined]
+    links = session.execute(
+        update(ChatLink)
+        .where(ChatLink.user_id == user.id, ChatLink.unlinked_at.is_(None))
+        .values(unlinked_at=now, last_refs=[])
+        .execution_options(synchronize_session="fetch")
+    ).rowcount  # type: ignore[attr-defined]
+    ended = int(tokens or 0) + int(links or 0)
+    if ended:
+        audit.record_for(
+            session,
+            user,
+            action="credentials_ended",
+            channel="system",
+            detail={"target_user_id": user.id, "count": ended, "why": why},
+        )
+    return ended
+
+
 def count_users(session: Session) -> int:
     """Return how many users exist."""
     return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def reset_demo_accounts(
+    session: Session,
+    specs: tuple[tuple[str, str, str], ...],
+    *,
+    team_codes: list[str],
+    password: Callable[[], str],
+) -> list[tuple[str, str, str]]:
+    """Create or reset one demo account per (role, name, organisation), audited.
+
+    Return (role, email, password) for each, to print once. Development only:
+    the CLI checks that before calling.
+    """
+    rows = []
+    for role, name, organisation in specs:
+        email = f"demo-{role.replace('_', '-')}@example.org"
+        secret = password()
+        user = find_user(session, email)
+        if user is None:
+            create_user(
+                session,
+                email,
+                role=role,
+                password=secret,
+                display_name=name,
+                organisation=organisation,
+                team_codes=team_codes,
+            )
+        else:
+            set_password(user, secret)
+        rows.append((role, email, secret))
+    audit.record(
+        session, action="demo_accounts", channel="cli", detail={"count": len(rows)}
+    )
+    return rows
+
+
+def disable_account(
+    session: Session, target: User, *, by: User | None, channel: Channel
+) -> int:
+    """Disable an account and end its sessions, tokens and chats, audited.
+
+    Return how many sign-in sessions ended.
+    """
+    from plans import sessions
+
+    count = sessions.disable_account(session, target)
+    audit.record_for(
+        session,
+        by,
+        action="account_disabled",
+        channel=channel,
+        detail={"target_user_id": target.id, "target_role": target.role},
+    )
+    if count:
+        audit.record_for(
+            session,
+            by,
+            action="session_revoked",
+            channel=channel,
+            detail={"target_user_id": target.id, "count": count, "why": "disabled"},
+        )
+    return count
+
+
+def reset_factors(
+    session: Session, target: User, *, by: User | None, channel: Channel
+) -> int:
+    """Remove a user's second factors (they enrol again), audited; return the count."""
+    from plans import sessions
+
+    count = sessions.reset_second_factors(session, target)
+    audit.record_for(
+        session,
+        by,
+        action="factors_reset",
+        channel=channel,
+        detail={"target_user_id": target.id, "count": count},
+    )
+    return count
+
+
+def sign_out_everywhere(
+    session: Session, target: User, *, by: User | None, channel: Channel
+) -> int:
+    """End every sign-in session of a user on an operator's word, audited."""
+    from plans import sessions
+
+    count = sessions.revoke_user_sessions(session, target, reason="revoked_by_operator")
+    audit.record_for(
+        session,
+        by,
+        action="session_revoked",
+        channel=channel,
+        detail={"target_user_id": target.id, "count": count, "why": "operator"},
+    )
+    return count
+
+
+# What happens at sign-in and on the account pages, as the audit log names it.
+SignInEvent = Literal[
+    "login_succeeded",
+    "login_failed",
+    "login_throttled",
+    "logout",
+    "mfa_failed",
+    "mfa_throttled",
+    "totp_enrolled",
+    "recovery_codes_issued",
+    "recovery_code_used",
+    "passkey_added",
+    "passkey_removed",
+    "password_changed",
+    "password_change_failed",
+    "session_revoked",
+]
+
+
+def record_sign_in_event(
+    session: Session,
+    event: SignInEvent,
+    user: User | None,
+    *,
+    ip_hash: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record one sign-in or account event in one shape: who, what, a hashed address."""
+    audit.record_for(
+        session,
+        user,
+        action=event,
+        channel="web",
+        detail={"ip_hash": ip_hash, **(detail or {})},
+    )
+
+
+def record_denial(session: Session, user: User, *, route: str, ip_hash: str) -> None:
+    """Record that a signed-in user was refused a page (403)."""
+    audit.record_for(
+        session,
+        user,
+        action="access_denied",
+        channel="web",
+        detail={"route": route, "ip_hash": ip_hash},
+    )

@@ -36,20 +36,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from sqlalchemy import JSON, Connection, Integer, String, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from plans import vocabulary
 from plans.db import Base, after_create, utcnow
+from plans.vocabulary import AuditAction, Channel
 
 GENESIS_HASH = "0" * 64
 
-CHANNELS: tuple[str, ...] = (
-    "web",
-    "api",
-    "cli",
-    "card",
-    "telegram",
-    "sms",
-    "whatsapp",
-    "system",
-)
+# Re-exported: callers have always read the channel list from here.
+CHANNELS = vocabulary.CHANNELS
 
 # Keys allowed in `detail`. Anything else is refused, which keeps plan text (and
 # anything else nobody thought about) out of the log by construction.
@@ -149,8 +143,8 @@ class AuditDetailRefused(ValueError):
 def record(
     session: Session,
     *,
-    action: str,
-    channel: str,
+    action: AuditAction,
+    channel: Channel,
     actor_id: int | None = None,
     actor: str | None = None,
     role: str | None = None,
@@ -200,8 +194,8 @@ def record_for(
     session: Session,
     user: Any,
     *,
-    action: str,
-    channel: str,
+    action: AuditAction,
+    channel: Channel,
     person_ref: str | None = None,
     plan_version_id: int | None = None,
     detail: dict[str, Any] | None = None,

@@ -24,7 +24,7 @@ import secrets
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -40,6 +40,7 @@ from plans import audit, clock
 from plans.access import PrivacyAlert
 from plans.db import Base, utcnow
 from plans.models import Person, PlanVersion, Team, User
+from plans.vocabulary import as_channel
 
 TOKEN_FORMAT = 1
 CARD_ID_BYTES = 10  # 80 random bits: unguessable, and 16 base32 characters
@@ -519,12 +520,16 @@ def reissue(
 
 
 def _audit(
-    session: Session, by: User | None, action: str, channel: str, card: Card
+    session: Session,
+    by: User | None,
+    action: Literal["card_issued", "card_revoked"],
+    channel: str,
+    card: Card,
 ) -> None:
     audit.record(
         session,
         action=action,
-        channel=channel,
+        channel=as_channel(channel),
         actor_id=by.id if by else None,
         actor=by.email if by else None,
         role=by.role if by else None,
@@ -810,3 +815,15 @@ def token_from_url(url: str) -> str:
     url = url.strip()
     marker = url.upper().rfind("/C/")
     return url[marker + 3 :].strip("/") if marker >= 0 else url
+
+
+def record_printed(session: Session, card: Card, *, by: User | None, fmt: str) -> None:
+    """Record that a card was rendered for printing (PDF, PNG or SVG)."""
+    audit.record_for(
+        session,
+        by,
+        action="card_printed",
+        channel="web",
+        person_ref=card.person.ref,
+        detail={"card_id": card.short_id, "method": fmt},
+    )

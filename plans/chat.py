@@ -18,7 +18,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -40,6 +40,7 @@ from plans import audit
 from plans.db import Base, chunks, utcnow
 from plans.models import Person, PlanVersion, User
 from plans.versions import on_live_change
+from plans.vocabulary import as_channel
 
 CHANNELS: tuple[str, ...] = ("telegram", "sms", "whatsapp")
 PHONE_CHANNELS: tuple[str, ...] = ("sms", "whatsapp")
@@ -201,16 +202,22 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _audit_link(session: Session, link: ChatLink, *, action: str) -> None:
+def _audit_link(
+    session: Session,
+    link: ChatLink,
+    *,
+    action: Literal["chat_linked", "chat_unlinked"],
+) -> None:
+    channel = as_channel(link.channel)
     if link.user_id is not None:
         user = session.get(User, link.user_id)
-        audit.record_for(session, user, action=action, channel=link.channel, detail={})
+        audit.record_for(session, user, action=action, channel=channel, detail={})
         return
     person = session.get(Person, link.person_id)
     audit.record(
         session,
         action=action,
-        channel=link.channel,
+        channel=channel,
         actor="person",
         person_ref=person.ref if person else None,
     )

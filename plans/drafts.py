@@ -28,6 +28,7 @@ from plans.db import utcnow
 from plans.exchange.reading import schema_problems
 from plans.models import SHARING_BASES, Person, PlanVersion, Team, User
 from plans.versions import live_version, make_live, next_version_number, retire
+from plans.vocabulary import AuditAction
 
 FORMAT = "response-plan/1"
 DRAFTERS = ("mentor", "lead_clinician")
@@ -258,7 +259,7 @@ def open_draft(session: Session, person: Person) -> PlanVersion | None:
 def _audit(
     session: Session,
     user: User,
-    action: str,
+    action: AuditAction,
     version: PlanVersion,
     **detail: Any,
 ) -> None:

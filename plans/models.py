@@ -21,16 +21,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from plans import vocabulary
 from plans.db import Base, utcnow
 
-RESPONDER_KINDS: tuple[str, ...] = (
-    "police",
-    "ambulance",
-    "emergency_department",
-    "control_room",
-)
-STAFF_ROLES: tuple[str, ...] = ("mentor", "lead_clinician", "privacy_officer", "admin")
-ROLES: tuple[str, ...] = RESPONDER_KINDS + STAFF_ROLES
+# The typed vocabulary lives in plans.vocabulary; these names stay for callers.
+RESPONDER_KINDS: tuple[str, ...] = vocabulary.RESPONDER_ROLES
+STAFF_ROLES: tuple[str, ...] = vocabulary.STAFF_ROLES
+ROLES: tuple[str, ...] = vocabulary.ROLES
 
 ROLE_LABELS: dict[str, str] = {
     "police": "Police",
@@ -43,7 +40,7 @@ ROLE_LABELS: dict[str, str] = {
     "admin": "Administrator",
 }
 
-PLAN_STATUSES: tuple[str, ...] = ("draft", "live", "superseded", "retired")
+PLAN_STATUSES: tuple[str, ...] = vocabulary.PLAN_STATUSES
 SHARING_BASES: tuple[str, ...] = ("consent", "vital_interests", "public_task")
 
 

@@ -17,7 +17,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     ColumnElement,
@@ -32,10 +31,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit, clock, plan_view, versions
+from plans import audit, clock, hashing, plan_view, versions
 from plans.access import BASES, access_log
 from plans.db import Base, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
+from plans.vocabulary import as_channel
 
 PIN_LENGTHS = range(4, 9)
 FREE_ATTEMPTS = 3
@@ -60,9 +60,17 @@ REQUEST_STATUSES: dict[str, str] = {
 }
 OPEN_STATUSES = ("open", "in_progress")
 
-# argon2id with the library's defaults, as for staff passwords.
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("0000-not-a-real-pin")
+# argon2id at plans.hashing's cost, as for staff passwords; an unknown holder is
+# checked against a dummy hash of the same cost.
+_DUMMY_PIN = "0000-not-a-real-pin"
+_dummy_hashes: dict[hashing.HashCost, str] = {}
+
+
+def _dummy_hash() -> str:
+    cost = hashing.cost()
+    if cost not in _dummy_hashes:
+        _dummy_hashes[cost] = hashing.hasher().hash(_DUMMY_PIN)
+    return _dummy_hashes[cost]
 
 
 class PersonError(ValueError):
@@ -167,7 +175,7 @@ def set_pin(session: Session, person: Person, pin: str) -> HolderPin:
     if row is None:
         row = HolderPin(person_id=person.id, pin_hash="")
         session.add(row)
-    row.pin_hash = _hasher.hash(pin)
+    row.pin_hash = hashing.hasher().hash(pin)
     row.set_at = utcnow()
     row.failed_count = 0
     row.last_failed_at = None
@@ -228,9 +236,14 @@ def _may_try_now(now: dt.datetime) -> ColumnElement[bool]:
 
 
 def verify_pin(
-    session: Session, person: Person, pin: str, *, now: dt.datetime | None = None
+    session: Session,
+    person: Person,
+    pin: str,
+    *,
+    card_id: str | None = None,
+    now: dt.datetime | None = None,
 ) -> bool:
-    """Check the holder's PIN; wrong ones make the next try wait longer.
+    """Check the holder's PIN; wrong ones make the next try wait longer (audited).
 
     Raises PinDelayed while the holder must wait; a try during the wait is not
     checked, so guessing gets no faster by hammering.
@@ -257,6 +270,15 @@ def verify_pin(
             return False
         raise PinDelayed(_retry_time(row))
     ok = _check_hash(claimed, pin)
+    if not ok:
+        audit.record(
+            session,
+            action="person_pin_failed",
+            channel="card",
+            actor="person",
+            person_ref=person.ref,
+            detail={"card_id": card_id} if card_id else {},
+        )
     if ok:
         session.execute(
             update(HolderPin)
@@ -277,7 +299,9 @@ def _retry_time(row: HolderPin) -> dt.datetime:
 
 def _check_hash(stored: str | None, pin: str) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, pin.strip()) and bool(stored)
+        return hashing.hasher().verify(stored or _dummy_hash(), pin.strip()) and bool(
+            stored
+        )
     except (VerificationError, InvalidHashError):
         return False
 
@@ -295,12 +319,25 @@ def start_session(
     *,
     via: str,
     lifetime: dt.timedelta = SESSION_LIFETIME,
+    detail: dict[str, str] | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[PersonSession, str]:
-    """Open a person's own session after they proved who they are; return the token."""
-    return _new_token(
+    """Open a person's own session after they proved who they are (audited).
+
+    Return the row and the token; `detail` says how they proved it.
+    """
+    opened = _new_token(
         session, person, via=via, kind="session", lifetime=lifetime, now=now
     )
+    audit.record(
+        session,
+        action="person_signed_in",
+        channel=as_channel(via) if via in audit.CHANNELS else "web",
+        actor="person",
+        person_ref=person.ref,
+        detail=detail or {},
+    )
+    return opened
 
 
 def create_link(
@@ -521,7 +558,7 @@ def record_view(session: Session, person: Person, *, channel: str) -> None:
     audit.record(
         session,
         action="person_view",
-        channel=channel,
+        channel=as_channel(channel),
         actor="person",
         person_ref=person.ref,
     )
@@ -568,7 +605,7 @@ def raise_request(
     audit.record(
         session,
         action="withdrawal_requested" if kind == "withdrawal" else "concern_raised",
-        channel=via,
+        channel=as_channel(via),
         actor="person",
         person_ref=person.ref,
         detail={"concern_id": request.id, "status": request.status},

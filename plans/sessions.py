@@ -66,7 +66,7 @@ from webauthn.helpers.structs import (
 )
 
 from plans.db import Base, dialect_name, utcnow
-from plans.models import ApiToken, User
+from plans.models import User
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_BYTES = 10  # 80 bits, written as four groups of four base32 letters
@@ -321,15 +321,10 @@ def live_sessions(session: Session, user: User) -> list[UserSession]:
 
 def disable_account(session: Session, user: User) -> int:
     """Disable a user and end their sessions and API tokens at once."""
-    from plans.accounts import disable_user
+    from plans.accounts import disable_user, end_credentials
 
     disable_user(user)
-    now = utcnow()
-    session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    end_credentials(session, user, why="account_disabled")
     return revoke_user_sessions(session, user, reason="account_disabled")
 
 
@@ -356,6 +351,9 @@ def reset_second_factors(session: Session, user: User) -> int:
     session.execute(delete(Passkey).where(Passkey.user_id == user.id))
     session.execute(delete(TotpFactor).where(TotpFactor.user_id == user.id))
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    from plans.accounts import end_credentials
+
+    end_credentials(session, user, why="factors_reset")
     return revoke_user_sessions(session, user, reason="factors_reset")
 
 

@@ -54,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     check_configuration(app)
+    apply_hash_cost(app)
 
     import plans.all_models  # noqa: F401  (every table and live-change hook)
     from responder import auth, cli, db, errors, security
@@ -144,3 +145,23 @@ def check_configuration(app: Flask) -> None:
             "RESPONDER_SECRET_KEY must be set to a long random value outside "
             "development (python -c 'import secrets; print(secrets.token_hex(32))')"
         )
+
+
+def apply_hash_cost(app: Flask) -> None:
+    """Hash passwords and PINs at PASSWORD_HASH_COST; never below production live."""
+    from plans import hashing
+
+    text = app.config.get("PASSWORD_HASH_COST")
+    if not text:
+        return
+    cost = hashing.parse_cost(str(text))
+    production = hashing.PRODUCTION
+    cheaper = (
+        cost.time_cost < production.time_cost
+        or cost.memory_cost < production.memory_cost
+    )
+    if cheaper and not is_development(app):
+        raise ConfigurationError(
+            "PASSWORD_HASH_COST may only be lowered in tests and development"
+        )
+    hashing.set_cost(cost)

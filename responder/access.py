@@ -17,6 +17,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from plans.models import RESPONDER_KINDS
+from plans.rules import Action, parties_for
+from plans.vocabulary import ROLES, Channel
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 
@@ -81,3 +83,147 @@ def require_team(team_ids: Iterable[int] | int) -> None:
         except access.OutOfTeam:
             db.commit()
             abort(404)
+
+
+# -- the one table, as each channel of this app wires it ----------------------------
+#
+# Every Flask endpoint and every CLI command names the action it takes, in the
+# terms of plans.rules.TABLE. tests/test_rules.py walks the URL map and the CLI and
+# fails for anything missing here, and checks each view's declared audience
+# against the table. The domain functions check the same table again.
+
+ENDPOINT_RULES: dict[str, tuple[Channel, Action]] = {
+    # the JSON API
+    "api.healthz": ("api", "read_public"),
+    "api.openapi": ("api", "read_public"),
+    "api.search": ("api", "search"),
+    # signing in, and one's own account
+    "auth.login": ("web", "sign_in"),
+    "auth.login_passkey": ("web", "sign_in"),
+    "auth.login_recovery": ("web", "sign_in"),
+    "auth.login_totp": ("web", "sign_in"),
+    "auth.passkey_options": ("web", "sign_in"),
+    "auth.second_factor": ("web", "sign_in"),
+    "auth.enrol": ("web", "sign_in"),
+    "auth.enrol_passkey": ("web", "sign_in"),
+    "auth.enrol_passkey_options": ("web", "sign_in"),
+    "auth.enrol_totp": ("web", "sign_in"),
+    "auth.account": ("web", "use_own_account"),
+    "auth.change_password": ("web", "use_own_account"),
+    "auth.end_other_sessions": ("web", "use_own_account"),
+    "auth.logout": ("web", "use_own_account"),
+    "auth.recovery_codes": ("web", "use_own_account"),
+    "auth.remove_passkey": ("web", "use_own_account"),
+    "auth.revoke_token": ("web", "manage_tokens"),
+    "auth.admin_users": ("web", "manage_users"),
+    "auth.admin_disable": ("web", "manage_users"),
+    "auth.admin_reset_factors": ("web", "manage_users"),
+    "chat.index": ("web", "use_own_account"),
+    "chat.number": ("web", "use_own_account"),
+    "chat.confirm": ("web", "use_own_account"),
+    "chat.telegram": ("web", "use_own_account"),
+    "chat.unlink": ("web", "use_own_account"),
+    # responders
+    "lookup.index": ("web", "use_own_account"),
+    "lookup.search": ("web", "search"),
+    "lookup.near": ("web", "search"),
+    "lookup.scan": ("web", "search"),
+    "lookup.open_plan": ("web", "open_plan"),
+    "lookup.plan": ("web", "view_plan"),
+    "lookup.manifest": ("web", "read_public"),
+    "lookup.service_worker": ("web", "read_public"),
+    "lookup.offline": ("web", "read_public"),
+    # cards
+    "cards.scan": ("card", "scan_card"),
+    "cards.check": ("card", "read_public"),
+    "cards.keys_document": ("card", "read_public"),
+    "cards.revoked_list": ("card", "read_public"),
+    "cards.person_cards": ("web", "manage_cards"),
+    "cards.issue": ("web", "manage_cards"),
+    "cards.reissue": ("web", "manage_cards"),
+    "cards.revoke": ("web", "manage_cards"),
+    "cards.printable": ("web", "manage_cards"),
+    # the mentors' desk
+    "mentor.index": ("web", "edit_drafts"),
+    "mentor.new": ("web", "edit_drafts"),
+    "mentor.person": ("web", "edit_drafts"),
+    "mentor.start_draft": ("web", "edit_drafts"),
+    "mentor.draft": ("web", "edit_drafts"),
+    "mentor.edit": ("web", "edit_drafts"),
+    "mentor.submit": ("web", "edit_drafts"),
+    "mentor.discard": ("web", "edit_drafts"),
+    "mentor.approve": ("web", "approve"),
+    "mentor.return_draft": ("web", "approve"),
+    "mentor.retire": ("web", "retire"),
+    "mentor.import_documents": ("web", "import_plans"),
+    "mentor.access_log": ("web", "read_access_log"),
+    "concerns.queue": ("web", "handle_concerns"),
+    "concerns.detail": ("web", "handle_concerns"),
+    "concerns.answer": ("web", "handle_concerns"),
+    "concerns.complete_withdrawal": ("web", "handle_concerns"),
+    "privacy.index": ("web", "oversee_privacy"),
+    "privacy.log": ("web", "oversee_privacy"),
+    "privacy.alert": ("web", "oversee_privacy"),
+    # the person's own view (they prove who they are with a card PIN or a link)
+    "person.home": ("web", "own_plan"),
+    "person.link": ("web", "own_plan"),
+    "person.open_link": ("web", "own_plan"),
+    "person.pin": ("web", "own_plan"),
+    "person.pin_form": ("web", "own_plan"),
+    "person.raise_request": ("web", "own_plan"),
+    "person.sign_out": ("web", "own_plan"),
+    "person.withdraw": ("web", "own_plan"),
+    "person.withdraw_form": ("web", "own_plan"),
+    "chat.own_index": ("web", "own_plan"),
+    "chat.own_number": ("web", "own_plan"),
+    "chat.own_confirm": ("web", "own_plan"),
+    "chat.own_telegram": ("web", "own_plan"),
+    "chat.own_opened": ("web", "own_plan"),
+    "chat.own_unlink": ("web", "own_plan"),
+    # provider callbacks
+    "hooks.telegram": ("telegram", "receive_webhook"),
+    "hooks.twilio_sms": ("sms", "receive_webhook"),
+    "hooks.twilio_whatsapp": ("whatsapp", "receive_webhook"),
+}
+
+COMMAND_RULES: dict[str, Action] = {
+    "audit verify": "operate",
+    "backup": "operate",
+    "restore": "operate",
+    "db current": "operate",
+    "db downgrade": "operate",
+    "db revision": "operate",
+    "db upgrade": "operate",
+    "demo": "operate",
+    "serve": "operate",
+    "search rebuild": "operate",
+    "chat rebuild-places": "operate",
+    "notify drain": "operate",
+    "notify worker": "operate",
+    "notify follow": "operate",
+    "notify following": "operate",
+    "notify unfollow": "operate",
+    "telegram poll": "operate",
+    "telegram set-webhook": "operate",
+    "sessions purge": "operate",
+    "sessions revoke": "manage_users",
+    "users create": "manage_users",
+    "users demo": "manage_users",
+    "tokens create": "manage_tokens",
+    "tokens list": "manage_tokens",
+    "tokens revoke": "manage_tokens",
+    "cards issue": "manage_cards",
+    "cards reissue": "manage_cards",
+    "cards revoke": "manage_cards",
+    "cards verify": "manage_cards",
+    "cards keys generate": "operate",
+    "cards keys list": "operate",
+    "cards keys rotate": "operate",
+    "import": "import_plans",
+    "export": "export_plans",
+}
+
+
+def web_roles(action: Action, channel: Channel = "web") -> tuple[str, ...]:
+    """Return the signed-in roles the table allows `action` on `channel`."""
+    return tuple(sorted(set(parties_for(action, channel)) & set(ROLES)))

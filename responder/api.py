@@ -11,11 +11,11 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, Unauthorized
 
-from plans import accounts, audit, clock
+from plans import accounts, clock, lookup
 from plans.models import User
-from plans.search import search as run_search
 from responder.access import public
 from responder.db import get_engine, get_session
+from responder.security import search_rate
 
 bp = Blueprint("api", __name__)
 
@@ -138,21 +138,27 @@ def search() -> ResponseReturnValue:
     q, lat, lon, limit = search_parameters()
     offset = offset_parameter()
     session = get_session()
-    results = run_search(
-        session, q, lat=lat, lon=lon, limit=limit, today=clock.today(), offset=offset
-    )
-    user: User = g.api_user
-    audit.record_for(
-        session,
-        user,
-        action="search",
-        channel="api",
-        detail={
-            "query_length": len(q),
-            "has_location": lat is not None,
-            "result_count": len(results),
-        },
-    )
+    try:
+        results = lookup.find_plans(
+            session,
+            g.api_user,
+            q,
+            channel="api",
+            lat=lat,
+            lon=lon,
+            limit=limit,
+            offset=offset,
+            today=clock.today(),
+            rate=search_rate(current_app),
+        )
+    except lookup.SearchRefused as refused:
+        session.commit()  # the count stands, so waiting is the only way on
+        if refused.reason == "rate_limited":
+            error = jsonify({"error": str(refused), "status": 429})
+            error.status_code = 429
+            error.headers["Retry-After"] = str(refused.retry_after)
+            return error
+        abort(403, description="Only responders search plans.")
     session.commit()
     response = jsonify(results_json(results, offset))
     response.headers["Cache-Control"] = "no-store"

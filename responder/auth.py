@@ -40,8 +40,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from plans import accounts, audit, clock, sessions
-from plans.models import ROLE_LABELS, User
+from plans import accounts, clock, sessions
+from plans.models import ROLE_LABELS, ApiToken, User
 from responder import qr
 from responder.access import public, roles_required, signed_in
 from responder.db import get_session, session_factory
@@ -156,12 +156,12 @@ def _end_stale_session(token: str) -> None:
         )
         if row is None:
             return
-        audit.record_for(
+        accounts.record_sign_in_event(
             db,
+            "session_revoked",
             row.user,
-            action="session_revoked",
-            channel="web",
-            detail={"why": row.revoke_reason, "ip_hash": ip_hash()},
+            ip_hash=ip_hash(),
+            detail={"why": row.revoke_reason},
         )
         db.commit()
 
@@ -175,12 +175,8 @@ def audit_denials(response: Response) -> Response:
     db = get_session()
     # Nothing a refused request did may be committed with its audit row.
     db.rollback()
-    audit.record_for(
-        db,
-        current_user,
-        action="access_denied",
-        channel="web",
-        detail={"route": request.endpoint or "", "ip_hash": ip_hash()},
+    accounts.record_denial(
+        db, current_user, route=request.endpoint or "", ip_hash=ip_hash()
     )
     db.commit()
     return response
@@ -376,16 +372,9 @@ def enrolling_user() -> User | None:
     return user_or_none
 
 
-def _audit(action: str, user: User | None, **detail: Any) -> None:
-    detail.setdefault("ip_hash", ip_hash())
-    audit.record(
-        get_session(),
-        action=action,
-        channel="web",
-        actor_id=user.id if user else None,
-        actor=user.email if user else None,
-        role=user.role if user else None,
-        detail=detail,
+def _audit(action: accounts.SignInEvent, user: User | None, **detail: Any) -> None:
+    accounts.record_sign_in_event(
+        get_session(), action, user, ip_hash=ip_hash(), detail=detail
     )
 
 
@@ -851,7 +840,23 @@ def account() -> ResponseReturnValue:
         codes_left=sessions.unused_recovery_codes(db, user),
         live=sessions.live_sessions(db, user),
         current=g.get("user_session"),
+        tokens=accounts.tokens_of(db, user),
+        token_is_live=accounts.token_is_live,
     )
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@signed_in
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    """Revoke one of the user's own API tokens."""
+    db = get_session()
+    user: User = current_user._get_current_object()
+    row = db.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        abort(404)
+    accounts.withdraw_token(db, row, by=user, channel="web")
+    db.commit()
+    return redirect(url_for("auth.account"), code=303)
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
@@ -980,22 +985,7 @@ def admin_disable(user_id: int) -> ResponseReturnValue:
     target = get_user_or_404(user_id)
     if target.id == current_user.id:
         abort(409)  # an administrator cannot lock the door behind themselves
-    count = sessions.disable_account(db, target)
-    audit.record_for(
-        db,
-        current_user,
-        action="account_disabled",
-        channel="web",
-        detail={"target_user_id": target.id, "target_role": target.role},
-    )
-    if count:
-        audit.record_for(
-            db,
-            current_user,
-            action="session_revoked",
-            channel="web",
-            detail={"target_user_id": target.id, "count": count, "why": "disabled"},
-        )
+    accounts.disable_account(db, target, by=current_user, channel="web")
     db.commit()
     return redirect(url_for("auth.admin_users"))
 
@@ -1006,14 +996,7 @@ def admin_reset_factors(user_id: int) -> ResponseReturnValue:
     """Remove a user's second factors so they enrol again at next sign-in."""
     db = get_session()
     target = get_user_or_404(user_id)
-    count = sessions.reset_second_factors(db, target)
-    audit.record_for(
-        db,
-        current_user,
-        action="factors_reset",
-        channel="web",
-        detail={"target_user_id": target.id, "count": count},
-    )
+    accounts.reset_factors(db, target, by=current_user, channel="web")
     db.commit()
     return redirect(url_for("auth.admin_users"))
 
@@ -1038,12 +1021,6 @@ def revoke_command(email: str) -> None:
         user = accounts.find_user(db, email)
         if user is None:
             raise click.ClickException(f"no user with email {email}")
-        count = sessions.revoke_user_sessions(db, user, reason="revoked_by_operator")
-        audit.record(
-            db,
-            action="session_revoked",
-            channel="cli",
-            detail={"target_user_id": user.id, "count": count, "why": "operator"},
-        )
+        count = accounts.sign_out_everywhere(db, user, by=None, channel="cli")
         db.commit()
     click.echo(f"Ended {count} session(s) for {email}.")

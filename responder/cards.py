@@ -35,12 +35,12 @@ from fpdf import FPDF
 from qrcode.main import QRCode
 from sqlalchemy import select
 
-from plans import access, audit, cards, people
+from plans import cards, lookup, people
 from plans.models import Person, User
 from responder import qr
 from responder.access import MENTORS, public, require_team, roles_required
 from responder.db import get_session
-from responder.security import limiter
+from responder.security import cacheable, limiter
 
 logger = logging.getLogger(__name__)
 
@@ -284,18 +284,6 @@ def card_or_404(card_pk: int) -> cards.Card:
     return card
 
 
-def scanned(token: str) -> cards.ScanResult:
-    """Verify a scanned token; audit and answer 404 if it is not genuine."""
-    session = get_session()
-    try:
-        return cards.scan(session, token, current_keys())
-    except cards.InvalidToken:
-        session.rollback()
-        cards.record_invalid_scan(session, ip_hash=ip_hash())
-        session.commit()
-        abort(404)
-
-
 # -- scanning -------------------------------------------------------------------
 
 
@@ -306,50 +294,26 @@ def scanned(token: str) -> cards.ScanResult:
 def scan(token: str) -> ResponseReturnValue:
     """Open the card's plan for a responder; otherwise show only whose card it is."""
     session = get_session()
-    result = scanned(token)
-    card = result.card
-    assert card is not None  # scan() raises for tokens with no card
     user = staff_user()
-    if result.state != "valid":
-        audit.record_for(
-            session,
-            user,
-            action="card_scan",
-            channel="card",
-            person_ref=card.person.ref,
-            detail={"card_id": card.short_id, "outcome": result.state},
+    try:
+        scanned = lookup.scan_card(
+            session, user, token, current_keys(), ip_hash=ip_hash()
         )
-        session.commit()
-        page = render_template(
-            "cards/unusable.html", card=card, team=card.team, state=result.state
-        )
-        return no_store(Response(page, STATE_STATUS.get(result.state, 410)))
-    if user is not None and user.is_responder:
-        try:
-            access.open_plan(
-                session,
-                user,
-                card.person,
-                basis="card_scan",
-                channel="card",
-                card_id=card.short_id,
-            )
-        except access.AccessRefused as refused:
-            session.rollback()
-            flash(str(refused))
-        else:
-            session.commit()
-            target = url_for("lookup.plan", ref=card.person.ref)
-            return no_store(redirect(target))  # type: ignore[arg-type]
-    audit.record_for(
-        session,
-        user,
-        action="card_scan",
-        channel="card",
-        person_ref=card.person.ref,
-        detail={"card_id": card.short_id, "outcome": "genuine"},
-    )
+    except cards.InvalidToken:
+        session.commit()  # the audit row of the failed scan, and any alert
+        abort(404)
     session.commit()
+    card = scanned.card
+    if scanned.opened is not None:
+        target = url_for("lookup.plan", ref=card.person.ref)
+        return no_store(redirect(target))  # type: ignore[arg-type]
+    if scanned.result.state != "valid":
+        page = render_template(
+            "cards/unusable.html", card=card, team=card.team, state=scanned.result.state
+        )
+        return no_store(Response(page, STATE_STATUS.get(scanned.result.state, 410)))
+    if scanned.refusal:
+        flash(scanned.refusal)
     page = render_template(
         "cards/genuine.html",
         card=card,
@@ -377,6 +341,7 @@ def _json(document: dict[str, Any], max_age: int) -> Response:
 
 @bp.get("/.well-known/plan-card-keys.json")
 @public
+@cacheable
 def keys_document() -> ResponseReturnValue:
     """Publish the card verification keys and whom to call for each."""
     name, phone = service_contact()
@@ -390,6 +355,7 @@ def keys_document() -> ResponseReturnValue:
 
 @bp.get("/cards/revoked.json")
 @public
+@cacheable
 def revoked_list() -> ResponseReturnValue:
     """Publish the signed list of cards that no longer open a plan."""
     return _json(cards.revocation_list(get_session(), current_keys()), 60)
@@ -397,6 +363,7 @@ def revoked_list() -> ResponseReturnValue:
 
 @bp.get("/cards/check")
 @public
+@cacheable
 def check() -> ResponseReturnValue:
     """Show the offline card check (verifies in the browser, no plan content)."""
     response = Response(render_template("cards/check.html"))
@@ -520,14 +487,7 @@ def printable(card_pk: int, fmt: str) -> ResponseReturnValue:
         abort(410)
     render, mimetype = RENDERERS[fmt]
     body = render(card)
-    audit.record_for(
-        session,
-        staff_user(),
-        action="card_printed",
-        channel="web",
-        person_ref=card.person.ref,
-        detail={"card_id": card.short_id, "method": fmt},
-    )
+    cards.record_printed(session, card, by=staff_user(), fmt=fmt)
     session.commit()
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (

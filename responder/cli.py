@@ -150,16 +150,17 @@ def users_create(
     password_stdin: bool,
 ) -> None:
     """Create a user with a role and team memberships."""
-    from plans import accounts, audit
+    from plans import accounts
 
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     session = get_session()
     try:
-        user = accounts.create_user(
+        user = accounts.register_user(
             session,
             email,
+            channel="cli",
             role=role,
             password=password,
             display_name=display_name,
@@ -168,12 +169,6 @@ def users_create(
         )
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
-    audit.record(
-        session,
-        action="user_created",
-        channel="cli",
-        detail={"target_user_id": user.id, "target_role": role},
-    )
     session.commit()
     click.echo(f"created {user.email} ({user.role_label})")
 
@@ -199,7 +194,7 @@ def users_demo() -> None:
     from flask import current_app
     from sqlalchemy import select
 
-    from plans import accounts, audit
+    from plans import accounts
     from plans.models import Team
     from responder import is_development
 
@@ -209,27 +204,12 @@ def users_demo() -> None:
     team_codes = list(session.scalars(select(Team.code).order_by(Team.code)).all())
     if not team_codes:
         raise click.ClickException("load the demo plans first: responder demo")
-    rows = []
-    for role, name, organisation in DEMO_ACCOUNTS:
-        email = f"demo-{role.replace('_', '-')}@example.org"
-        password = "-".join(secrets.token_hex(3) for _ in range(3))
-        user = accounts.find_user(session, email)
-        if user is None:
-            accounts.create_user(
-                session,
-                email,
-                role=role,
-                password=password,
-                display_name=name,
-                organisation=organisation,
-                # Staff belong to the first team; responders search every team.
-                team_codes=team_codes[:1],
-            )
-        else:
-            accounts.set_password(user, password)
-        rows.append((role, email, password))
-    audit.record(
-        session, action="demo_accounts", channel="cli", detail={"count": len(rows)}
+    rows = accounts.reset_demo_accounts(
+        session,
+        DEMO_ACCOUNTS,
+        # Staff belong to the first team; responders search every team.
+        team_codes=team_codes[:1],
+        password=lambda: "-".join(secrets.token_hex(3) for _ in range(3)),
     )
     session.commit()
     click.echo(f"Demo logins (team {team_codes[0]}; synthetic data only):")
@@ -244,27 +224,85 @@ def users_demo() -> None:
 tokens_cli = click.Group("tokens", help="Manage API tokens.")
 
 
+def _token_lifetime(days: int | None) -> Any:
+    import datetime as dt
+
+    from flask import current_app
+
+    most = int(current_app.config.get("API_TOKEN_LIFETIME_DAYS") or 90)
+    if days is not None and not 1 <= days <= most:
+        raise click.ClickException(f"--days must be from 1 to {most}")
+    return dt.timedelta(days=days or most)
+
+
 @tokens_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="api", help="A label for the token.")
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="Days until it expires (default and most: API_TOKEN_LIFETIME_DAYS).",
+)
 @with_appcontext
-def tokens_create(email: str, name: str) -> None:
+def tokens_create(email: str, name: str, days: int | None) -> None:
     """Create an API token for EMAIL and print it alone on stdout."""
-    from plans import accounts, audit
+    from plans import accounts
 
     session = get_session()
     user = accounts.find_user(session, email)
     if user is None or not user.active:
         raise click.ClickException(f"no active user {email}")
-    _row, token = accounts.create_token(session, user, name=name)
-    audit.record(
-        session,
-        action="token_created",
-        channel="cli",
-        detail={"target_user_id": user.id},
+    _row, token = accounts.issue_token(
+        session, user, channel="cli", name=name, lifetime=_token_lifetime(days)
     )
     session.commit()
     click.echo(token)
+
+
+@tokens_cli.command("list")
+@click.argument("email")
+@with_appcontext
+def tokens_list(email: str) -> None:
+    """List EMAIL's API tokens: id, name, created, expires and whether live."""
+    from plans import accounts
+
+    session = get_session()
+    user = accounts.find_user(session, email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    rows = accounts.tokens_of(session, user)
+    if not rows:
+        click.echo(f"{email} has no API tokens")
+    for row in rows:
+        if row.revoked_at is not None:
+            state = f"revoked {row.revoked_at:%Y-%m-%d}"
+        elif accounts.token_is_live(row):
+            state = "live"
+        else:
+            state = "expired"
+        expires = f"{row.expires_at:%Y-%m-%d}" if row.expires_at else "never"
+        click.echo(
+            f"{row.id}\t{row.name}\tcreated {row.created_at:%Y-%m-%d}\t"
+            f"expires {expires}\t{state}"
+        )
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def tokens_revoke(token_id: int) -> None:
+    """Revoke the API token with id TOKEN_ID (see `responder tokens list`)."""
+    from plans import accounts
+    from plans.models import ApiToken
+
+    session = get_session()
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise click.ClickException(f"no API token with id {token_id}")
+    accounts.withdraw_token(session, row, by=None, channel="cli")
+    session.commit()
+    click.echo(f"revoked token {token_id} ({row.name})")
 
 
 # -- search ---------------------------------------------------------------------
@@ -276,14 +314,10 @@ search_cli = click.Group("search", help="Maintain the search index.")
 @with_appcontext
 def search_rebuild() -> None:
     """Rebuild the search index from every live plan (after a bulk load)."""
-    from plans import audit
-    from plans.search import rebuild_index
+    from plans import operations
 
     session = get_session()
-    count = rebuild_index(session)
-    audit.record(
-        session, action="search_rebuilt", channel="cli", detail={"count": count}
-    )
+    count = operations.rebuild_search_index(session)
     session.commit()
     click.echo(f"search index rebuilt: {count} live plans")
 

@@ -13,7 +13,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from plans import audit, exchange
+from plans import exchange, operations
 from plans.demo import demo_teams, generate_documents
 from responder.db import get_session
 
@@ -139,13 +139,7 @@ def export_command(refs: tuple[str, ...], output: str, export_format: str) -> No
             out,
             format=export_format,
         )
-    audit.record(
-        session,
-        action="export",
-        channel="cli",
-        actor=_cli_actor(),
-        detail={"count": count, "source": "export"},
-    )
+    operations.record_export(session, count=count, actor=_cli_actor())
     session.commit()
     click.echo(f"exported {count} plans", err=True)
 

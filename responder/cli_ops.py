@@ -26,7 +26,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from plans import audit
+from plans import audit, operations
 from plans.db import make_engine, make_session_factory
 from plans.models import PlanVersion
 
@@ -353,7 +353,7 @@ def _copy_or_explain(source: Path, target: Path) -> None:
         raise BackupError(f"{source} cannot be copied: {error}") from None
 
 
-def _record(*, action: str, count: int) -> None:
+def _record(*, action: operations.DatabaseCopy, count: int) -> None:
     from sqlalchemy.exc import OperationalError
 
     from responder.db import get_session
@@ -364,7 +364,7 @@ def _record(*, action: str, count: int) -> None:
             session.connection().exec_driver_sql(
                 f"PRAGMA busy_timeout={RECORD_WAIT_MS}"
             )
-        audit.record(session, action=action, channel="cli", detail={"count": count})
+        operations.record_database_copy(session, action, count=count)
         session.commit()
     except OperationalError:
         # The copy is done and checked; a writer holding the database for longer

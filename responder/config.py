@@ -41,3 +41,15 @@ WEBAUTHN_RP_ID = "localhost"
 WEBAUTHN_RP_NAME = "Responder"
 WEBAUTHN_ORIGIN: str | None = None
 ALLOW_HTTP_SESSION_COOKIE = False
+
+# Searches per account, on every channel (web, API, chats), counted in Redis when
+# REDIS_URL is set and in the database otherwise. Generous for a busy shift.
+SEARCH_RATE_LIMITS = "60/minute;600/hour"
+
+# API tokens expire; `responder tokens create --days` and the account page may
+# choose a shorter life, never a longer one.
+API_TOKEN_LIFETIME_DAYS = 90
+
+# argon2id cost of passwords and PINs as "time_cost=3,memory_cost=65536,parallelism=4"
+# (None: that production profile). Only tests and development may lower it.
+PASSWORD_HASH_COST: str | None = None

@@ -24,6 +24,7 @@ from bots.telegram import BotRunner, build_application
 from responder.access import public
 from responder.db import get_session
 from responder.production import telegram_enabled, twilio_enabled
+from responder.security import search_rate
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def chat_settings(app: Flask) -> ChatSettings:
         public_base_url=str(config.get("PUBLIC_BASE_URL") or ""),
         plan_path=str(config.get("CHAT_PLAN_PATH") or "/plans/{ref}"),
         bot_username=str(config.get("TELEGRAM_BOT_USERNAME") or ""),
+        search_rate=search_rate(app),
     )
 
 

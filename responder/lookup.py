@@ -33,13 +33,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from plans import access, audit, clock, plan_view
+from plans import access, clock, lookup, plan_view
 from plans.models import Person, PlanVersion, User
 from plans.search import SearchResult
-from plans.search import search as search_plans
 from responder.access import RESPONDERS, public, roles_required, signed_in
 from responder.db import get_session
-from responder.security import limiter
+from responder.security import cacheable, limiter, search_rate
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +53,9 @@ DEFAULT_BASIS: dict[str, str] = {
 }
 # A card scan is a basis only the card route can state.
 STATED_BASES = tuple(basis for basis in access.BASES if basis != "card_scan")
-# Enough for a busy shift, too few to page through everyone: per user, not per
-# address, because a control room shares one.
-SEARCH_LIMIT = "60 per minute;600 per hour"
+# Searches are counted per account by plans.lookup.find_plans on every channel
+# (SEARCH_RATE_LIMITS); opening is limited here, per user, not per address,
+# because a control room shares one.
 OPEN_LIMIT = "30 per minute"
 SHELL_FILES = (
     "css/app.css",
@@ -214,28 +213,26 @@ def shown_parameter() -> int:
 
 
 def run_search(text: str, position: tuple[float, float] | None) -> list[SearchResult]:
-    """Search live plans and audit the search (never the words typed)."""
+    """Search live plans through the domain, which checks, counts and audits."""
     session = get_session()
     lat, lon = position if position else (None, None)
-    results = search_plans(
-        session,
-        text,
-        lat=lat,
-        lon=lon,
-        limit=shown_parameter(),
-        today=today(),
-    )
-    audit.record_for(
-        session,
-        viewer(),
-        action="search",
-        channel="web",
-        detail={
-            "query_length": len(text),
-            "has_location": position is not None,
-            "result_count": len(results),
-        },
-    )
+    try:
+        results = lookup.find_plans(
+            session,
+            viewer(),
+            text,
+            channel="web",
+            lat=lat,
+            lon=lon,
+            limit=shown_parameter(),
+            today=today(),
+            rate=search_rate(current_app),
+        )
+    except lookup.SearchRefused as refused:
+        session.commit()  # the count stands, so waiting is the only way on
+        if refused.reason == "rate_limited":
+            abort(429)
+        abort(403)
     session.commit()
     return results
 
@@ -293,7 +290,6 @@ def index() -> ResponseReturnValue:
 
 @bp.route("/search")
 @roles_required(*RESPONDERS)
-@limiter.limit(SEARCH_LIMIT, key_func=user_key)
 def search() -> ResponseReturnValue:
     """Search live plans by name, behaviour, description or place."""
     text = " ".join(request.args.get("q", "").split())
@@ -317,7 +313,6 @@ def search() -> ResponseReturnValue:
 
 @bp.route("/near")
 @roles_required(*RESPONDERS)
-@limiter.limit(SEARCH_LIMIT, key_func=user_key)
 def near() -> ResponseReturnValue:
     """List plans with places near where the phone is."""
     position = parse_position()
@@ -413,9 +408,10 @@ def plan(ref: str) -> ResponseReturnValue:
     session = get_session()
     person = get_person_or_404(ref)
     user = viewer()
-    if access.active_grant(session, user, person) is None:
+    try:
+        version = lookup.view_plan(session, user, person, channel="web")
+    except lookup.PlanNotOpen:
         return redirect(url_for("lookup.open_plan", ref=person.ref))
-    version = live_version_or_none(person)
     if version is None:
         team = person.team
         page = render_template(
@@ -427,15 +423,6 @@ def plan(ref: str) -> ResponseReturnValue:
         )
         return no_store(Response(page, status=410))
     view = plan_view.build(version, user.role, today=today())
-    audit.record_for(
-        session,
-        user,
-        action="plan_viewed",
-        channel="web",
-        person_ref=person.ref,
-        plan_version_id=version.id,
-        detail={"version": version.version},
-    )
     session.commit()
     return no_store(Response(render_template("lookup/plan.html", view=view)))
 
@@ -456,6 +443,7 @@ def shell_version(static_folder: str) -> str:
 
 @bp.route("/manifest.webmanifest")
 @public
+@cacheable
 def manifest() -> ResponseReturnValue:
     """Describe the app for installing on a phone's home screen."""
     icon = "/static/icons/icon-{0}.png"
@@ -489,6 +477,7 @@ def manifest() -> ResponseReturnValue:
 
 @bp.route("/sw.js")
 @public
+@cacheable
 def service_worker() -> ResponseReturnValue:
     """Serve the service worker from the root so it controls the whole app."""
     folder = str(current_app.static_folder)
@@ -502,6 +491,7 @@ def service_worker() -> ResponseReturnValue:
 
 @bp.route("/offline")
 @public
+@cacheable
 def offline() -> ResponseReturnValue:
     """Say the phone is offline and what still works (the service worker keeps it)."""
     return render_template("lookup/offline.html", shell_page=True)

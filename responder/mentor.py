@@ -31,10 +31,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from plans import access, audit, clock, drafts, plan_view
+from plans import access, clock, drafts, oversight, plan_view
 from plans.exchange import reading
 from plans.models import (
     RESPONDER_KINDS,
@@ -561,20 +560,6 @@ class PersonRow:
     review_overdue: bool
 
 
-def audit_staff_view(session: Session, who: Person, version: PlanVersion) -> None:
-    """Audit a mentor's reading of a plan; their basis is membership of its team."""
-    audit.record_for(
-        session,
-        desk_user(),
-        action="plan_viewed",
-        channel="web",
-        person_ref=who.ref,
-        plan_version_id=version.id,
-        detail={"basis": "team_mentor", "status": version.status},
-    )
-    session.commit()
-
-
 @bp.route("/")
 @roles_required(*MENTORS)
 def index() -> ResponseReturnValue:
@@ -685,8 +670,8 @@ def person(person_id: int) -> ResponseReturnValue:
     who = get_person_or_404(person_id)
     live = live_version(session, who)
     if live is not None:
-        audit_staff_view(session, who, live)
-    return render_template(
+        oversight.read_plan_as_staff(session, desk_user(), live)
+    page = render_template(
         "mentor/person.html",
         person=who,
         live=live,
@@ -696,6 +681,8 @@ def person(person_id: int) -> ResponseReturnValue:
         reasons=drafts.RETIRE_REASONS,
         review_overdue=bool(live and live.review_overdue(today())),
     )
+    session.commit()
+    return page
 
 
 @bp.route("/people/<int:person_id>/drafts", methods=["POST"])
@@ -724,8 +711,8 @@ def draft(version_id: int) -> ResponseReturnValue:
     if role not in RESPONDER_KINDS:
         role = None
     seen = drafts.review(session, version, today=today())
-    audit_staff_view(session, version.person, version)
-    return render_template(
+    oversight.read_plan_as_staff(session, desk_user(), version)
+    page = render_template(
         "mentor/draft.html",
         version=version,
         person=version.person,
@@ -735,6 +722,8 @@ def draft(version_id: int) -> ResponseReturnValue:
         roles=[(kind, ROLE_LABELS[kind]) for kind in RESPONDER_KINDS],
         is_lead=desk_user().role == "lead_clinician",
     )
+    session.commit()
+    return page
 
 
 @bp.route("/drafts/<int:version_id>/edit", methods=["GET", "POST"])

@@ -186,6 +186,7 @@ def document() -> dict[str, Any]:
                         },
                         "400": _error_response("Bad parameters"),
                         "401": _error_response("Missing or invalid token"),
+                        "403": _error_response("The token's account may not search"),
                         "429": _error_response("Too many requests"),
                     },
                 }

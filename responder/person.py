@@ -22,7 +22,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from plans import audit, cards, people
+from plans import cards, people
 from plans.models import Person
 from responder.access import public
 from responder.cards import current_keys, no_store
@@ -88,7 +88,7 @@ def pin() -> ResponseReturnValue:
         return _pin_page("", "This card no longer works. Please ask your team.", 410)
     person = card.person
     try:
-        ok = people.verify_pin(session, person, entered)
+        ok = people.verify_pin(session, person, entered, card_id=card.short_id)
     except people.PinDelayed as waiting:
         session.commit()
         seconds = max(
@@ -102,14 +102,6 @@ def pin() -> ResponseReturnValue:
         response.headers["Retry-After"] = str(seconds)
         return response
     if not ok:
-        audit.record(
-            session,
-            action="person_pin_failed",
-            channel="card",
-            actor="person",
-            person_ref=person.ref,
-            detail={"card_id": card.short_id},
-        )
         session.commit()
         return _pin_page(token, "That PIN is not right. Please try again.", 200)
     return _open_own_view(
@@ -122,15 +114,7 @@ def _open_own_view(person: Person, *, via: str, detail: dict[str, str]) -> Respo
     session = get_session()
     lifetime = _lifetime()
     _row, session_token = people.start_session(
-        session, person, via=via, lifetime=lifetime
-    )
-    audit.record(
-        session,
-        action="person_signed_in",
-        channel=via if via in audit.CHANNELS else "web",
-        actor="person",
-        person_ref=person.ref,
-        detail=detail,
+        session, person, via=via, lifetime=lifetime, detail=detail
     )
     session.commit()
     response = redirect(url_for("person.home"))

@@ -27,7 +27,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import Select, func, select
 
-from plans import access, audit
+from plans import access, oversight
 from plans.access import AccessGrant, PrivacyAlert
 from plans.models import Person, User
 from responder.access import require_team, roles_required
@@ -176,41 +176,17 @@ def log() -> ResponseReturnValue:
     user_email = args.get("user", "").strip().lower()
     basis = args.get("basis", "")
     since, until = _day(args.get("since")), _day(args.get("until"))
-    grants = access.search_access_log(
+    grants = oversight.search_access_log(
         session,
+        officer(),
         person_ref=person_ref,
         user_email=user_email,
         basis=basis,
         since=since,
         until=until,
-        team_ids=officer().team_ids,
         limit=LOG_PAGE_SIZE,
     )
-    searched = any((person_ref, user_email, basis, since, until))
-    if searched:
-        # Who looked at the log is itself worth knowing; the terms are not
-        # recorded, only what kind of search it was.
-        audit.record_for(
-            session,
-            officer(),
-            action="access_log_searched",
-            channel="web",
-            person_ref=person_ref or None,
-            detail={
-                "query_kind": "+".join(
-                    name
-                    for name, value in (
-                        ("person", person_ref),
-                        ("user", user_email),
-                        ("basis", basis),
-                        ("dates", since or until),
-                    )
-                    if value
-                ),
-                "result_count": len(grants),
-            },
-        )
-        session.commit()
+    session.commit()
     return render_template(
         "privacy/log.html",
         grants=grants,

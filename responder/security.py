@@ -3,19 +3,24 @@
 Every response carries a strict Content-Security-Policy (no inline script or
 style), HSTS, nosniff, no-referrer, a Permissions-Policy that allows only location
 and camera (the lookup page and the card scanner), and COOP. Every response
-outside /static/ and the service-worker shell is `Cache-Control: no-store`: pages
-here show personal data, and a shared phone in a station must not keep a plan in
-its cache.
+outside /static/ and the views marked `@cacheable` is `Cache-Control: no-store`:
+pages here show personal data, and a shared phone in a station must not keep a
+plan in its cache.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+
+from plans.lookup import SearchRate
+from plans.ratelimit import DatabaseCounter, RedisCounter, parse_limits
 
 logger = logging.getLogger(__name__)
 
@@ -53,19 +58,25 @@ SECURITY_HEADERS = {
 }
 
 
-# The service-worker shell: public, personal-data-free, and allowed to choose its
-# own caching. Everything else that is not a static file is no-store.
-SHELL_ENDPOINTS = frozenset(
-    {"lookup.service_worker", "lookup.manifest", "lookup.offline"}
-)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cacheable(view: F) -> F:
+    """Let a view choose its own Cache-Control (public, personal-data-free pages).
+
+    Every other response is no-store; the after-request hook honours this mark and
+    nothing else, so a view cannot cache by setting a header and hoping.
+    """
+    view.cacheable = True  # type: ignore[attr-defined]
+    return view
 
 
 def may_be_cached() -> bool:
     """Say whether this response may keep the caching its view chose."""
     if request.path.startswith(current_app.static_url_path + "/"):
         return True
-    shell = current_app.config.get("CACHEABLE_ENDPOINTS", SHELL_ENDPOINTS)
-    return request.endpoint in shell
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "cacheable", False))
 
 
 def add_security_headers(response: Response) -> Response:
@@ -99,6 +110,23 @@ def require_rate_limit_storage() -> None:
         abort(503)
 
 
+def search_rate(app: Flask) -> SearchRate:
+    """Return how this app counts searches: Redis when configured, else the database."""
+    rate: SearchRate | None = app.extensions.get("responder.search_rate")
+    if rate is None:
+        limits = parse_limits(str(app.config.get("SEARCH_RATE_LIMITS") or ""))
+        redis_url = app.config.get("REDIS_URL")
+        if redis_url:
+            import redis
+
+            counter = RedisCounter(redis.Redis.from_url(str(redis_url)))
+            rate = SearchRate(counter=counter, limits=limits)
+        else:
+            rate = SearchRate(counter=DatabaseCounter(), limits=limits)
+        app.extensions["responder.search_rate"] = rate
+    return rate
+
+
 def init_app(app: Flask) -> None:
     """Install CSRF protection, the rate limiter and the response headers."""
     redis_url = app.config.get("REDIS_URL")
@@ -121,6 +149,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("WTF_CSRF_ENABLED", False)
     csrf.init_app(app)
     limiter.init_app(app)
+    search_rate(app)  # a malformed SEARCH_RATE_LIMITS stops the start, not a search
     app.after_request(add_security_headers)
     # Callers of these prove themselves another way: bearer tokens (api) and
     # provider signatures (hooks). Neither rides on a browser cookie to forge.

@@ -18,8 +18,14 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+from plans import hashing
 from plans.db import create_schema, make_engine, make_session_factory
 from plans.models import User
+
+# Signing in at argon2's production cost was the slowest part of the web tests;
+# only tests of hashing itself ask for production cost (production_hash_cost).
+TEST_HASH_COST = "time_cost=1,memory_cost=8,parallelism=1"
+hashing.set_cost(hashing.parse_cost(TEST_HASH_COST))
 
 BACKEND = os.environ.get("RESPONDER_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("RESPONDER_TEST_POSTGRES_URL", "")
@@ -35,6 +41,15 @@ def skip_without_redis(reason: str) -> None:
 def pytest_report_header() -> str:
     """Say which database this run uses."""
     return f"responder database backend: {BACKEND}"
+
+
+@pytest.fixture
+def production_hash_cost() -> Iterator[hashing.HashCost]:
+    """Hash at production cost for this test (tests of hashing itself)."""
+    before = hashing.cost()
+    hashing.set_cost(hashing.PRODUCTION)
+    yield hashing.PRODUCTION
+    hashing.set_cost(before)
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +122,7 @@ def app(database_url: str, tmp_path: object) -> Iterator[Flask]:
             "ENVIRONMENT": "test",
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "PASSWORD_HASH_COST": TEST_HASH_COST,
         }
     )
     create_schema(app.extensions["responder.engine"])

@@ -187,3 +187,36 @@ def test_errors_never_show_a_stack_trace(app: Flask, client: FlaskClient) -> Non
     assert response.status_code == 500
     assert b"secret internals" not in response.data
     assert b"Traceback" not in response.data
+
+
+@pytest.mark.parametrize(
+    "role", ["mentor", "lead_clinician", "privacy_officer", "admin"]
+)
+def test_search_refuses_a_staff_token(
+    client: FlaskClient, db: Session, role: str
+) -> None:
+    user = accounts.create_user(db, f"{role}@example.org", role=role)
+    _row, staff_token = accounts.create_token(db, user)
+    db.commit()
+    response = client.get(
+        "/api/v1/search?q=smith", headers={"Authorization": f"Bearer {staff_token}"}
+    )
+    assert response.status_code == 403
+    assert "results" not in response.get_json()
+    assert (
+        db.scalars(select(AuditEvent).where(AuditEvent.action == "search")).all() == []
+    )
+
+
+def test_search_slows_one_token_down(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    from plans.lookup import SearchRate
+    from plans.ratelimit import Limit
+
+    app.extensions["responder.search_rate"] = SearchRate(limits=(Limit(2, 60),))
+    headers = {"Authorization": f"Bearer {token}"}
+    codes = [
+        client.get("/api/v1/search?q=x", headers=headers).status_code for _ in range(3)
+    ]
+    assert codes == [200, 200, 429]

@@ -48,6 +48,33 @@ def test_tokens_create_prints_the_token_alone(
     assert accounts.authenticate_token(db, token) is not None
 
 
+def test_tokens_are_listed_and_revoked_by_id(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    user = accounts.create_user(db, "cr@example.org", role="control_room")
+    db.commit()
+    created = runner.invoke(args=["tokens", "create", "cr@example.org", "--days", "7"])
+    assert created.exit_code == 0, created.output
+    (row,) = accounts.tokens_of(db, user)
+    listed = runner.invoke(args=["tokens", "list", "cr@example.org"])
+    assert listed.output.startswith(f"{row.id}\tapi\t") and "\tlive" in listed.output
+    revoked = runner.invoke(args=["tokens", "revoke", str(row.id)])
+    assert revoked.exit_code == 0, revoked.output
+    db.expire_all()
+    assert accounts.authenticate_token(db, created.output.strip()) is None
+    assert "revoked" in runner.invoke(args=["tokens", "list", "cr@example.org"]).output
+
+
+def test_tokens_create_refuses_a_life_past_the_configured_most(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    accounts.create_user(db, "cr@example.org", role="control_room")
+    db.commit()
+    result = runner.invoke(args=["tokens", "create", "cr@example.org", "--days", "400"])
+    assert result.exit_code != 0
+    assert "--days must be from 1 to 90" in result.output
+
+
 def test_audit_verify_reports_an_intact_chain(runner: FlaskCliRunner) -> None:
     runner.invoke(args=["users", "create", "a@example.org", "--role", "admin"])
     result = runner.invoke(args=["audit", "verify"])

@@ -420,3 +420,20 @@ def test_passkeys_must_be_bound_to_the_public_host(
 
 def test_a_parent_domain_may_be_the_relying_party(tmp_path: Path) -> None:
     check_production(production_app(tmp_path, WEBAUTHN_RP_ID="example.nhs.uk"))
+
+
+def test_the_password_hash_cost_is_only_lowered_in_development() -> None:
+    from plans import hashing
+    from responder import apply_hash_cost
+
+    before = hashing.cost()
+    try:
+        live = Flask(__name__)
+        live.config.update(ENVIRONMENT="production", PASSWORD_HASH_COST="time_cost=1")
+        with pytest.raises(ConfigurationError, match="PASSWORD_HASH_COST"):
+            apply_hash_cost(live)
+        live.config["PASSWORD_HASH_COST"] = "time_cost=4"
+        apply_hash_cost(live)
+        assert hashing.cost() == hashing.HashCost(time_cost=4)
+    finally:
+        hashing.set_cost(before)

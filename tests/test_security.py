@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from plans.db import create_schema
 from responder import create_app
 from responder.access import public
+from responder.security import cacheable
 from tests.conftest import TEST_PASSWORD, AuthActions
 
 CSRF_REFUSED = 499  # a status only the test's CSRF handler answers with
@@ -213,12 +214,30 @@ def test_only_the_service_worker_shell_may_choose_its_own_caching(app: Flask) ->
     def cached_view() -> tuple[str, int, dict[str, str]]:
         return "shell", 200, {"Cache-Control": "max-age=60"}
 
-    app.add_url_rule("/shell-asset", "shell_asset", public(cached_view))
-    app.add_url_rule("/personal", "personal", public(cached_view))
-    app.config["CACHEABLE_ENDPOINTS"] = {"shell_asset"}
+    def personal_view() -> tuple[str, int, dict[str, str]]:
+        return "personal", 200, {"Cache-Control": "max-age=60"}
+
+    app.add_url_rule("/shell-asset", "shell_asset", public(cacheable(cached_view)))
+    app.add_url_rule("/personal", "personal", public(personal_view))
     client = app.test_client()
     assert client.get("/shell-asset").headers["Cache-Control"] == "max-age=60"
     assert client.get("/personal").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("path", "max_age"),
+    [
+        ("/.well-known/plan-card-keys.json", 300),
+        ("/cards/revoked.json", 60),
+        ("/cards/check", 300),
+    ],
+)
+def test_card_keys_and_revocations_keep_their_public_caching(
+    client: FlaskClient, path: str, max_age: int
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == f"public, max-age={max_age}"
 
 
 def test_registration_asks_for_the_phones_own_authenticator(

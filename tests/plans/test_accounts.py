@@ -13,13 +13,15 @@ from plans.models import ApiToken
 from tests.plans import factories
 
 
-def test_passwords_are_hashed_with_argon2id(session: Session) -> None:
+def test_passwords_are_hashed_with_argon2id(
+    session: Session, production_hash_cost: object
+) -> None:
     user = accounts.create_user(
         session, "Pat@Example.org", role="police", password="a long passphrase"
     )
     assert user.email == "pat@example.org"
     assert user.password_hash is not None
-    assert user.password_hash.startswith("$argon2id$")
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert accounts.verify_password(user, "a long passphrase")
     assert not accounts.verify_password(user, "a long passphrasE")
 

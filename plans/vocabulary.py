@@ -1,0 +1,115 @@
+"""The words the rules are written in: roles, channels, plan statuses, audit actions.
+
+Each is a `Literal`, so mypy refuses a misspelt one at the call site, and the
+tuples beside them (read off the Literal, never typed twice) feed the database
+CHECK constraints, the role x channel x action table in `plans.rules`, and the
+tests that parse every `audit.record*` call.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, cast, get_args
+
+ResponderRole = Literal["police", "ambulance", "emergency_department", "control_room"]
+StaffRole = Literal["mentor", "lead_clinician", "privacy_officer", "admin"]
+Role = Literal[ResponderRole, StaffRole]
+
+RESPONDER_ROLES: tuple[ResponderRole, ...] = get_args(ResponderRole)
+STAFF_ROLES: tuple[StaffRole, ...] = get_args(StaffRole)
+ROLES: tuple[Role, ...] = (*RESPONDER_ROLES, *STAFF_ROLES)
+
+# Someone not signed in: a card scanner, the person with a plan, a webhook caller.
+ANONYMOUS: Literal["anonymous"] = "anonymous"
+Audience = Literal[Role, "anonymous"]
+AUDIENCES: tuple[Audience, ...] = (ANONYMOUS, *ROLES)
+
+Channel = Literal[
+    "web",
+    "api",
+    "cli",
+    "card",
+    "telegram",
+    "sms",
+    "whatsapp",
+    "system",
+]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+ChatChannel = Literal["telegram", "sms", "whatsapp"]
+CHAT_CHANNELS: tuple[ChatChannel, ...] = get_args(ChatChannel)
+
+PlanStatus = Literal["draft", "live", "superseded", "retired"]
+PLAN_STATUSES: tuple[PlanStatus, ...] = get_args(PlanStatus)
+
+AuditAction = Literal[
+    # responders reaching plans
+    "search",
+    "plan_opened",
+    "plan_viewed",
+    "plan_disclosed",
+    "card_scan",
+    "card_scan_invalid",
+    # plan lifecycle
+    "draft_saved",
+    "draft_discarded",
+    "submitted",
+    "returned",
+    "acknowledgement",
+    "published",
+    "retired",
+    "import",
+    "export",
+    "search_rebuilt",
+    # cards
+    "card_issued",
+    "card_revoked",
+    "card_printed",
+    # the person's own view
+    "person_signed_in",
+    "person_pin_failed",
+    "person_view",
+    "withdrawal_requested",
+    "concern_raised",
+    "plan_withdrawn",
+    "concern_updated",
+    # oversight
+    "access_denied",
+    "access_log_searched",
+    "alert_closed",
+    "staff_viewed",
+    # accounts and sign-in
+    "user_created",
+    "account_disabled",
+    "demo_accounts",
+    "token_created",
+    "token_revoked",
+    "credentials_ended",
+    "factors_reset",
+    "login_succeeded",
+    "login_failed",
+    "login_throttled",
+    "logout",
+    "mfa_failed",
+    "mfa_throttled",
+    "totp_enrolled",
+    "recovery_codes_issued",
+    "recovery_code_used",
+    "passkey_added",
+    "passkey_removed",
+    "password_changed",
+    "password_change_failed",
+    "session_revoked",
+    # chats
+    "chat_linked",
+    "chat_unlinked",
+    # operations
+    "database_backed_up",
+    "database_restored",
+]
+AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
+
+
+def as_channel(name: str) -> Channel:
+    """Return a stored channel name as a Channel; refuse one the log does not know."""
+    if name not in CHANNELS:
+        raise ValueError(f"unknown channel {name!r}")
+    return cast(Channel, name)
