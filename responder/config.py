@@ -41,3 +41,9 @@ WEBAUTHN_RP_ID = "localhost"
 WEBAUTHN_RP_NAME = "Responder"
 WEBAUTHN_ORIGIN: str | None = None
 ALLOW_HTTP_SESSION_COOKIE = False
+
+# Publish rules (plans/publish_rules.py) and the reminders and deadlines around them.
+PUBLISH_MAX_REVIEW_MONTHS = 12  # review date at most this far after approval
+PUBLISH_MAX_CAPACITY_AGE_MONTHS = 12  # capacity assessment at most this old
+REVIEW_REMINDER_DAYS = 30  # the desk lists reviews due within this many days
+WITHDRAWAL_DEADLINE_WORKING_DAYS = 5  # a withdrawal request is acted on within

@@ -406,7 +406,7 @@ def test_every_view_of_a_plan_is_audited(
 def test_an_overdue_plan_is_shown_with_when_it_was_last_reviewed(
     client: FlaskClient, auth, db: Session
 ) -> None:
-    land(db, alexandra(review_by="2020-01-01"))
+    land(db, alexandra(review_by="2026-10-01"))
     auth.login(role="police")
     open_with_reason(client, incident="INC1")
 
