@@ -33,6 +33,7 @@ ALERT_KINDS: dict[str, str] = {
     "no_incident_number": "Plan opened without an incident number",
     "many_plans": "Many plans opened in a short time",
     "card_scan_invalid": "Invalid plan card scans",
+    "withdrawal_overdue": "A withdrawal request is past its deadline",
     "other": "Other",
 }
 
@@ -239,6 +240,30 @@ def _raise_alerts(
         session.add(alert)
     session.flush()
     return alerts
+
+
+def raise_alert(
+    session: Session,
+    *,
+    kind: str,
+    summary: str,
+    person: Person | None = None,
+    user: User | None = None,
+    now: dt.datetime | None = None,
+) -> PrivacyAlert:
+    """Raise a privacy-officer alert that no access grant caused (e.g. a deadline)."""
+    if kind not in ALERT_KINDS:
+        raise ValueError(f"unknown alert kind {kind!r}")
+    alert = PrivacyAlert(
+        kind=kind,
+        user_id=user.id if user is not None else None,
+        person_id=person.id if person is not None else None,
+        summary=summary[:500],
+        created_at=now or utcnow(),
+    )
+    session.add(alert)
+    session.flush()
+    return alert
 
 
 def close_alert(

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from plans import access, audit, clock, drafts, plan_view
+from plans import access, agreement, audit, clock, drafts, people, plan_view
 from plans.exchange import reading
 from plans.models import (
     RESPONDER_KINDS,
@@ -647,6 +647,10 @@ def index() -> ResponseReturnValue:
             versions_by_person.setdefault(version.person_id, {})[version.status] = (
                 version
             )
+    # Mentors open the desk every working day: a withdrawal past its deadline
+    # reaches the privacy officer then, even if the person never looks.
+    if people.alert_overdue_withdrawals(session, today=on_date):
+        session.commit()
     rows = []
     for person in drafts.team_people(session, team_ids):
         found = versions_by_person.get(person.id, {})
@@ -784,6 +788,7 @@ def draft(version_id: int) -> ResponseReturnValue:
         version=version,
         person=version.person,
         review=seen,
+        responses=agreement.responses_for(session, version),
         view=preview_view(version, role),
         role=role,
         roles=[(kind, ROLE_LABELS[kind]) for kind in RESPONDER_KINDS],

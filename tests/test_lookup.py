@@ -41,7 +41,12 @@ def alexandra(**plan: Any) -> dict[str, Any]:
         },
         "places_of_safety": [{"name": "Crisis cafe", "lat": 50.9085, "lon": -1.4100}],
         "nominated_people": [
-            {"name": "Sam Example", "relationship": "Sister", "phone": "07700 900123"}
+            {
+                "name": "Sam Example",
+                "relationship": "Sister",
+                "phone": "07700 900123",
+                "consent_recorded": True,
+            }
         ],
     }
     values.update(plan)
