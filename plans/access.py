@@ -36,6 +36,7 @@ ALERT_KINDS: dict[str, str] = {
     "many_plans": "Many plans opened in a short time",
     "card_scan_invalid": "Invalid plan card scans",
     "sign_in_guessing": "Sign-in guessing at one account",
+    "withdrawal_overdue": "A withdrawal request is past its deadline",
     "other": "Other",
 }
 
@@ -285,6 +286,30 @@ def require_team(
         detail={"route": route[:80], "reason_code": "team_scope"},
     )
     raise OutOfTeam("that belongs to another team")
+
+
+def raise_alert(
+    session: Session,
+    *,
+    kind: str,
+    summary: str,
+    person: Person | None = None,
+    user: User | None = None,
+    now: dt.datetime | None = None,
+) -> PrivacyAlert:
+    """Raise a privacy-officer alert that no access grant caused (e.g. a deadline)."""
+    if kind not in ALERT_KINDS:
+        raise ValueError(f"unknown alert kind {kind!r}")
+    alert = PrivacyAlert(
+        kind=kind,
+        user_id=user.id if user is not None else None,
+        person_id=person.id if person is not None else None,
+        summary=summary[:500],
+        created_at=now or utcnow(),
+    )
+    session.add(alert)
+    session.flush()
+    return alert
 
 
 def close_alert(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plans.access  # noqa: F401
+import plans.agreement  # noqa: F401
 import plans.audit  # noqa: F401
 import plans.cards  # noqa: F401
 import plans.chat  # noqa: F401

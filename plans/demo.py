@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plans import clock
+from plans.publish_rules import risk_level
 
 FORMAT = "response-plan/1"
 
@@ -922,8 +923,7 @@ def _pick_landmark(rng: random.Random, town: Town, kinds: tuple[str, ...]) -> La
 def _risk(rng: random.Random) -> dict[str, Any]:
     likelihood = rng.randint(1, 5)
     impact = rng.randint(2, 5)
-    score = likelihood * impact
-    level = "low" if score <= 6 else "medium" if score <= 14 else "high"
+    level = risk_level(likelihood, impact)
     return {"likelihood": likelihood, "impact": impact, "level": level}
 
 
@@ -1170,6 +1170,7 @@ def _document(
         "Capacity is decision-specific and can change with intoxication or distress; "
         "assess at the time."
     )
+
     first = behaviours[0]["description"]
     summary = (
         f"{preferred} ({age}) has a crisis plan agreed with the {town.town} team. "
@@ -1211,8 +1212,11 @@ def _document(
                 "control_room": _fill(rng.choice(ADVICE_CONTROL), name_words),
             },
             "coproduction": {
-                "agreed_with_person": rng.random() < 0.92,
+                # A published plan was agreed with the person (the publish
+                # rules); only some drafts still wait for it.
+                "agreed_with_person": rng.random() < 0.92 or status != "draft",
                 "agreed_on": agreed_on.isoformat(),
+                "channel": "in_person",
                 "person_statement": rng.choice(STATEMENTS),
             },
             "sharing_basis": rng.choices(
@@ -1220,6 +1224,14 @@ def _document(
             )[0],
         }
     )
+    if not all(capacity[key] for key in ("understand", "retain", "employ")):
+        # A "No" goes live only with the lead clinician's s.21 review.
+        capacity["acknowledgement"] = {
+            "by": plan["approved_by"],
+            "on": approved_on.isoformat(),
+            "review": "Reviewed under Guide s.21: the plan gives advice only and "
+            "asks responders to assess capacity at the time.",
+        }
     return {
         "format": FORMAT,
         "team": _TEAM_DOCUMENTS[town.code],

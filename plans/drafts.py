@@ -23,10 +23,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from plans import audit, clock, guardrails
+from plans import audit, clock, guardrails, publish_rules
 from plans.db import utcnow
-from plans.exchange.reading import schema_problems
-from plans.models import SHARING_BASES, Person, PlanVersion, Team, User
+from plans.exchange.reading import schema_problems, value_problems
+from plans.models import Person, PlanVersion, Team, User
+from plans.publish_rules import DEFAULT_RULES, PublishRules
 from plans.versions import live_version, make_live, next_version_number, retire
 from plans.vocabulary import AuditAction
 
@@ -277,6 +278,61 @@ def _audit(
 # --- drafting ------------------------------------------------------------------
 
 
+def _refuse_unsafe_values(document: Mapping[str, Any]) -> None:
+    """Refuse values no plan may hold before any of the document is stored.
+
+    NaN or out-of-range coordinates, lone surrogates and control characters once
+    passed a save and broke approval, search and every responder's view later.
+    """
+    problems = value_problems(document) + [
+        problem
+        for problem in schema_problems(document)
+        if problem.pointer.endswith(("/lat", "/lon"))
+    ]
+    if problems:
+        raise DraftError(
+            "; ".join(
+                f"{describe_pointer(problem.pointer) or 'Document'}: {problem.message}"
+                for problem in problems
+            )
+        )
+
+
+_AGREEMENT_KEYS = ("agreed_with_person", "agreed_on", "channel")
+
+
+def _agreement(document: Mapping[str, Any]) -> tuple[Any, ...]:
+    coproduction = (document.get("plan") or {}).get("coproduction") or {}
+    return tuple(coproduction.get(key) for key in _AGREEMENT_KEYS)
+
+
+def _words(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what the person reads and agrees to: person and plan, no bookkeeping."""
+    doc = _without_agreement(document)
+    plan = dict(doc.get("plan") or {})
+    for key in ("version", "status", *_APPROVAL_FIELDS):
+        plan.pop(key, None)
+    return {"person": doc.get("person"), "plan": plan}
+
+
+def _without_agreement(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a copy of the document with the person's agreement taken out."""
+    doc = copy.deepcopy(dict(document))
+    plan = doc.get("plan")
+    if isinstance(plan, dict):
+        coproduction = plan.get("coproduction")
+        if isinstance(coproduction, dict):
+            for key in _AGREEMENT_KEYS:
+                coproduction.pop(key, None)
+            if not coproduction:
+                plan.pop("coproduction")
+        capacity = plan.get("capacity")
+        if isinstance(capacity, dict):
+            # The lead clinician's s.21 acknowledgement belongs to one version too.
+            capacity.pop("acknowledgement", None)
+    return doc
+
+
 def create_draft(
     session: Session,
     document: Mapping[str, Any],
@@ -291,6 +347,7 @@ def create_draft(
     creates the person in `team` (or the document's team). A person has at most
     one draft at a time.
     """
+    _refuse_unsafe_values(document)
     person_fields = dict(document.get("person") or {})
     ref = str(person_fields.get("ref") or "").strip()
     person = session.scalar(select(Person).where(Person.ref == ref)) if ref else None
@@ -342,6 +399,8 @@ class DraftedDocument:
     position: str
     version: PlanVersion | None
     problem: str | None = None
+    # What stands between the draft and publishing, so the importer knows.
+    reasons: tuple[str, ...] = ()
 
 
 def draft_documents(
@@ -349,12 +408,16 @@ def draft_documents(
     documents: Iterable[tuple[str, Mapping[str, Any]]],
     *,
     author: User,
+    today: dt.date | None = None,
+    rules: PublishRules = DEFAULT_RULES,
 ) -> list[DraftedDocument]:
     """Turn uploaded documents into drafts, each on its own; never publish them.
 
     Whatever the document's status says, it lands as a draft: only a lead
-    clinician's approval puts a plan live.
+    clinician's approval puts a plan live. Each outcome lists what the publish
+    rules still ask for.
     """
+    today = today or clock.today()
     outcomes: list[DraftedDocument] = []
     for position, document in documents:
         savepoint = session.begin_nested()
@@ -365,7 +428,14 @@ def draft_documents(
             outcomes.append(DraftedDocument(position, None, str(error)))
             continue
         savepoint.commit()
-        outcomes.append(DraftedDocument(position, version))
+        reasons = draft_problems(
+            version,
+            today=today,
+            rules=rules,
+            previous=previous_document(session, version),
+            acknowledgement_pending=True,
+        )
+        outcomes.append(DraftedDocument(position, version, reasons=tuple(reasons)))
     return outcomes
 
 
@@ -377,8 +447,10 @@ def start_from_live(session: Session, person: Person, *, author: User) -> PlanVe
         .order_by(PlanVersion.version.desc())
         .limit(1)
     )
+    # The person agrees to each version: a new draft never inherits the
+    # agreement (or the lead clinician's acknowledgement) of the one before.
     document: dict[str, Any] = (
-        copy.deepcopy(base.document)
+        _without_agreement(base.document)
         if base is not None
         else {"person": person.exchange_dict(), "plan": {"summary": ""}}
     )
@@ -405,6 +477,7 @@ def edit_draft(
         raise DraftError(
             f"version {version.version} is {version.status}; start a new draft"
         )
+    _refuse_unsafe_values(document)
     mine = as_draft_of(version, document)
     if based_on != version.edit_count:
         raise EditConflict(
@@ -414,6 +487,12 @@ def edit_draft(
         )
     if mine == version.document:
         return version
+    if _agreement(mine) == _agreement(version.document) and _words(mine) != _words(
+        version.document
+    ):
+        # New words the person has not seen: their agreement was to the old
+        # ones. Recording it again in this same edit keeps it.
+        mine = _without_agreement(mine)
     version.document = mine
     version.sync_recorded_fields()
     version.findings = [f.to_dict() for f in guardrails.check_plan(mine)]
@@ -435,30 +514,41 @@ def edit_draft(
     return version
 
 
-def draft_problems(version: PlanVersion, *, today: dt.date) -> list[str]:
-    """Return what stops this draft being published, in words (findings aside)."""
+def previous_document(session: Session, version: PlanVersion) -> dict[str, Any] | None:
+    """Return the document of the version this draft would supersede, if any."""
+    live = live_version(session, version.person)
+    if live is None or live.id == version.id:
+        return None
+    return live.document
+
+
+def draft_problems(
+    version: PlanVersion,
+    *,
+    today: dt.date,
+    rules: PublishRules = DEFAULT_RULES,
+    previous: Mapping[str, Any] | None = None,
+    acknowledgement_pending: bool = False,
+) -> list[str]:
+    """Return what stops this draft being published, in words (findings aside).
+
+    The publish rules are `plans.publish_rules`, the same ones imports meet.
+    """
     problems = [
         f"{describe_pointer(problem.pointer) or 'Document'}: {problem.message}"
         for problem in schema_problems(version.document)
     ]
-    plan = version.document.get("plan") or {}
-    review_by = _date(plan.get("review_by"))
-    if review_by is None:
-        problems.append("Review by: set the date this plan must be reviewed by")
-    elif review_by <= today:
-        problems.append("Review by: the review date must be in the future")
-    if plan.get("sharing_basis") not in SHARING_BASES:
-        problems.append("Sharing basis: record the lawful basis for sharing the plan")
-    coproduction = plan.get("coproduction") or {}
-    if coproduction.get("agreed_with_person") is not True:
-        problems.append(
-            "Co-production: record that the plan was agreed with the person"
+    problems.extend(
+        f"{describe_pointer(problem.pointer)}: {problem.message}"
+        for problem in publish_rules.publish_problems(
+            version.document,
+            on=today,
+            rules=rules,
+            previous=previous,
+            acknowledgement_pending=acknowledgement_pending,
         )
-    agreed_on = _date(coproduction.get("agreed_on"))
-    if agreed_on is None:
-        problems.append("Co-production: record the date it was agreed")
-    elif agreed_on > today:
-        problems.append("Co-production: the agreed date is in the future")
+    )
+    plan = version.document.get("plan") or {}
     if not str(plan.get("summary") or "").strip():
         problems.append("Summary: write the summary a responder reads first")
     return problems
@@ -470,6 +560,7 @@ def submit(
     *,
     mentor: User,
     today: dt.date | None = None,
+    rules: PublishRules = DEFAULT_RULES,
 ) -> PlanVersion:
     """Submit a draft to the team's lead clinician for approval."""
     _require_drafter(mentor, version.person.team_id)
@@ -478,7 +569,13 @@ def submit(
     if version.submitted_at is not None:
         raise DraftError("this draft is already waiting for approval")
     today = today or clock.today()
-    problems = draft_problems(version, today=today)
+    problems = draft_problems(
+        version,
+        today=today,
+        rules=rules,
+        previous=previous_document(session, version),
+        acknowledgement_pending=True,
+    )
     blocks = guardrails.blocking(guardrails.check_plan(version.document))
     if blocks:
         problems.extend(
@@ -505,6 +602,8 @@ class Review:
     blocks: list[guardrails.Finding]
     to_acknowledge: list[guardrails.Finding]
     changes: list[Change] = field(default_factory=list)
+    capacity_review_needed: bool = False
+    hidden_contacts: list[str] = field(default_factory=list)
 
     @property
     def publishable(self) -> bool:
@@ -512,15 +611,35 @@ class Review:
         return not self.problems and not self.blocks
 
 
-def review(session: Session, version: PlanVersion, *, today: dt.date) -> Review:
+def review(
+    session: Session,
+    version: PlanVersion,
+    *,
+    today: dt.date,
+    rules: PublishRules = DEFAULT_RULES,
+) -> Review:
     """Return the problems, findings and changes against the live version."""
     findings = guardrails.check_plan(version.document)
     live = live_version(session, version.person)
+    previous = live.document if live is not None and live.id != version.id else None
+    plan = version.document.get("plan") or {}
     return Review(
-        problems=draft_problems(version, today=today),
+        problems=draft_problems(
+            version,
+            today=today,
+            rules=rules,
+            previous=previous,
+            acknowledgement_pending=True,
+        ),
         blocks=guardrails.blocking(findings),
         to_acknowledge=guardrails.to_acknowledge(findings),
         changes=content_changes(live.document, version.document) if live else [],
+        capacity_review_needed=publish_rules.capacity_has_no(plan),
+        hidden_contacts=[
+            str(item.get("name"))
+            for item in plan.get("nominated_people") or ()
+            if isinstance(item, dict) and item.get("consent_recorded") is not True
+        ],
     )
 
 
@@ -552,13 +671,15 @@ def publish(
     approver: User,
     acknowledgements: Mapping[str, str] | None = None,
     today: dt.date | None = None,
+    rules: PublishRules = DEFAULT_RULES,
 ) -> PlanVersion:
     """Approve a submitted draft and put it live, superseding the live version.
 
     `acknowledgements` maps each "acknowledge" finding's key to the lead
-    clinician's reason for keeping the words. Refuses, naming every reason, when
-    a directive withholds care, a finding is unacknowledged, or consent, lawful
-    basis or review date are missing.
+    clinician's reason for keeping the words, and "capacity" to the Guide s.21
+    review when capacity has a "No". Refuses, naming every reason, when a
+    directive withholds care, a finding is unacknowledged, a publish rule
+    (`plans.publish_rules`) is broken, or the approver drafted or submitted it.
     """
     person = version.person
     if approver.role != "lead_clinician" or not approver.active:
@@ -569,14 +690,53 @@ def publish(
         raise DraftError(f"version {version.version} is {version.status}")
     if version.submitted_at is None:
         raise DraftError("a mentor must submit the draft for approval first")
+    # Four eyes: a lead clinician never approves words they wrote or sent.
+    if approver.id in {
+        version.created_by_id,
+        version.updated_by_id,
+        version.submitted_by_id,
+    }:
+        raise NotAllowed(
+            "you drafted or submitted this version; another lead clinician of "
+            "the team must approve it"
+        )
     today = today or clock.today()
     acknowledgements = {
         key: " ".join(str(reason).split())
         for key, reason in (acknowledgements or {}).items()
     }
+    capacity_review = acknowledgements.pop(
+        publish_rules.CAPACITY_ACKNOWLEDGEMENT_KEY, ""
+    )
+    document = copy.deepcopy(version.document)
+    plan = document.setdefault("plan", {})
+    if publish_rules.capacity_has_no(plan) and capacity_review:
+        plan["capacity"]["acknowledgement"] = {
+            "by": approver.display_name,
+            "on": today.isoformat(),
+            "review": capacity_review[:2000],
+        }
     findings = guardrails.check_plan(version.document)
     blocks = guardrails.blocking(findings)
-    problems = draft_problems(version, today=today)
+    problems = [
+        f"{describe_pointer(problem.pointer) or 'Document'}: {problem.message}"
+        for problem in schema_problems(document)
+    ] + [
+        f"{describe_pointer(problem.pointer)}: {problem.message}"
+        + (
+            f" (at least {publish_rules.MIN_REVIEW_LENGTH} characters)"
+            if problem.pointer == "/plan/capacity"
+            else ""
+        )
+        for problem in publish_rules.publish_problems(
+            document,
+            on=today,
+            rules=rules,
+            previous=previous_document(session, version),
+        )
+    ]
+    if not str(plan.get("summary") or "").strip():
+        problems.append("Summary: write the summary a responder reads first")
     for finding in blocks:
         problems.append(
             f"{describe_pointer(finding.pointer)}: \u201c{finding.phrase}\u201d "
@@ -607,8 +767,6 @@ def publish(
         raise PublishRefused(problems, blocks)
 
     now = utcnow()
-    document = copy.deepcopy(version.document)
-    plan = document["plan"]
     plan["status"] = "live"
     plan["approved_by"] = approver.display_name
     plan["approved_on"] = today.isoformat()
@@ -745,3 +903,63 @@ def team_drafts(
     elif submitted is False:
         query = query.where(PlanVersion.submitted_at.is_(None))
     return list(session.scalars(query.order_by(PlanVersion.updated_at.desc())))
+
+
+@dataclass(frozen=True)
+class ReviewReminder:
+    """A live plan whose review falls due soon, today, or has passed."""
+
+    person: Person
+    version: PlanVersion
+    review_by: dt.date
+    days_left: int
+
+    @property
+    def words(self) -> str:
+        """Return when the review is due, in words."""
+        if self.days_left > 1:
+            return f"review due in {self.days_left} days"
+        if self.days_left == 1:
+            return "review due tomorrow"
+        if self.days_left == 0:
+            return "review due today"
+        return f"review overdue by {-self.days_left} days"
+
+
+def review_reminders(
+    session: Session,
+    team_ids: set[int],
+    *,
+    today: dt.date,
+    rules: PublishRules = DEFAULT_RULES,
+) -> list[ReviewReminder]:
+    """Return the live plans to review: due within `rules.reminder_days`, or late.
+
+    The desk lists them for the team's mentors from 30 days before the review
+    date (by default), on the day, and every day after until a new version is
+    published.
+    """
+    if not team_ids:
+        return []
+    horizon = today + dt.timedelta(days=rules.reminder_days)
+    rows = session.scalars(
+        select(PlanVersion)
+        .join(Person, PlanVersion.person_id == Person.id)
+        .where(
+            Person.team_id.in_(team_ids),
+            PlanVersion.status == "live",
+            PlanVersion.review_by.is_not(None),
+            PlanVersion.review_by <= horizon,
+        )
+        .order_by(PlanVersion.review_by, Person.family_name)
+    )
+    return [
+        ReviewReminder(
+            version.person,
+            version,
+            version.review_by,
+            (version.review_by - today).days,
+        )
+        for version in rows
+        if version.review_by is not None
+    ]

@@ -20,6 +20,7 @@ from typing import Any
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     ColumnElement,
+    Date,
     ForeignKey,
     String,
     Text,
@@ -31,11 +32,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit, clock, hashing, plan_view, versions
-from plans.access import BASES, access_log
+from plans import agreement, audit, clock, hashing, plan_view, versions
+from plans.access import BASES, access_log, raise_alert
 from plans.db import Base, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
 from plans.vocabulary import as_channel
+from plans.working_days import add_working_days
 
 PIN_LENGTHS = range(4, 9)
 FREE_ATTEMPTS = 3
@@ -45,6 +47,8 @@ SESSION_LIFETIME = dt.timedelta(minutes=20)
 LINK_LIFETIME = dt.timedelta(minutes=10)
 HISTORY_WINDOW = dt.timedelta(days=365)
 CONCERN_MAX_LENGTH = 2000
+# A withdrawal request is acted on within this many working days (England).
+WITHDRAWAL_DEADLINE_WORKING_DAYS = 5
 
 REQUEST_KINDS: dict[str, str] = {
     "concern": "A concern",
@@ -135,9 +139,17 @@ class PersonRequest(Base):
     response: Mapped[str | None] = mapped_column(Text)
     responded_at: Mapped[dt.datetime | None]
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A withdrawal's deadline, in working days from the day it was asked for,
+    # and when the privacy officer was alerted that it had passed.
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    overdue_alerted_at: Mapped[dt.datetime | None]
 
     person: Mapped[Person] = relationship()
     handled_by: Mapped[User | None] = relationship()
+
+    def overdue(self, today: dt.date) -> bool:
+        """Say whether an open request has passed its deadline."""
+        return self.is_open and self.due_on is not None and self.due_on < today
 
     @property
     def kind_label(self) -> str:
@@ -465,6 +477,20 @@ class Mentor:
 
 
 @dataclass(frozen=True)
+class StaffRead:
+    """A member of staff reading the person's plan at the desk."""
+
+    at: dt.datetime
+    role: str
+    why: str
+
+
+STAFF_READ_REASONS: dict[str, str] = {
+    "team_mentor": "Your team, looking after your plan",
+}
+
+
+@dataclass(frozen=True)
 class OwnView:
     """Everything the person's own view shows."""
 
@@ -479,6 +505,16 @@ class OwnView:
     review_by: dt.date | None
     history: tuple[AccessEntry, ...]
     requests: tuple[PersonRequest, ...]
+    staff_reads: tuple[StaffRead, ...] = ()
+    proposed: PlanVersion | None = None
+    proposed_plan: plan_view.PlanView | None = None
+    responses: tuple[agreement.PlanResponse, ...] = ()
+    today: dt.date | None = None
+
+    @property
+    def proposed_agreed(self) -> bool:
+        """Say whether the person has agreed the proposed version as it stands."""
+        return bool(self.proposed and self.proposed.agreed_with_person)
 
     @property
     def retired(self) -> bool:
@@ -508,6 +544,34 @@ def access_history(
     ]
 
 
+def staff_reads(
+    session: Session, person: Person, *, now: dt.datetime | None = None
+) -> list[StaffRead]:
+    """Return staff reads of the person's plan at the desk in the last year."""
+    event = audit.AuditEvent
+    now = now or utcnow()
+    rows = session.scalars(
+        select(event)
+        .where(
+            event.person_ref == person.ref,
+            event.action == "plan_viewed",
+            event.at >= now - HISTORY_WINDOW,
+        )
+        .order_by(event.seq.desc())
+        .limit(200)
+    )
+    return [
+        StaffRead(
+            at=row.at,
+            role=ROLE_LABELS.get(row.role or "", row.role or "Staff"),
+            why=STAFF_READ_REASONS.get(
+                str((row.detail or {}).get("basis")), "Looking after your plan"
+            ),
+        )
+        for row in rows
+    ]
+
+
 def _mentors(version: PlanVersion | None) -> tuple[Mentor, ...]:
     if version is None:
         return ()
@@ -532,14 +596,17 @@ def own_view(
 ) -> OwnView:
     """Gather the person's own view: plan, statement, mentors, history, requests."""
     now = now or utcnow()
+    today = clock.london_date(now)
     version = versions.live_version(session, person)
     plan: dict[str, Any] = version.plan if version is not None else {}
     statement = (plan.get("coproduction") or {}).get("person_statement")
+    proposed = agreement.proposed_version(session, person)
     return OwnView(
         person=person,
         version=version,
-        # The same reading of the plan responders get, with every role's advice.
-        plan=plan_view.build(version, None, today=clock.london_date(now))
+        # The reading responders get, with every role's advice, but never a
+        # map to a place the person has been in crisis.
+        plan=plan_view.build(version, None, today=today, for_person=True)
         if version
         else None,
         statement=statement,
@@ -550,6 +617,17 @@ def own_view(
         review_by=version.review_by if version is not None else None,
         history=tuple(access_history(session, person, now=now)),
         requests=tuple(requests_for(session, person)),
+        staff_reads=tuple(staff_reads(session, person, now=now)),
+        proposed=proposed,
+        proposed_plan=plan_view.build(
+            proposed.document, None, today=today, for_person=True
+        )
+        if proposed is not None
+        else None,
+        responses=tuple(agreement.responses_for(session, proposed))
+        if proposed is not None
+        else (),
+        today=today,
     )
 
 
@@ -574,8 +652,14 @@ def raise_request(
     kind: str,
     message: str,
     via: str,
+    deadline_days: int = WITHDRAWAL_DEADLINE_WORKING_DAYS,
+    today: dt.date | None = None,
 ) -> PersonRequest:
-    """Record a concern, change or withdrawal request for the team, audited."""
+    """Record a concern, change or withdrawal request for the team, audited.
+
+    A withdrawal is due within `deadline_days` working days (weekends and
+    England bank holidays skipped); the person sees the date.
+    """
     if kind not in REQUEST_KINDS:
         raise PersonError(f"choose one of: {', '.join(REQUEST_KINDS)}")
     message = message.strip()
@@ -599,6 +683,9 @@ def raise_request(
         kind=kind,
         message=message or "I want to withdraw from the crisis plan scheme.",
         via=via,
+        due_on=add_working_days(today or clock.today(), deadline_days)
+        if kind == "withdrawal"
+        else None,
     )
     session.add(request)
     session.flush()
@@ -611,6 +698,40 @@ def raise_request(
         detail={"concern_id": request.id, "status": request.status},
     )
     return request
+
+
+def alert_overdue_withdrawals(
+    session: Session, *, today: dt.date | None = None
+) -> list[PersonRequest]:
+    """Alert the privacy officer, once each, to withdrawals past their deadline."""
+    today = today or clock.today()
+    overdue = session.scalars(
+        select(PersonRequest).where(
+            PersonRequest.kind == "withdrawal",
+            PersonRequest.status.in_(OPEN_STATUSES),
+            PersonRequest.due_on < today,
+            PersonRequest.overdue_alerted_at.is_(None),
+        )
+    ).all()
+    for request in overdue:
+        alert = raise_alert(
+            session,
+            kind="withdrawal_overdue",
+            person=request.person,
+            summary=f"{request.person.ref} asked to withdraw; it was due by "
+            f"{plan_view.long_date(request.due_on)} and is still open",
+        )
+        request.overdue_alerted_at = utcnow()
+        audit.record(
+            session,
+            action="alert_raised",
+            channel="system",
+            actor="system",
+            person_ref=request.person.ref,
+            detail={"alert_id": alert.id, "concern_id": request.id},
+        )
+    session.flush()
+    return list(overdue)
 
 
 def requests_for(session: Session, person: Person) -> list[PersonRequest]:

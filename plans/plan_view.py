@@ -178,7 +178,7 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _place_entry(place: Mapping[str, Any]) -> Entry:
+def _place_entry(place: Mapping[str, Any], *, directions: bool = True) -> Entry:
     where = ", ".join(
         part
         for part in (_text(place.get("address")), _text(place.get("postcode")))
@@ -188,7 +188,7 @@ def _place_entry(place: Mapping[str, Any]) -> Entry:
         heading=_text(place.get("name")),
         text=where or None,
         details=(("Notes", str(place["notes"])),) if _text(place.get("notes")) else (),
-        links=map_links(place),
+        links=map_links(place) if directions else (),
     )
 
 
@@ -212,8 +212,15 @@ def build(
     role: str | None,
     *,
     today: dt.date,
+    for_person: bool = False,
 ) -> PlanView:
-    """Return the plan as `role` reads it (None: every role's advice, in turn)."""
+    """Return the plan as `role` reads it (None: every role's advice, in turn).
+
+    A responder (any `role`) never sees a nominated person whose consent is not
+    recorded; staff previews (None) see them marked as hidden, and why. The
+    person's own reading (`for_person`) offers no directions to the places
+    linked to their past crises.
+    """
     if isinstance(source, PlanVersion):
         document: Mapping[str, Any] = source.document
         status = source.status
@@ -281,7 +288,10 @@ def build(
     if safety:
         sections.append(Section("places_of_safety", "Places of safety", safety))
 
-    crisis = tuple(_place_entry(p) for p in plan.get("crisis_locations") or ())
+    crisis = tuple(
+        _place_entry(p, directions=not for_person)
+        for p in plan.get("crisis_locations") or ()
+    )
     if crisis:
         sections.append(
             Section("crisis_locations", "Places linked to past crises", crisis)
@@ -290,15 +300,28 @@ def build(
     contacts: list[Entry] = []
     for item in plan.get("nominated_people") or ():
         relationship = _text(item.get("relationship"))
+        consented = item.get("consent_recorded") is True
+        if role is not None and not consented:
+            # Shared with responders only with the person's recorded consent.
+            continue
+        if consented:
+            consent = ("Consent", "The person agreed to this contact being involved")
+        elif for_person:
+            consent = (
+                "Not shown to responders",
+                "They will not see this person until you agree to them being "
+                "involved; tell your team if you do.",
+            )
+        else:
+            consent = (
+                "Not shown to responders",
+                "The person's consent to involving this contact is not recorded.",
+            )
         contacts.append(
             Entry(
                 heading=str(item["name"]),
                 text=relationship,
-                details=(
-                    (("Consent", "The person agreed to this contact being involved"),)
-                    if item.get("consent_recorded")
-                    else ()
-                ),
+                details=(consent,),
                 links=_phone_links(item.get("phone"), "Call"),
             )
         )

@@ -10,11 +10,12 @@ from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from plans import exchange, operations
 from plans.demo import demo_teams, generate_documents
+from plans.publish_rules import PublishRules
 from responder.db import get_session
 
 DEFAULT_BATCH = 1000
@@ -74,6 +75,7 @@ def import_command(files: tuple[str, ...], batch_size: int) -> None:
     """Import response-plan/1 files: one document, a JSON array or JSON Lines."""
     session = get_session()
     actor = _cli_actor()
+    rules = PublishRules.from_config(current_app.config)
     total = exchange.ImportReport()
     show_progress = sys.stderr.isatty()
     for path in files:
@@ -83,8 +85,10 @@ def import_command(files: tuple[str, ...], batch_size: int) -> None:
         ) as bar:
             done = 0
             for batch in _batches(exchange.read_file(path), batch_size):
+                # A live document that breaks a publish rule lands as a draft,
+                # and the problems printed below say why.
                 report = exchange.import_documents(
-                    session, batch, actor=actor, source=path
+                    session, batch, actor=actor, source=path, rules=rules
                 )
                 session.commit()
                 # Let go of the landed rows; the next batch needs none of them.

@@ -53,3 +53,9 @@ API_TOKEN_LIFETIME_DAYS = 90
 # argon2id cost of passwords and PINs as "time_cost=3,memory_cost=65536,parallelism=4"
 # (None: that production profile). Only tests and development may lower it.
 PASSWORD_HASH_COST: str | None = None
+
+# Publish rules (plans/publish_rules.py) and the reminders and deadlines around them.
+PUBLISH_MAX_REVIEW_MONTHS = 12  # review date at most this far after approval
+PUBLISH_MAX_CAPACITY_AGE_MONTHS = 12  # capacity assessment at most this old
+REVIEW_REMINDER_DAYS = 30  # the desk lists reviews due within this many days
+WITHDRAWAL_DEADLINE_WORKING_DAYS = 5  # a withdrawal request is acted on within

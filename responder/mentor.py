@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -33,7 +35,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from plans import access, clock, drafts, oversight, plan_view
+from plans import access, agreement, clock, drafts, oversight, people, plan_view
 from plans.exchange import reading
 from plans.models import (
     RESPONDER_KINDS,
@@ -43,6 +45,14 @@ from plans.models import (
     PlanVersion,
     Team,
     User,
+)
+from plans.publish_rules import (
+    AGREEMENT_CHANNELS,
+    MIN_REVIEW_LENGTH,
+    PublishRules,
+)
+from plans.publish_rules import (
+    CAPACITY_ACKNOWLEDGEMENT_KEY as CAPACITY_KEY,
 )
 from plans.versions import live_version
 from responder.access import MENTORS, PLAN_STAFF, require_team, roles_required
@@ -72,6 +82,11 @@ def today() -> dt.date:
     return clock.today()
 
 
+def rules() -> PublishRules:
+    """Return the publish rules as this deployment configures them."""
+    return PublishRules.from_config(current_app.config)
+
+
 def desk_user() -> User:
     """Return the signed-in user as the domain object."""
     user: User = current_user._get_current_object()
@@ -92,6 +107,8 @@ class Field:
     hint: str = ""
     choices: tuple[tuple[str, str], ...] = ()
     maxlength: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +141,9 @@ SCORE_CHOICES = (("", "Not set"),) + tuple((str(n), str(n)) for n in range(1, 6)
 BASIS_CHOICES = (("", "Choose the lawful basis"),) + tuple(
     (basis, plan_view.SHARING_BASIS_LABELS.get(basis, basis)) for basis in SHARING_BASES
 )
+AGREEMENT_CHOICES = (("", "Not recorded"),) + tuple(
+    (key, label.capitalize()) for key, label in AGREEMENT_CHANNELS.items()
+)
 MENTOR_ROLE_CHOICES = (
     ("", "Not set"),
     ("clinician", "Clinician"),
@@ -135,8 +155,8 @@ PLACE_FIELDS = (
     Field("name", "Name of the place", maxlength=300),
     Field("address", "Address", maxlength=500),
     Field("postcode", "Postcode", maxlength=10),
-    Field("lat", "Latitude", "number", hint="e.g. 50.9077"),
-    Field("lon", "Longitude", "number", hint="e.g. -1.4136"),
+    Field("lat", "Latitude", "number", hint="e.g. 50.9077", minimum=-90, maximum=90),
+    Field("lon", "Longitude", "number", hint="e.g. -1.4136", minimum=-180, maximum=180),
     Field("notes", "Notes", "textarea", maxlength=1000),
 )
 
@@ -289,6 +309,12 @@ FIELDSETS: tuple[Fieldset, ...] = (
             ),
             Field("agreed_on", "Agreed on", "date"),
             Field(
+                "channel",
+                "How the person agreed this version",
+                "select",
+                choices=AGREEMENT_CHOICES,
+            ),
+            Field(
                 "person_statement",
                 "The person's statement",
                 "textarea",
@@ -296,7 +322,8 @@ FIELDSETS: tuple[Fieldset, ...] = (
                 maxlength=4000,
             ),
         ),
-        hint="Required before the plan can be published.",
+        hint="Required before the plan can be published, for every version: the "
+        "person agrees to these words, not to an earlier version's.",
     ),
     Fieldset(
         "Sharing and review",
@@ -364,16 +391,30 @@ def _read(field: Field, raw: str | None) -> Any:
         except ValueError:
             raise FormProblem(f"{field.label}: write a date as YYYY-MM-DD") from None
     if field.kind == "number":
+        # float() reads "nan", "inf" and "1e999" too; none of them is a place.
         try:
-            return float(raw)
+            number = float(raw) if len(raw) <= 40 else math.nan
         except ValueError:
-            raise FormProblem(f"{field.label}: write a number") from None
+            number = math.nan
+        if not math.isfinite(number):
+            raise FormProblem(f"{field.label}: write a number")
+        if (field.minimum is not None and number < field.minimum) or (
+            field.maximum is not None and number > field.maximum
+        ):
+            raise FormProblem(
+                f"{field.label}: write a number from {field.minimum:g} "
+                f"to {field.maximum:g}"
+            )
+        return number
     if field.kind == "int":
         if raw not in {"1", "2", "3", "4", "5"}:
             raise FormProblem(f"{field.label}: choose 1 to 5")
         return int(raw)
     if field.kind == "yesno":
         return {"yes": True, "no": False}.get(raw)
+    bad = reading.bad_character(raw)
+    if bad:
+        raise FormProblem(f"{field.label}: {bad}; retype it")
     if field.kind == "lines":
         return [line.strip() for line in raw.splitlines() if line.strip()]
     if field.kind == "select" and raw not in {key for key, _ in field.choices}:
@@ -443,6 +484,12 @@ def read_form(form: MultiDict[str, str], base: Mapping[str, Any]) -> FormState:
                 row: dict[str, Any] = {}
                 for field in fieldset.fields:
                     name = field_name((*fieldset.path, index, field.key))
+                    if len(form.getlist(name)) > 1:
+                        problems.append(
+                            f"{fieldset.item.capitalize()} {index + 1}: "
+                            f"{field.label}: sent twice; reload the form"
+                        )
+                        continue
                     try:
                         row[field.key] = _read(field, form.get(name))
                     except FormProblem as problem:
@@ -455,6 +502,10 @@ def read_form(form: MultiDict[str, str], base: Mapping[str, Any]) -> FormState:
             continue
         for field in fieldset.fields:
             name = field_name((*fieldset.path, field.key))
+            if len(form.getlist(name)) > 1:
+                # Like a duplicate JSON key: which value was meant is unknowable.
+                problems.append(f"{field.label}: sent twice; reload the form")
+                continue
             try:
                 value = _read(field, form.get(name))
             except FormProblem as problem:
@@ -581,6 +632,10 @@ def index() -> ResponseReturnValue:
             versions_by_person.setdefault(version.person_id, {})[version.status] = (
                 version
             )
+    # Mentors open the desk every working day: a withdrawal past its deadline
+    # reaches the privacy officer then, even if the person never looks.
+    if people.alert_overdue_withdrawals(session, today=on_date):
+        session.commit()
     rows = []
     for person in drafts.team_people(session, team_ids):
         found = versions_by_person.get(person.id, {})
@@ -597,6 +652,9 @@ def index() -> ResponseReturnValue:
         "mentor/desk.html",
         rows=rows,
         awaiting=drafts.team_drafts(session, team_ids, submitted=True),
+        reminders=drafts.review_reminders(
+            session, team_ids, today=on_date, rules=rules()
+        ),
         in_progress=drafts.team_drafts(session, team_ids, submitted=False),
         is_lead=user.role == "lead_clinician",
     )
@@ -710,13 +768,14 @@ def draft(version_id: int) -> ResponseReturnValue:
     role = request.args.get("role")
     if role not in RESPONDER_KINDS:
         role = None
-    seen = drafts.review(session, version, today=today())
+    seen = drafts.review(session, version, today=today(), rules=rules())
     oversight.read_plan_as_staff(session, desk_user(), version)
     page = render_template(
         "mentor/draft.html",
         version=version,
         person=version.person,
         review=seen,
+        responses=agreement.responses_for(session, version),
         view=preview_view(version, role),
         role=role,
         roles=[(kind, ROLE_LABELS[kind]) for kind in RESPONDER_KINDS],
@@ -812,7 +871,9 @@ def submit(version_id: int) -> ResponseReturnValue:
     session = get_session()
     version = get_draft_or_404(version_id)
     try:
-        drafts.submit(session, version, mentor=desk_user(), today=today())
+        drafts.submit(
+            session, version, mentor=desk_user(), today=today(), rules=rules()
+        )
     except drafts.DraftError as error:
         session.rollback()
         for problem in getattr(error, "problems", None) or [str(error)]:
@@ -829,7 +890,7 @@ def approve(version_id: int) -> ResponseReturnValue:
     """Review a submitted draft, acknowledge flagged words, and publish it."""
     session = get_session()
     version = get_draft_or_404(version_id)
-    seen = drafts.review(session, version, today=today())
+    seen = drafts.review(session, version, today=today(), rules=rules())
     refused: list[str] = []
     reasons: dict[str, str] = {}
     if request.method == "POST":
@@ -837,6 +898,8 @@ def approve(version_id: int) -> ResponseReturnValue:
             finding.key: request.form.get(f"ack-{index}", "")
             for index, finding in enumerate(seen.to_acknowledge)
         }
+        if seen.capacity_review_needed:
+            reasons[CAPACITY_KEY] = request.form.get("ack-capacity", "")
         try:
             drafts.publish(
                 session,
@@ -844,6 +907,7 @@ def approve(version_id: int) -> ResponseReturnValue:
                 approver=desk_user(),
                 acknowledgements=reasons,
                 today=today(),
+                rules=rules(),
             )
         except drafts.DraftError as error:
             session.rollback()
@@ -864,6 +928,9 @@ def approve(version_id: int) -> ResponseReturnValue:
             refused=refused,
             reasons=reasons,
             min_reason=drafts.MIN_ACKNOWLEDGEMENT_LENGTH,
+            min_review=MIN_REVIEW_LENGTH,
+            agreement_channels=AGREEMENT_CHANNELS,
+            capacity_key=CAPACITY_KEY,
             view=preview_view(version, None),
         ),
         422 if refused else 200,
@@ -974,7 +1041,9 @@ def import_documents() -> ResponseReturnValue:
         if document.valid and document.document is not None
     ]
     session = get_session()
-    outcomes = drafts.draft_documents(session, valid, author=desk_user())
+    outcomes = drafts.draft_documents(
+        session, valid, author=desk_user(), today=today(), rules=rules()
+    )
     session.commit()
     refused = any(not document.valid for document in parsed)
     return render_template(

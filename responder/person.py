@@ -22,8 +22,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from plans import cards, people
-from plans.models import Person
+from plans import agreement, cards, people
+from plans.models import Person, PlanVersion
+from plans.publish_rules import AGREEMENT_CHANNELS
 from responder.access import public
 from responder.cards import current_keys, no_store
 from responder.db import get_session
@@ -162,10 +163,99 @@ def home() -> ResponseReturnValue:
     if person is None:
         return redirect(url_for("person.pin_form"))
     session = get_session()
+    # The person sees whether their withdrawal is late; the privacy officer
+    # hears of it at the same moment, once.
+    people.alert_overdue_withdrawals(session)
     view = people.own_view(session, person)
     people.record_view(session, person, channel="web")
     session.commit()
-    return render_template("person/home.html", view=view)
+    return render_template(
+        "person/home.html",
+        view=view,
+        deadline_days=_withdrawal_days(),
+        channels=AGREEMENT_CHANNELS,
+    )
+
+
+def _withdrawal_days() -> int:
+    return int(
+        current_app.config.get(
+            "WITHDRAWAL_DEADLINE_WORKING_DAYS", people.WITHDRAWAL_DEADLINE_WORKING_DAYS
+        )
+    )
+
+
+def _proposal_or_none(person: Person) -> PlanVersion | None:
+    """Return the proposed version the person read, if it is still the same words."""
+    proposed = agreement.proposed_version(get_session(), person)
+    if proposed is None:
+        return None
+    seen = (
+        request.form.get("version_id", type=int),
+        request.form.get("edit_count", type=int),
+    )
+    if seen != (proposed.id, proposed.edit_count):
+        return None
+    return proposed
+
+
+@bp.post("/proposed/agree")
+@public
+def agree() -> ResponseReturnValue:
+    """Agree to the version of the plan the team proposes, as the person read it."""
+    person = current_person()
+    if person is None:
+        return redirect(url_for("person.pin_form"))
+    if request.form.get("confirm") != "yes":
+        flash("Tick the box to say you agree.", "error")
+        return redirect(url_for("person.home") + "#proposed")
+    proposed = _proposal_or_none(person)
+    if proposed is None:
+        flash("Your team changed the plan since you opened it. Please read it again.")
+        return redirect(url_for("person.home") + "#proposed")
+    session = get_session()
+    try:
+        agreement.agree(
+            session,
+            proposed,
+            channel="own_view",
+            comment=request.form.get("message", ""),
+        )
+    except agreement.AgreementError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("person.home") + "#proposed")
+    session.commit()
+    flash("Thank you. Your team can see that you agree.", "ok")
+    return redirect(url_for("person.home") + "#proposed")
+
+
+@bp.post("/proposed/comment")
+@public
+def comment() -> ResponseReturnValue:
+    """Send the team a comment on the version they propose."""
+    person = current_person()
+    if person is None:
+        return redirect(url_for("person.pin_form"))
+    proposed = _proposal_or_none(person)
+    if proposed is None:
+        flash("Your team changed the plan since you opened it. Please read it again.")
+        return redirect(url_for("person.home") + "#proposed")
+    session = get_session()
+    try:
+        agreement.comment_on(
+            session,
+            proposed,
+            message=request.form.get("message", ""),
+            channel="own_view",
+        )
+    except agreement.AgreementError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("person.home") + "#proposed")
+    session.commit()
+    flash("Thank you. Your team has your comment.", "ok")
+    return redirect(url_for("person.home") + "#proposed")
 
 
 @bp.post("/requests")
@@ -222,6 +312,7 @@ def withdraw() -> ResponseReturnValue:
         kind="withdrawal",
         message=request.form.get("message", ""),
         via="web",
+        deadline_days=_withdrawal_days(),
     )
     session.commit()
     flash("Your request to withdraw has been sent to your team.", "ok")

@@ -41,7 +41,12 @@ def alexandra(**plan: Any) -> dict[str, Any]:
         },
         "places_of_safety": [{"name": "Crisis cafe", "lat": 50.9085, "lon": -1.4100}],
         "nominated_people": [
-            {"name": "Sam Example", "relationship": "Sister", "phone": "07700 900123"}
+            {
+                "name": "Sam Example",
+                "relationship": "Sister",
+                "phone": "07700 900123",
+                "consent_recorded": True,
+            }
         ],
     }
     values.update(plan)
@@ -469,7 +474,7 @@ def test_every_view_of_a_plan_is_audited(
 def test_an_overdue_plan_is_shown_with_when_it_was_last_reviewed(
     client: FlaskClient, auth, db: Session
 ) -> None:
-    land(db, alexandra(review_by="2020-01-01"))
+    land(db, alexandra(review_by="2026-10-01"))
     auth.login(role="police")
     open_with_reason(client, incident="INC1")
 

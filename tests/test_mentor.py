@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plans import access, drafts, versions
+from plans import access, clock, drafts, versions
 from plans.audit import AuditEvent
 from plans.models import Person, PlanVersion, User
 from tests.conftest import AuthActions
@@ -86,6 +86,9 @@ def text_of(page: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
+# Dates from the one clock, so the desk's rules hold whenever the suite runs.
+TODAY = clock.today()
+REVIEW_BY = TODAY + dt.timedelta(days=150)
 FILLED = {
     "person.given_name": "Robin",
     "person.family_name": "Exampleton",
@@ -97,11 +100,17 @@ FILLED = {
     "plan.behaviours.count": "1",
     "plan.behaviours.0.description": "Walks along the railway when distressed.",
     "plan.behaviours.0.advice": "Speak calmly and offer to walk together.",
+    "plan.capacity.assessed_on": TODAY.isoformat(),
+    "plan.capacity.communicate": "yes",
+    "plan.capacity.understand": "yes",
+    "plan.capacity.retain": "yes",
+    "plan.capacity.employ": "yes",
     "plan.coproduction.agreed_with_person": "on",
-    "plan.coproduction.agreed_on": "2026-11-01",
+    "plan.coproduction.agreed_on": TODAY.isoformat(),
+    "plan.coproduction.channel": "in_person",
     "plan.coproduction.person_statement": "Please use my name.",
     "plan.sharing_basis": "consent",
-    "plan.review_by": "2027-05-01",
+    "plan.review_by": REVIEW_BY.isoformat(),
 }
 
 
@@ -188,7 +197,7 @@ def test_a_mentor_drafts_a_new_plan_and_previews_it(
         }
     ]
     assert plan["coproduction"]["agreed_with_person"] is True
-    assert version.review_by == dt.date(2027, 5, 1)
+    assert version.review_by == REVIEW_BY
     response = client.get(f"/mentor/drafts/{version.id}?role=ambulance")
     page = text_of(response.get_data(as_text=True))
     assert response.headers["Cache-Control"] == "no-store"

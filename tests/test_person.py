@@ -60,7 +60,7 @@ def test_the_holder_reaches_their_plan_from_the_card_with_their_pin(
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
     text = page.get_data(as_text=True)
-    assert "Advice only: always assess and treat" in text
+    assert "It never stops anyone giving you care" in text
     assert "Alexandra has a plan agreed with the test team." in text
     assert "Please tell me your name." in text  # their own statement
     assert "Sam Mentor" in text and "01632 960001" in text
@@ -198,9 +198,9 @@ def test_withdrawal_is_tracked_and_retiring_stops_the_card_at_once(
     assert refused.status_code == 302
     assert people.request_queue(db, team_ids=None) == []
     client.post("/me/withdraw", data={"confirm": "yes"})
-    assert "Your request to withdraw is with your team" in client.get("/me/").get_data(
-        as_text=True
-    )
+    assert "Your team has your request to leave the scheme" in client.get(
+        "/me/"
+    ).get_data(as_text=True)
 
     lead = staff(db, "lead@example.org", "lead_clinician")
     officer = staff(db, "pc@example.org", "police")
@@ -218,7 +218,7 @@ def test_withdrawal_is_tracked_and_retiring_stops_the_card_at_once(
     assert responder.get(f"/C/{card.token}").status_code == 410
     assert access.active_grant(db, officer, holder) is None
     text = client.get("/me/").get_data(as_text=True)
-    assert "Plan withdrawn" in text and "no live plan" in text
+    assert "Plan withdrawn" in text and "no plan in use" in text
     actions = list(db.scalars(select(AuditEvent.action)))
     assert "withdrawal_requested" in actions and "plan_withdrawn" in actions
 

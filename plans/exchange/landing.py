@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from plans import audit, guardrails
+from plans import audit, clock, guardrails
 from plans.db import utcnow
 from plans.exchange.reading import (
     ERROR,
@@ -40,6 +40,7 @@ from plans.exchange.reading import (
     check_document,
 )
 from plans.models import Person, PlanVersion, PublishedVersionImmutable, Team, User
+from plans.publish_rules import DEFAULT_RULES, PublishRules, publish_problems
 from plans.versions import (
     LifecycleError,
     PendingLiveChanges,
@@ -143,6 +144,40 @@ def guardrail_result(document: dict[str, Any]) -> GuardrailResult:
     return GuardrailResult(findings, not findings)
 
 
+def rule_problems(
+    document: dict[str, Any],
+    *,
+    today: dt.date,
+    rules: PublishRules = DEFAULT_RULES,
+    previous: dict[str, Any] | None = None,
+) -> list[tuple[str, str]]:
+    """Return (pointer, message) for each publish rule a live document breaks.
+
+    An imported plan was approved elsewhere, so the rules are judged on its
+    approval date (`approved_on`), which must name a lead clinician and not lie
+    in the future; the desk judges them on the day of approval.
+    """
+    plan = document.get("plan") or {}
+    problems: list[tuple[str, str]] = []
+    if not str(plan.get("approved_by") or "").strip():
+        problems.append(
+            ("/plan/approved_by", "name the lead clinician who approved it")
+        )
+    approved_on = _date(plan.get("approved_on"))
+    if approved_on is None:
+        problems.append(("/plan/approved_on", "record the date it was approved"))
+        approved_on = today
+    elif approved_on > today:
+        problems.append(("/plan/approved_on", "the approval date is in the future"))
+    problems.extend(
+        (problem.pointer, problem.message)
+        for problem in publish_problems(
+            document, on=approved_on, rules=rules, previous=previous
+        )
+    )
+    return problems
+
+
 def _finding_text(finding: dict[str, Any]) -> str:
     if finding.get("severity") == guardrails.BLOCK:
         why = "kept as a draft, publishing refuses this wording"
@@ -181,8 +216,17 @@ def _apply_person_fields(person: Person, fields: dict[str, Any]) -> None:
 class _Lander:
     """Lands documents one by one inside one caller-owned transaction."""
 
-    def __init__(self, session: Session, actor: User | str | None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        actor: User | str | None,
+        *,
+        today: dt.date,
+        rules: PublishRules,
+    ) -> None:
         self.session = session
+        self.today = today
+        self.rules = rules
         self.actor_id = actor.id if isinstance(actor, User) else None
         # Strong references keep the teams in the session's identity map, so
         # nothing (the search refresh included) loads a team twice in a batch.
@@ -260,6 +304,7 @@ class _Lander:
                 or document["plan"]["status"] != "live"
                 or not self.existing_team(document["team"]["code"])
                 or not guardrail_result(document).may_go_live
+                or rule_problems(document, today=self.today, rules=self.rules)
             ):
                 continue
             chosen.append(parsed)
@@ -374,7 +419,28 @@ class _Lander:
 
         problems: list[ImportProblem] = []
         guard = guardrail_result(document) if status == "live" else None
-        goes_live = status == "live" and guard is not None and guard.may_go_live
+        broken = (
+            rule_problems(
+                document,
+                today=self.today,
+                rules=self.rules,
+                previous=current.document if current is not None else None,
+            )
+            if status == "live"
+            else []
+        )
+        goes_live = (
+            status == "live" and guard is not None and guard.may_go_live and not broken
+        )
+        for pointer, message in broken:
+            problems.append(
+                ImportProblem(
+                    position,
+                    pointer,
+                    f"kept as a draft, publishing refuses it: {message}",
+                    WARNING,
+                )
+            )
         if guard is not None and not guard.may_go_live:
             for finding in guard.findings:
                 problems.append(
@@ -437,7 +503,12 @@ class _Lander:
                 )
             return (ADDED if is_new else UPDATED), "retired", problems
         if not goes_live:
-            reason = "draft" if status == "draft" else "guardrail findings"
+            if status == "draft":
+                reason = "draft"
+            elif broken:
+                reason = "publish rules not met"
+            else:
+                reason = "guardrail findings"
             return DRAFTED, reason, problems
         make_live(session, version)
         return (ADDED if is_new else UPDATED), "live", problems
@@ -459,8 +530,14 @@ def import_documents(
     actor: User | str | None,
     source: str,
     channel: str = "cli",
+    rules: PublishRules = DEFAULT_RULES,
+    today: dt.date | None = None,
 ) -> ImportReport:
     """Land documents by the exchange rules and audit the batch; never commit.
+
+    A live document goes live only if it meets the publish rules
+    (`rule_problems`) and the guardrails; otherwise it lands as a draft and the
+    report says why.
 
     Documents stream through in chunks, but everything lands in the caller's
     transaction: callers importing many thousands commit between batches. The
@@ -468,7 +545,7 @@ def import_documents(
     changes together, after it has landed.
     """
     report = ImportReport()
-    lander = _Lander(session, actor)
+    lander = _Lander(session, actor, today=today or clock.today(), rules=rules)
     index = 0
     iterator = iter(documents)
     while chunk := list(itertools.islice(iterator, _CHUNK)):
@@ -522,7 +599,8 @@ def _land_new_people(
             for parsed in batch
             if parsed.document is not None
         )
-        logger.info("batch landing fell back to one by one: %s", _first_line(error))
+        # By type only: a database error's text can quote the values it refused.
+        logger.info("batch landing fell back to one by one: %s", type(error).__name__)
         return set()
     for parsed in batch:
         assert parsed.document is not None
@@ -595,8 +673,19 @@ def _land_one(
         # The savepoint is gone, and with it anything created inside it.
         pending.discard_since(mark)
         lander.forget_unsaved()
-        logger.warning("import of %s version %s refused: %s", ref, number, error)
-        message = f"could not land {ref} version {number}: {_first_line(error)}"
+        # By type and position only: the error's text can quote plan values
+        # (a home address in a refused INSERT), and logs never carry plan text.
+        logger.warning(
+            "import refused at position %s: %s", parsed.position, type(error).__name__
+        )
+        # Our own lifecycle errors are words without plan values; a database
+        # error's text is not, so the importer gets its type.
+        why = (
+            type(error).__name__
+            if isinstance(error, SQLAlchemyError)
+            else _first_line(error)
+        )
+        message = f"could not land {ref} version {number}: {why}"
         report.count(REFUSED)
         report.problems.append(ImportProblem(parsed.position, "", message, ERROR))
         report.outcomes.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,11 @@ FORMAT = "response-plan/1"
 
 ERROR = "error"
 WARNING = "warning"
+
+# Limits that keep a hostile file from costing more than a plan is worth. A plan
+# nests six levels deep; its numbers are versions, scores and coordinates.
+MAX_DEPTH = 32
+MAX_NUMBER_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -251,8 +257,192 @@ def _date(value: object) -> dt.date | None:
         return None
 
 
+# --- hostile input ---------------------------------------------------------------
+#
+# Python's json module accepts NaN and Infinity, keeps the last of two duplicate
+# keys, turns a 5,000-digit number into an error deep inside int(), and recurses
+# once per nesting level. Each of these once got past the schema and broke
+# something later (a 500 on approval, a live plan search never found). Parsing
+# marks them instead, and `value_problems` reports each with its pointer.
+
+
+class _Marked:
+    """A value the parser refused to build; `message` says why."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class _DuplicateKeys(dict[str, Any]):
+    """A JSON object that named some keys more than once."""
+
+    duplicates: list[str]
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    duplicates: list[str] = []
+    for key, value in pairs:
+        if key in seen and key not in duplicates:
+            duplicates.append(key)
+        seen[key] = value
+    if not duplicates:
+        return seen
+    marked = _DuplicateKeys(seen)
+    marked.duplicates = duplicates
+    return marked
+
+
+def _parse_constant(name: str) -> _Marked:
+    return _Marked(f"{name} is not a number JSON allows")
+
+
+def _parse_int(text: str) -> int | _Marked:
+    if len(text.lstrip("-")) > MAX_NUMBER_LENGTH:
+        return _Marked(
+            f"a number of {len(text.lstrip('-'))} digits; "
+            f"at most {MAX_NUMBER_LENGTH} allowed"
+        )
+    return int(text)
+
+
+def _parse_float(text: str) -> float | _Marked:
+    if len(text) > MAX_NUMBER_LENGTH:
+        return _Marked(
+            f"a number of {len(text)} characters; at most {MAX_NUMBER_LENGTH} allowed"
+        )
+    value = float(text)
+    if not math.isfinite(value):
+        return _Marked("the number is too large to hold")
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_pairs,
+    parse_constant=_parse_constant,
+    parse_int=_parse_int,
+    parse_float=_parse_float,
+)
+
+
+class NestingTooDeep(ValueError):
+    """The text nests objects or arrays deeper than MAX_DEPTH."""
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(f"nested more than {MAX_DEPTH} levels deep")
+        self.lineno = line
+        self.colno = column
+
+
+def _check_depth(text: str, line_offset: int = 0) -> None:
+    """Refuse text that nests deeper than MAX_DEPTH, before parsing recurses."""
+    depth = 0
+    in_string = False
+    escaped = False
+    line, line_start = 1, 0
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise NestingTooDeep(line + line_offset, index - line_start + 1)
+        elif char in "]}":
+            depth -= 1
+        if char == "\n":
+            line, line_start = line + 1, index + 1
+
+
+def parse_json(text: str, line_offset: int = 0) -> Any:
+    """Parse JSON text, marking what `value_problems` must refuse.
+
+    Raises json.JSONDecodeError for bad syntax and NestingTooDeep for deep
+    nesting, each with a line and column.
+    """
+    _check_depth(text, line_offset)
+    return _DECODER.decode(text)
+
+
+def bad_character(text: str) -> str | None:
+    """Say, in words, why a text is no plan text (a lone surrogate, a control)."""
+    for char in text:
+        code = ord(char)
+        if 0xD800 <= code <= 0xDFFF:
+            return f"holds a lone surrogate (U+{code:04X}), which is not text"
+        if (code < 0x20 and char not in "\t\n\r") or 0x7F <= code <= 0x9F:
+            return f"holds the control character U+{code:04X}"
+    return None
+
+
+def value_problems(value: object, position: str = "") -> list[ImportProblem]:
+    """Return every value no plan may hold, wherever it is, with its pointer.
+
+    Refused: NaN and infinite numbers, numbers too long to be real, duplicate
+    keys, lone surrogates and control characters (tab and newline aside), and
+    nesting deeper than MAX_DEPTH. The problems name where, never the value.
+    """
+    problems: list[ImportProblem] = []
+    stack: list[tuple[object, list[str | int]]] = [(value, [])]
+    while stack:
+        node, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            problems.append(
+                ImportProblem(
+                    position, pointer_of(path), f"nested more than {MAX_DEPTH} deep"
+                )
+            )
+            continue
+        if isinstance(node, _Marked):
+            problems.append(ImportProblem(position, pointer_of(path), node.message))
+        elif isinstance(node, float) and not math.isfinite(node):
+            problems.append(
+                ImportProblem(position, pointer_of(path), "must be a finite number")
+            )
+        elif isinstance(node, str):
+            bad = bad_character(node)
+            if bad:
+                problems.append(ImportProblem(position, pointer_of(path), bad))
+        elif isinstance(node, dict):
+            for key in getattr(node, "duplicates", ()):
+                problems.append(
+                    ImportProblem(
+                        position,
+                        pointer_of([*path, key]),
+                        "appears twice in the same object; keep one",
+                    )
+                )
+            for key, item in reversed(list(node.items())):
+                bad_key = bad_character(str(key))
+                if bad_key:
+                    problems.append(
+                        ImportProblem(
+                            position, pointer_of(path), f"a field name {bad_key}"
+                        )
+                    )
+                    continue
+                stack.append((item, [*path, key]))
+        elif isinstance(node, list):
+            for index in reversed(range(len(node))):
+                stack.append((node[index], [*path, index]))
+    return problems
+
+
 def check_document(document: object, position: str = "") -> ParsedDocument:
-    """Validate one already-parsed document against the schema and domain rules."""
+    """Validate one already-parsed document against the schema and domain rules.
+
+    A document holding a value no plan may hold (see `value_problems`) is not
+    kept at all, so nothing of it can land.
+    """
+    hostile = value_problems(document, position)
+    if hostile:
+        return ParsedDocument(position, None, hostile)
     problems = schema_problems(document, position)
     if not isinstance(document, dict):
         return ParsedDocument(position, None, problems)
@@ -261,7 +451,12 @@ def check_document(document: object, position: str = "") -> ParsedDocument:
     return ParsedDocument(position, document, problems)
 
 
-def _syntax_problem(error: json.JSONDecodeError, line_offset: int = 0) -> ImportProblem:
+def _syntax_problem(
+    error: json.JSONDecodeError | NestingTooDeep, line_offset: int = 0
+) -> ImportProblem:
+    if isinstance(error, NestingTooDeep):
+        # parse_json already counted the offset into the line number.
+        return ImportProblem(f"{error.lineno}:{error.colno}", "", str(error))
     return ImportProblem(
         f"{error.lineno + line_offset}:{error.colno}",
         "",
@@ -297,9 +492,13 @@ def read_documents(stream: IO[str], *, name: str = "") -> Iterator[ParsedDocumen
         return
     text = first + stream.read()
     try:
-        loaded = json.loads(text)
-    except json.JSONDecodeError as error:
+        loaded = parse_json(text, skipped)
+    except (json.JSONDecodeError, NestingTooDeep) as error:
         yield ParsedDocument("", None, [_syntax_problem(error, skipped)])
+        return
+    except RecursionError:
+        problem = ImportProblem("", "", f"nested more than {MAX_DEPTH} levels deep")
+        yield ParsedDocument("", None, [problem])
         return
     if isinstance(loaded, list):
         if not loaded:
@@ -324,18 +523,16 @@ def _read_json_lines(
                 continue
             position = str(number)
             try:
-                document = json.loads(line)
-            except json.JSONDecodeError as error:
+                document = parse_json(line)
+            except (json.JSONDecodeError, NestingTooDeep, RecursionError) as error:
+                if isinstance(error, json.JSONDecodeError):
+                    message = f"not valid JSON at column {error.colno}: {error.msg}"
+                elif isinstance(error, NestingTooDeep):
+                    message = f"at column {error.colno}: {error}"
+                else:
+                    message = f"nested more than {MAX_DEPTH} levels deep"
                 yield ParsedDocument(
-                    position,
-                    None,
-                    [
-                        ImportProblem(
-                            position,
-                            "",
-                            f"not valid JSON at column {error.colno}: {error.msg}",
-                        )
-                    ],
+                    position, None, [ImportProblem(position, "", message)]
                 )
                 continue
             yield check_document(document, position)

@@ -163,7 +163,7 @@ def test_card_pages_fit_a_phone_and_are_easy_to_tap(
     page.get_by_role("button", name="See my plan").click()
     page.wait_for_url("**/me/")
     assert_fits_the_phone(page)
-    page.get_by_role("link", name="Ask to withdraw").click()
+    page.get_by_role("link", name="Ask to leave the scheme").click()
     page.wait_for_url("**/me/withdraw")
     assert_fits_the_phone(page)
 

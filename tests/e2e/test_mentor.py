@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from plans import clock
 from plans.models import Person, PlanVersion
 from tests.e2e.conftest import Account, LiveServer
 
@@ -67,11 +69,17 @@ def test_a_mentor_drafts_the_guardrail_refuses_and_a_lead_clinician_publishes(
     assert field(page, "plan.behaviours.1.description").count() == 1
     assert field(page, "person.given_name").input_value() == "Robin"
     field(page, "plan.behaviours.1.description").fill("Goes quiet before a crisis.")
+    # Dates from the one clock, so the publish rules hold whenever this runs.
+    today = clock.today()
+    field(page, "plan.capacity.assessed_on").fill(today.isoformat())
+    for ability in ("communicate", "understand", "retain", "employ"):
+        field(page, f"plan.capacity.{ability}").select_option("yes")
     page.get_by_label("The plan was agreed with the person").check()
-    page.get_by_label("Agreed on").fill("2026-11-01")
+    page.get_by_label("Agreed on").fill(today.isoformat())
+    page.get_by_label("How the person agreed this version").select_option("in_person")
     page.get_by_label("The person's statement").fill("Please use my name.")
     page.get_by_label("Lawful basis for sharing").select_option("consent")
-    page.get_by_label("Review by").fill("2030-05-01")
+    page.get_by_label("Review by").fill((today + dt.timedelta(days=180)).isoformat())
     save(page)
 
     # The draft page says why it cannot go further, in the mentor's words.
@@ -96,6 +104,13 @@ def test_a_mentor_drafts_the_guardrail_refuses_and_a_lead_clinician_publishes(
     save(page)
     assert page.locator("[data-blocks]").count() == 0
     assert "“arrest”" in page.locator("[data-to-acknowledge]").inner_text()
+    # New words took the person's agreement back; they agree to these words.
+    assert "person agreed this version" in page.locator("[data-problems]").inner_text()
+    page.get_by_role("link", name="Edit the draft").click()
+    page.get_by_label("The plan was agreed with the person").check()
+    page.get_by_label("Agreed on").fill(today.isoformat())
+    page.get_by_label("How the person agreed this version").select_option("phone")
+    save(page)
     with page.expect_navigation():
         page.get_by_role("button", name="Submit for approval").click()
     assert "Waiting for approval" in page.locator("[data-status]").inner_text()

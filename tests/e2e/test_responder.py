@@ -41,7 +41,9 @@ def land_plan(live_server: LiveServer) -> None:
                 "lon": PHONE_POSITION["longitude"],
             }
         ],
-        nominated_people=[{"name": "Sam Example", "phone": "07700 900123"}],
+        nominated_people=[
+            {"name": "Sam Example", "phone": "07700 900123", "consent_recorded": True}
+        ],
     )
     with live_server.session() as session:
         report = import_documents(session, [doc], actor=None, source="e2e")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -40,9 +41,17 @@ BASE_DOCUMENT: dict[str, Any] = {
         "approved_by": "Dr Example",
         "approved_on": "2026-06-01",
         "summary": "Alexandra has a plan agreed with the test team.",
+        "capacity": {
+            "assessed_on": "2026-05-20",
+            "communicate": True,
+            "understand": True,
+            "retain": True,
+            "employ": True,
+        },
         "coproduction": {
             "agreed_with_person": True,
             "agreed_on": "2026-05-20",
+            "channel": "in_person",
             "person_statement": "Please tell me your name.",
         },
         "sharing_basis": "consent",
@@ -57,8 +66,40 @@ def document(
     doc = copy.deepcopy(BASE_DOCUMENT)
     doc["person"]["ref"] = ref
     doc["plan"]["version"] = version
+    if version > 1:
+        # Each version is approved, and agreed with the person, on its own day:
+        # an agreement is never carried over from the version before.
+        day = dt.date(2026, 6, 1) + dt.timedelta(days=version - 1)
+        doc["plan"]["approved_on"] = day.isoformat()
+        doc["plan"]["coproduction"]["agreed_on"] = day.isoformat()
     doc["plan"].update(plan)
+    _approve_before_review(doc, plan)
     return doc
+
+
+def _approve_before_review(doc: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Date the approval before a past review date a test asked for.
+
+    A plan whose review is overdue was approved (and agreed, and its capacity
+    assessed) well before that date; the publish rules judge an imported plan
+    on its approval date, so the dates must hang together.
+    """
+    review = overrides.get("review_by")
+    if "approved_on" in overrides or not isinstance(review, str):
+        return
+    try:
+        review_on = dt.date.fromisoformat(review)
+    except ValueError:
+        return
+    if review_on > dt.date.fromisoformat(doc["plan"]["approved_on"]):
+        return
+    approved = review_on - dt.timedelta(days=180)
+    plan = doc["plan"]
+    plan["approved_on"] = approved.isoformat()
+    if "coproduction" not in overrides:
+        plan["coproduction"]["agreed_on"] = approved.isoformat()
+    if "capacity" not in overrides:
+        plan["capacity"]["assessed_on"] = approved.isoformat()
 
 
 def team(session: Session, code: str = "TEST-TEAM") -> Team:

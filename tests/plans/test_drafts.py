@@ -56,6 +56,15 @@ def _published(session: Session, mentor: User, lead: User, **plan: Any) -> PlanV
     return version
 
 
+def _agreed_today() -> dict[str, Any]:
+    """Return the person's agreement to a new version, recorded today."""
+    return {
+        "agreed_with_person": True,
+        "agreed_on": TODAY.isoformat(),
+        "channel": "in_person",
+    }
+
+
 def _actions(session: Session) -> list[str]:
     return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
 
@@ -185,8 +194,12 @@ def test_an_edit_from_an_older_copy_is_refused_with_the_differences(
             session, version, _doc(summary="Mine."), editor=mentor, based_on=opened_at
         )
     session.rollback()
+    # The colleague's new words took the person's agreement back with them.
     assert [(c.pointer, c.before, c.after) for c in refused.value.changes] == [
-        ("/plan/summary", "Colleague's words.", "Mine.")
+        ("/plan/summary", "Colleague's words.", "Mine."),
+        ("/plan/coproduction/agreed_with_person", None, True),
+        ("/plan/coproduction/agreed_on", None, "2026-05-20"),
+        ("/plan/coproduction/channel", None, "in_person"),
     ]
     assert session.get(PlanVersion, version.id).summary == "Colleague's words."
 
@@ -249,7 +262,7 @@ def test_publishing_records_approval_and_supersedes_the_live_version(
     drafts.edit_draft(
         session,
         second,
-        _doc(summary="Updated."),
+        _doc(summary="Updated.", coproduction=_agreed_today()),
         editor=mentor,
         based_on=second.edit_count,
     )
@@ -311,12 +324,12 @@ def _without(path: list[str], **plan: Any) -> dict[str, Any]:
     ("doc", "words"),
     [
         (_without(["plan", "review_by"]), "Review by"),
-        (_doc(review_by="2026-11-23"), "must be in the future"),
+        (_doc(review_by="2026-11-23"), "must be after the approval date"),
         (_without(["plan", "sharing_basis"]), "Sharing basis"),
-        (_without(["plan", "coproduction"]), "agreed with the person"),
+        (_without(["plan", "coproduction"]), "person agreed this version"),
         (
             _doc(coproduction={"agreed_with_person": False, "agreed_on": "2026-05-20"}),
-            "agreed with the person",
+            "person agreed this version",
         ),
         (_doc(coproduction={"agreed_with_person": True}), "date it was agreed"),
         (_doc(summary=""), "Summary"),
@@ -416,6 +429,7 @@ def test_publishing_updates_the_person_from_the_document(
     second = drafts.start_from_live(session, first.person, author=mentor)
     doc = copy.deepcopy(second.document)
     doc["person"]["preferred_name"] = "Alex"
+    doc["plan"]["coproduction"] = _agreed_today()
     drafts.edit_draft(session, second, doc, editor=mentor, based_on=second.edit_count)
     assert first.person.preferred_name is None  # not until it is approved
     drafts.submit(session, second, mentor=mentor, today=TODAY)
@@ -442,7 +456,11 @@ def test_review_shows_changes_against_the_live_version(
     drafts.edit_draft(
         session,
         second,
-        _doc(summary="New words.", behaviours=[{"description": "Frequent flyer"}]),
+        _doc(
+            summary="New words.",
+            behaviours=[{"description": "Frequent flyer"}],
+            coproduction=_agreed_today(),
+        ),
         editor=mentor,
         based_on=second.edit_count,
     )

@@ -33,6 +33,13 @@ def document(
     behaviours = person.pop("behaviours", ["Walks to the docks at night"])
     crisis = person.pop("crisis", {"Southampton docks": (50.898, -1.405)})
     review_by = person.pop("review_by", "2027-06-01")
+    # Approved, agreed and assessed on one day that meets the publish rules.
+    review_on = dt.date.fromisoformat(review_by)
+    approved_on = (
+        dt.date(2026, 6, 1)
+        if review_on > dt.date(2026, 6, 1)
+        else review_on - dt.timedelta(days=180)
+    ).isoformat()
     return {
         "format": "response-plan/1",
         "team": {"code": "SOTON", "name": "Southampton High Intensity Team"},
@@ -57,7 +64,7 @@ def document(
             "status": "live",
             "review_by": review_by,
             "approved_by": "Dr Example",
-            "approved_on": "2026-06-01",
+            "approved_on": approved_on,
             "summary": f"{given} has a plan agreed with the team.",
             "behaviours": [
                 {"description": text, "advice": "Speak calmly, use first name."}
@@ -67,7 +74,18 @@ def document(
                 {"name": name, "lat": lat, "lon": lon}
                 for name, (lat, lon) in crisis.items()
             ],
-            "coproduction": {"agreed_with_person": True, "agreed_on": "2026-05-20"},
+            "capacity": {
+                "assessed_on": approved_on,
+                "communicate": True,
+                "understand": True,
+                "retain": True,
+                "employ": True,
+            },
+            "coproduction": {
+                "agreed_with_person": True,
+                "agreed_on": approved_on,
+                "channel": "in_person",
+            },
             "sharing_basis": "consent",
         },
     }
