@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit, clock, plan_view, versions
+from plans import audit, clock, photos, plan_view, versions
 from plans.access import BASES, access_log
 from plans.db import Base, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
@@ -608,6 +608,9 @@ def complete_withdrawal(
         raise PersonError("this request is already dealt with")
     retired = versions.retire(
         session, request.person, reason="The person asked to withdraw from the scheme"
+    )
+    photos.remove_photos(
+        session, request.person, by=by, reason="plan withdrawn", channel="web"
     )
     now = utcnow()
     request.status = "withdrawn"

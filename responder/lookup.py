@@ -33,7 +33,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from plans import access, audit, clock, plan_view
+from plans import access, audit, clock, photos, plan_view
 from plans.models import Person, PlanVersion, User
 from plans.search import SearchResult
 from plans.search import search as search_plans
@@ -91,10 +91,20 @@ def endpoint_url(endpoint: str, **values: Any) -> str | None:
         return None
 
 
+def chat_configured() -> bool:
+    """Say whether any chat channel is configured (Telegram, SMS or WhatsApp)."""
+    config = current_app.config
+    twilio = bool(config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"))
+    return bool(config.get("TELEGRAM_BOT_USERNAME")) or (
+        twilio
+        and bool(config.get("TWILIO_SMS_NUMBER") or config.get("TWILIO_WHATSAPP_NUMBER"))
+    )
+
+
 @bp.app_context_processor
 def template_helpers() -> dict[str, Any]:
-    """Give every template `endpoint_url` (for links to optional blueprints)."""
-    return {"endpoint_url": endpoint_url}
+    """Give every template `endpoint_url` and `chat_configured` (for the masthead)."""
+    return {"endpoint_url": endpoint_url, "chat_configured": chat_configured}
 
 
 def no_store(response: Response) -> Response:
@@ -392,7 +402,14 @@ def plan(ref: str) -> ResponseReturnValue:
             team_tel=plan_view.tel_href(team.phone) if team.phone else None,
         )
         return no_store(Response(page, status=410))
-    view = plan_view.build(version, user.role, today=today())
+    view = plan_view.build(
+        version,
+        user.role,
+        today=today(),
+        now=clock.now(),
+        team_contacts=person.team.contacts,
+    )
+    photo = photos.current_photo(session, version)
     audit.record_for(
         session,
         user,
@@ -403,7 +420,32 @@ def plan(ref: str) -> ResponseReturnValue:
         detail={"version": version.version},
     )
     session.commit()
-    return no_store(Response(render_template("lookup/plan.html", view=view)))
+    page = render_template(
+        "lookup/plan.html",
+        view=view,
+        photo=photo,
+        photo_url=url_for("lookup.plan_photo", photo_id=photo.id) if photo else None,
+    )
+    return no_store(Response(page))
+
+
+@bp.route("/plan-photos/<int:photo_id>")
+@roles_required(*RESPONDERS)
+def plan_photo(photo_id: int) -> ResponseReturnValue:
+    """Send the person's photo, only inside a plan this responder has opened."""
+    session = get_session()
+    try:
+        photo = photos.view_photo(session, viewer(), photo_id, channel="web")
+    except photos.PhotoError:
+        session.rollback()
+        abort(404)
+    session.commit()
+    response = Response(photo.image, mimetype=photo.media_type)
+    # Never in the HTTP cache, a shared cache or the service worker's.
+    response.headers["Cache-Control"] = "no-store, private"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 # -- the PWA shell ---------------------------------------------------------------------

@@ -366,7 +366,7 @@ def test_results_link_straight_to_a_plan_already_opened(
 # -- the plan page --------------------------------------------------------------------
 
 
-def test_the_plan_leads_with_the_summary_and_advice_for_my_role(
+def test_the_plan_leads_with_the_advice_for_my_role_then_the_summary(
     client: FlaskClient, auth, db: Session
 ) -> None:
     land(db, alexandra())
@@ -381,7 +381,7 @@ def test_the_plan_leads_with_the_summary_and_advice_for_my_role(
     assert page.count("Advice only: always assess and treat") >= 1
     summary = page.index("Speak calmly")
     mine = page.index("AMBULANCE-ADVICE")
-    assert summary < mine < page.index("POLICE-ADVICE")
+    assert mine < summary < page.index("POLICE-ADVICE")
     assert 'href="tel:07700900123"' in page
     assert 'href="geo:50.908500,-1.410000?q=50.908500,-1.410000"' in page
     assert "Version" in page and "Dr Example" in page and "1 June 2027" in page
@@ -548,7 +548,7 @@ def test_the_plan_partial_renders_a_preview_at_any_heading_level(app: Flask) -> 
             plan_id_prefix="preview",
         )
 
-    assert '<h2 id="preview-name">Alexandra Testperson</h2>' in html
+    assert '<h2 id="preview-name" class="identity-name">Alexandra Testperson</h2>' in html
     assert '<h3 id="preview-advice_police-title">Advice for Police</h3>' in html
     assert 'id="plan-' not in html
     assert html.count("Advice only: always assess and treat") == 2
