@@ -35,7 +35,8 @@ _DAY_WORDS: dict[str, tuple[int, ...]] = {
 }
 _TIME = r"(\d{1,2})[:.](\d{2})"
 _CLAUSE = re.compile(
-    rf"^(?P<days>[a-z ,&-]+?)\s+(?:(?P<all>all day|24 hours)|{_TIME}\s*[-–to ]+\s*{_TIME})$"
+    rf"^(?P<days>[a-z ,&-]+?)\s+"
+    rf"(?:(?P<all>all day|24 hours)|{_TIME}\s*[-–to ]+\s*{_TIME})$"
 )
 
 
@@ -131,7 +132,9 @@ def _until(spans: tuple[Span, ...], span: Span, local: dt.datetime) -> str:
     days_on = (span.weekday + span.end // MINUTES_PER_DAY - local.weekday()) % 7
     if span.end % MINUTES_PER_DAY == 0:  # "until midnight" reads as 00:00 next day
         days_on = (days_on - 1) % 7
-        return "open until midnight" + ("" if days_on == 0 else f" {_day_words(local, days_on)}")
+        return "open until midnight" + (
+            "" if days_on == 0 else f" {_day_words(local, days_on)}"
+        )
     when = "" if days_on == 0 else " " + _day_words(local, days_on)
     return f"open until {_clock(span.end)}{when}"
 
@@ -215,9 +218,7 @@ class NumberToCall:
     note: str  # "Open now (Thu 02:10): open until 09:00"
 
 
-def number_open_now(
-    contacts: TeamContacts, at: dt.datetime
-) -> NumberToCall | None:
+def number_open_now(contacts: TeamContacts, at: dt.datetime) -> NumberToCall | None:
     """Return the first of in-hours, out-of-hours and crisis line open at `at`.
 
     `at` is an aware instant; the hours are read in Europe/London wall-clock time,

@@ -27,7 +27,7 @@ from plans import audit
 from plans.db import Base, utcnow
 from plans.models import Person, PlanVersion, User
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # what a phone camera produces, before resizing
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # the app's request cap (MAX_CONTENT_LENGTH)
 MAX_SIDE = 480  # pixels: a face at phone size, twice over for a sharp screen
 MAX_BYTES = 48 * 1024  # the stored cap a responder's phone downloads
 MAX_PIXELS = 50_000_000  # refuse decompression bombs before decoding
@@ -114,7 +114,12 @@ def add_photo(
         raise PhotoError("add the photo to the live plan or a draft")
     image, width, height = prepare(data)
     remove_photos(
-        session, version.person, by=by, reason="replaced", channel=channel, audit_it=False
+        session,
+        version.person,
+        by=by,
+        reason="replaced",
+        channel=channel,
+        audit_it=False,
     )
     photo = PlanPhoto(
         person_id=version.person_id,
@@ -204,7 +209,9 @@ def remove_photos(
     `by` None is the person themselves (their own view) or the withdrawal of the plan.
     """
     if by is not None and by.role not in (*ADDERS, "privacy_officer"):
-        raise PhotoError("only the person, their mentors or a privacy officer remove it")
+        raise PhotoError(
+            "only the person, their mentors or a privacy officer remove it"
+        )
     now = utcnow()
     photos = list(
         session.scalars(

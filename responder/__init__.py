@@ -54,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         lookup,
         mentor,
         person,
+        photos,
         privacy,
     )
 
@@ -63,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         mentor,
         privacy,
         cards,
+        photos,
         person,
         concerns,
         chat,

@@ -97,7 +97,9 @@ def chat_configured() -> bool:
     twilio = bool(config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"))
     return bool(config.get("TELEGRAM_BOT_USERNAME")) or (
         twilio
-        and bool(config.get("TWILIO_SMS_NUMBER") or config.get("TWILIO_WHATSAPP_NUMBER"))
+        and bool(
+            config.get("TWILIO_SMS_NUMBER") or config.get("TWILIO_WHATSAPP_NUMBER")
+        )
     )
 
 

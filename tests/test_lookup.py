@@ -548,7 +548,9 @@ def test_the_plan_partial_renders_a_preview_at_any_heading_level(app: Flask) -> 
             plan_id_prefix="preview",
         )
 
-    assert '<h2 id="preview-name" class="identity-name">Alexandra Testperson</h2>' in html
+    assert (
+        '<h2 id="preview-name" class="identity-name">Alexandra Testperson</h2>' in html
+    )
     assert '<h3 id="preview-advice_police-title">Advice for Police</h3>' in html
     assert 'id="plan-' not in html
     assert html.count("Advice only: always assess and treat") == 2

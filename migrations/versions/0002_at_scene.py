@@ -21,9 +21,15 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("teams", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("out_of_hours_phone", sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column("out_of_hours", sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column("crisis_line", sa.String(length=40), nullable=True))
+        batch_op.add_column(
+            sa.Column("out_of_hours_phone", sa.String(length=40), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("out_of_hours", sa.String(length=200), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("crisis_line", sa.String(length=40), nullable=True)
+        )
 
     op.create_table(
         "plan_photos",
@@ -40,13 +46,23 @@ def upgrade() -> None:
         sa.Column("added_by_id", sa.Integer(), nullable=True),
         sa.Column("removed_at", plans.db.UTCDateTime(), nullable=True),
         sa.Column("removed_reason", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(["added_by_id"], ["users.id"], name=op.f("fk_plan_photos_added_by_id_users")),
-        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_plan_photos_person_id_people")),
-        sa.ForeignKeyConstraint(["plan_version_id"], ["plan_versions.id"], name=op.f("fk_plan_photos_plan_version_id_plan_versions")),
+        sa.ForeignKeyConstraint(
+            ["added_by_id"], ["users.id"], name=op.f("fk_plan_photos_added_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_plan_photos_person_id_people")
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_version_id"],
+            ["plan_versions.id"],
+            name=op.f("fk_plan_photos_plan_version_id_plan_versions"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_photos")),
     )
     with op.batch_alter_table("plan_photos", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_plan_photos_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_plan_photos_person_id"), ["person_id"], unique=False
+        )
 
 
 def downgrade() -> None:

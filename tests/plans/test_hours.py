@@ -44,7 +44,9 @@ def test_hours_are_read_the_way_teams_write_them(
     assert parse_hours(text) == spans
 
 
-@pytest.mark.parametrize("text", ["", None, "office hours", "Mon-Fri 9-5", "Funday 09:00-17:00"])
+@pytest.mark.parametrize(
+    "text", ["", None, "office hours", "Mon-Fri 9-5", "Funday 09:00-17:00"]
+)
 def test_unreadable_hours_are_never_claimed_open(text: str | None) -> None:
     assert parse_hours(text) is None
     contacts = TeamContacts(team_name="T", in_hours_phone="01632 960000", in_hours=text)
