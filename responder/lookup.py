@@ -330,11 +330,20 @@ def identity(person: Person) -> dict[str, Any]:
 
 
 def render_open_page(
-    person: Person, *, error: str | None = None, incident: str = "", status: int = 200
+    person: Person,
+    *,
+    error: str | None = None,
+    incident: str = "",
+    agency: str = "",
+    status: int = 200,
 ) -> ResponseReturnValue:
     """Render the page that asks why the plan is being opened."""
-    role = viewer().role
+    user = viewer()
+    role = user.role
     default = DEFAULT_BASIS.get(role, "attending_incident")
+    reference_label, reference_hint = access.REFERENCE_HINTS.get(
+        role, ("Incident number", "")
+    )
     page = render_template(
         "lookup/open.html",
         person=identity(person),
@@ -343,6 +352,10 @@ def render_open_page(
         other_bases=[basis for basis in STATED_BASES if basis != default],
         incident=incident,
         incident_max_length=access.INCIDENT_MAX_LENGTH,
+        agency=agency or access.default_agency(user),
+        agency_max_length=access.AGENCY_MAX_LENGTH,
+        reference_label=reference_label,
+        reference_hint=reference_hint,
         error=error,
         back_url=url_for("lookup.index"),
     )
@@ -361,9 +374,14 @@ def open_plan(ref: str) -> ResponseReturnValue:
         return render_open_page(person)
     basis = request.form.get("basis", "")
     incident = request.form.get("incident", "")[:200]
+    agency = request.form.get("agency", "")[:200]
     if basis not in STATED_BASES:
         return render_open_page(
-            person, error="Choose a reason.", incident=incident, status=400
+            person,
+            error="Choose a reason.",
+            incident=incident,
+            agency=agency,
+            status=400,
         )
     session = get_session()
     try:
@@ -374,11 +392,16 @@ def open_plan(ref: str) -> ResponseReturnValue:
             basis=basis,
             channel="web",
             incident=incident,
+            agency=agency,
         )
     except access.AccessRefused as refused:
         session.rollback()
         return render_open_page(
-            person, error=str(refused).capitalize() + ".", incident=incident, status=400
+            person,
+            error=str(refused).capitalize() + ".",
+            incident=incident,
+            agency=agency,
+            status=400,
         )
     session.commit()
     return redirect(url_for("lookup.plan", ref=person.ref), code=303)

@@ -240,7 +240,9 @@ def test_the_plan_page_first_asks_why(client: FlaskClient, auth, db: Session) ->
     assert response.headers["Location"] == "/open/TEST-TEAM/00001"
     page = client.get("/open/TEST-TEAM/00001").get_data(as_text=True)
     assert "Attending an incident with this person" in page
-    assert "Incident number" in page
+    assert "CAD or log number" in page
+    assert "e.g. CAD 1234" in page
+    assert 'name="agency"' in page
     assert "POLICE-ADVICE" not in page
 
 
@@ -290,17 +292,43 @@ def test_one_tap_opens_the_plan_audits_and_grants_it(
     assert client.get("/plans/TEST-TEAM/00001").status_code == 200
 
 
-def test_opening_without_an_incident_number_alerts_the_privacy_officer(
+def test_repeated_openings_without_a_number_alert_the_privacy_officer_once(
+    client: FlaskClient, auth, db: Session
+) -> None:
+    land(
+        db,
+        alexandra(),
+        document("TEST-TEAM/00002", summary="Second."),
+        document("TEST-TEAM/00003", summary="Third."),
+    )
+    auth.login(role="police", teams=("TEST-TEAM",))
+
+    response = open_with_reason(client)
+    assert response.status_code == 303
+    assert db.scalars(select(PrivacyAlert)).all() == []
+    open_with_reason(client, "TEST-TEAM/00002")
+    open_with_reason(client, "TEST-TEAM/00003")
+
+    db.expire_all()
+    alerts = db.scalars(select(PrivacyAlert)).all()
+    assert [(alert.kind, alert.count) for alert in alerts] == [
+        ("no_incident_number", 3)
+    ]
+
+
+def test_the_basis_records_the_agency_and_its_reference(
     client: FlaskClient, auth, db: Session
 ) -> None:
     land(db, alexandra())
-    auth.login(role="police")
+    auth.login(role="ambulance")
+    page = client.get("/open/TEST-TEAM/00001").get_data(as_text=True)
+    assert "CAD incident number" in page and "Ambulance service" in page
 
-    response = open_with_reason(client)
+    open_with_reason(client, incident="AMB-2026-012345", agency="SCAS")
 
-    assert response.status_code == 303
-    alerts = db.scalars(select(PrivacyAlert)).all()
-    assert [alert.kind for alert in alerts] == ["no_incident_number"]
+    grant = db.scalar(select(AccessGrant))
+    assert grant is not None
+    assert (grant.agency, grant.incident) == ("SCAS", "AMB-2026-012345")
 
 
 def test_an_odd_incident_number_is_refused_in_words(

@@ -31,6 +31,12 @@ def upgrade() -> None:
             sa.Column("crisis_line", sa.String(length=40), nullable=True)
         )
 
+    with op.batch_alter_table("access_grants", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("agency", sa.String(length=100), nullable=True))
+    with op.batch_alter_table("privacy_alerts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("count", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("evidence", sa.JSON(), nullable=True))
+
     op.create_table(
         "plan_photos",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -69,6 +75,11 @@ def downgrade() -> None:
     with op.batch_alter_table("plan_photos", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plan_photos_person_id"))
     op.drop_table("plan_photos")
+    with op.batch_alter_table("privacy_alerts", schema=None) as batch_op:
+        batch_op.drop_column("evidence")
+        batch_op.drop_column("count")
+    with op.batch_alter_table("access_grants", schema=None) as batch_op:
+        batch_op.drop_column("agency")
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.drop_column("crisis_line")
         batch_op.drop_column("out_of_hours")
