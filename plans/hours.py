@@ -250,3 +250,28 @@ def number_open_now(contacts: TeamContacts, at: dt.datetime) -> NumberToCall | N
             note=f"Open now ({now_text} UK time): {_until(spans, span, local)}.",
         )
     return None
+
+
+def published_lines(contacts: TeamContacts) -> list[dict[str, str]]:
+    """Return the team's lines for a page script to pick the one open on the phone.
+
+    Each line has its label, phone, hours in words and `spans` (see `week_spans`;
+    empty when the hours cannot be read, so the script never claims it is open).
+    """
+    rows = (
+        ("in_hours", contacts.in_hours_phone, contacts.in_hours),
+        ("out_of_hours", contacts.out_of_hours_phone, contacts.out_of_hours),
+        ("crisis_line", contacts.crisis_line, "24 hours"),
+    )
+    spans = contacts.spans()
+    return [
+        {
+            "which": which,
+            "label": LINE_LABELS[which],
+            "phone": phone,
+            "hours": hours or "when the team is closed",
+            "spans": week_spans(spans[which] or ()),
+        }
+        for which, phone, hours in rows
+        if phone
+    ]

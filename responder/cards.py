@@ -37,7 +37,13 @@ from sqlalchemy import select
 
 from plans import access, audit, cards, people
 from plans.models import Person, User
-from responder.access import MENTORS, public, require_team, roles_required
+from responder.access import (
+    MENTORS,
+    RESPONDERS,
+    public,
+    require_team,
+    roles_required,
+)
 from responder.db import get_session
 from responder.security import limiter
 
@@ -324,8 +330,24 @@ def scan(token: str) -> ResponseReturnValue:
             detail={"card_id": card.short_id, "outcome": result.state},
         )
         session.commit()
+        # A signed-in responder is never left at a dead end: the card opens
+        # nothing, but the person's live plan is still there on a stated basis.
+        live = card.person.live_version(session)
+        # The link names the card, not the person: the page itself stays free
+        # of who the card belongs to until the responder states a reason.
+        open_url = (
+            url_for("cards.current_plan", token=token)
+            if user is not None and user.is_responder and live is not None
+            else None
+        )
+        replacement = cards.replacement_of(session, card)
         page = render_template(
-            "cards/unusable.html", card=card, team=card.team, state=result.state
+            "cards/unusable.html",
+            card=card,
+            team=card.team,
+            state=result.state,
+            open_url=open_url,
+            replacement=replacement,
         )
         return no_store(Response(page, STATE_STATUS.get(result.state, 410)))
     if user is not None and user.is_responder:
@@ -364,6 +386,22 @@ def scan(token: str) -> ResponseReturnValue:
         has_pin=people.has_pin(session, card.person),
     )
     return no_store(Response(page))
+
+
+@bp.get("/c/<token>/current")
+@bp.get("/C/<token>/current")
+@limiter.limit(SCAN_LIMIT)
+@roles_required(*RESPONDERS)
+def current_plan(token: str) -> ResponseReturnValue:
+    """Take a responder from a cancelled card to the basis page of the live plan."""
+    result = scanned(token)
+    card = result.card
+    assert card is not None
+    if card.person.live_version(get_session()) is None:
+        abort(404)
+    # The normal access basis: the cancelled card is not a reason in itself.
+    target = url_for("lookup.open_plan", ref=card.person.ref)
+    return no_store(redirect(target))  # type: ignore[arg-type]
 
 
 # -- published documents --------------------------------------------------------
@@ -465,6 +503,27 @@ def issue(ref: str) -> ResponseReturnValue:
     session.commit()
     flash(f"Card {card.short_id} issued. Print it below.", "ok")
     return redirect(url_for("cards.person_cards", ref=ref))
+
+
+@bp.post("/cards/for/<path:ref>/pin")
+@roles_required(*MENTORS)
+def set_pin(ref: str) -> ResponseReturnValue:
+    """Set or change the holder's PIN; the card they carry keeps working."""
+    session = get_session()
+    person = person_or_404(ref)
+    user = staff_user()
+    assert user is not None  # roles_required signed them in
+    try:
+        pin = _form_pin(required=True)
+        assert pin is not None
+        cards.set_holder_pin(session, person, pin, by=user, channel="web")
+    except (cards.CardError, people.PersonError) as error:
+        session.rollback()
+        flash(str(error).capitalize() + ".", "error")
+    else:
+        session.commit()
+        flash("PIN set. The person's card is unchanged.", "ok")
+    return redirect(url_for("cards.person_cards", ref=ref), code=303)
 
 
 @bp.post("/cards/<int:card_pk>/reissue")
