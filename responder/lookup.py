@@ -33,8 +33,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from plans import access, audit, clock, photos, plan_view
-from plans.models import Person, PlanVersion, User
+from plans import access, audit, clock, hours, photos, plan_view
+from plans.models import Person, PlanVersion, Team, User
 from plans.search import SearchResult
 from plans.search import search as search_plans
 from responder.access import RESPONDERS, public, roles_required, signed_in
@@ -61,6 +61,7 @@ OPEN_LIMIT = "30 per minute"
 SHELL_FILES = (
     "css/app.css",
     "js/app.js",
+    "js/open-now.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "sw.js",
@@ -536,5 +537,21 @@ def service_worker() -> ResponseReturnValue:
 @bp.route("/offline")
 @public
 def offline() -> ResponseReturnValue:
-    """Say the phone is offline and what still works (the service worker keeps it)."""
-    return render_template("lookup/offline.html", shell_page=True)
+    """Say the phone is offline, whom to phone now, and what still works.
+
+    The service worker keeps this page, so it holds only what is public anyway
+    (each team's lines and hours, as printed on cards); the phone's script picks
+    the line open at the moment it is read.
+    """
+    session = get_session()
+    moment = clock.now()
+    teams = [
+        {
+            "name": team.name,
+            "lines": hours.published_lines(team.contacts),
+            "open": hours.number_open_now(team.contacts, moment),
+        }
+        for team in session.scalars(select(Team).order_by(Team.name))
+        if team.phone or team.out_of_hours_phone or team.crisis_line
+    ]
+    return render_template("lookup/offline.html", shell_page=True, teams=teams)

@@ -535,6 +535,7 @@ def test_the_service_worker_caches_only_the_shell(client: FlaskClient) -> None:
         "/offline",
         "/static/css/app.css",
         "/static/js/app.js",
+        "/static/js/open-now.js",
         "/static/icons/icon-192.png",
         "/static/icons/icon-512.png",
         "/manifest.webmanifest",
@@ -560,6 +561,54 @@ def test_the_offline_page_is_public_and_personal_free(
     assert "You are offline" in page
     assert "Sign out" not in page
     assert "csrf_token" not in page
+
+
+@pytest.mark.parametrize(
+    ("at", "which", "number"),
+    [
+        # Thursday 26 November 2026 (GMT): 02:00, 12:00; Sunday 29 November 12:00.
+        (dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC), "out_of_hours", "960999"),
+        (dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC), "in_hours", "960000"),
+        (dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC), "out_of_hours", "960999"),
+        # Summer (BST): 08:30 UTC is 09:30 in London, inside Mon-Fri 09:00-17:00.
+        (dt.datetime(2026, 7, 16, 8, 30, tzinfo=dt.UTC), "in_hours", "960000"),
+        (dt.datetime(2026, 11, 26, 8, 30, tzinfo=dt.UTC), "out_of_hours", "960999"),
+    ],
+)
+def test_the_offline_page_and_the_call_button_offer_the_line_open_now(
+    client: FlaskClient, auth, db: Session, at: dt.datetime, which: str, number: str
+) -> None:
+    from plans import clock
+    from plans.models import Team
+
+    land(db, alexandra())
+    team = db.scalar(select(Team).where(Team.code == "TEST-TEAM"))
+    assert team is not None
+    team.out_of_hours_phone = "+44 1632 960999"
+    team.crisis_line = "0800 000 1111"
+    db.commit()
+    auth.login(role="police", teams=("TEST-TEAM",))
+    open_with_reason(client, incident="INC1")
+
+    with clock.frozen(at):
+        offline = client.get("/offline").get_data(as_text=True)
+        plan = client.get("/plans/TEST-TEAM/00001").get_data(as_text=True)
+
+    assert f'data-which="{which}"' in offline
+    assert f'data-call="{which}"' in plan
+    call = re.search(r'<p class="call"[^>]*><a[^>]*href="([^"]+)"', plan)
+    assert call is not None and call.group(1).endswith(number)
+    assert "Open now (" in plan
+
+
+def test_the_masthead_offers_chat_only_when_a_channel_is_configured(
+    app: Flask, client: FlaskClient, auth
+) -> None:
+    auth.login(role="police")
+    assert ">Chat</a>" not in client.get("/").get_data(as_text=True)
+
+    app.config["TELEGRAM_BOT_USERNAME"] = "responder_test_bot"
+    assert ">Chat</a>" in client.get("/").get_data(as_text=True)
 
 
 def test_the_plan_partial_renders_a_preview_at_any_heading_level(app: Flask) -> None:
