@@ -76,7 +76,7 @@ def serve(plans: int = 200) -> Iterator[BenchServer]:
 
     from plans import accounts, sessions
     from plans.db import create_schema, make_session_factory
-    from plans.demo import generate_documents
+    from plans.demo import apply_demo_contacts, generate_documents
     from plans.exchange.landing import import_documents
     from plans.models import Person, PlanVersion
     from responder import create_app
@@ -101,6 +101,7 @@ def serve(plans: int = 200) -> Iterator[BenchServer]:
         with factory() as session:
             documents = list(generate_documents(plans, seed=7))
             import_documents(session, documents, actor=None, source="bench")
+            apply_demo_contacts(session)
             user = accounts.create_user(
                 session, "bench-police@example.test", role="police", password=PASSWORD
             )
