@@ -9,7 +9,9 @@ sending the session cookie as a header. Prints the performance and accessibility
 scores and the bytes transferred; exits 1 when performance is under 95 or
 accessibility under 100 on any page. Lighthouse is taken from ./node_modules, or
 installed with `npm install --no-save` into bench/out/lighthouse/ (ignored by git).
-With --runs above 1 each page's median performance score is kept.
+With --runs above 1 each page's median performance score is kept. With --dark
+Chromium reports `prefers-color-scheme: dark` (--blink-settings), so the pages
+are scored in their dark theme.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ CHROME_FLAGS = " ".join(
 )
 
 
+DARK_FLAG = " --blink-settings=preferredColorScheme=0"  # 0: dark
+
+
 def lighthouse_binary() -> Path:
     """Return the pinned Lighthouse CLI, installing it from npm if needed."""
     for folder in (ROOT, LOCAL_PREFIX):
@@ -76,7 +81,7 @@ def lighthouse_binary() -> Path:
 
 
 def run_lighthouse(
-    binary: Path, url: str, headers_file: Path, out: Path
+    binary: Path, url: str, headers_file: Path, out: Path, *, dark: bool = False
 ) -> dict[str, Any]:
     """Run Lighthouse once on one URL; return its JSON report."""
     environment = dict(os.environ, CHROME_PATH=CHROMIUM)
@@ -90,7 +95,7 @@ def run_lighthouse(
             f"--output-path={out}",
             "--only-categories=performance,accessibility",
             "--form-factor=mobile",
-            f"--chrome-flags={CHROME_FLAGS}",
+            f"--chrome-flags={CHROME_FLAGS}{DARK_FLAG if dark else ''}",
             f"--extra-headers={headers_file}",
         ],
         env=environment,
@@ -138,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plans", type=int, default=200)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--dark", action="store_true", help="score the dark theme")
     args = parser.parse_args(argv)
     binary = lighthouse_binary()
     results: dict[str, Any] = {"lighthouse": LIGHTHOUSE_VERSION, "pages": {}}
@@ -156,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                         server.url + path,
                         headers_file,
                         Path(folder) / f"{name}-{attempt}.json",
+                        dark=args.dark,
                     )
                 )
                 for attempt in range(args.runs)

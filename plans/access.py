@@ -1,9 +1,16 @@
 """Opening a plan: only on an access basis, for a limited time, always audited.
 
 A responder sees a full plan only after stating why (a card scan, or attending an
-incident, with an optional incident number). That grants them that person's plan for
-a limited time and writes an audit row. Unusual patterns raise a privacy-officer
-alert: no incident number, or many different plans opened in a short time.
+incident, with their agency and its CAD or log number). That grants them that
+person's plan for a limited time and writes an audit row.
+
+Patterns that matter raise a privacy-officer alert, one per responder, pattern and
+window, counted in full: every later opening that fits the pattern updates the
+alert's count and evidence (the grants), so an alert never says 6 when 37 plans
+were opened. The patterns: many distinct plans in an hour, plans of people outside
+the responder's area, and repeated openings with no number. One opening without a
+number, or one plan from another area, is an ordinary day at scene and raises
+nothing.
 """
 
 from __future__ import annotations
@@ -11,9 +18,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 from plans import audit, rules
 from plans.db import Base, utcnow
@@ -29,15 +43,35 @@ BASES: dict[str, str] = {
 GRANT_LIFETIME = dt.timedelta(hours=12)
 BURST_WINDOW = dt.timedelta(minutes=60)
 BURST_LIMIT = 5  # distinct people opened in the window before an alert
+SHIFT_WINDOW = dt.timedelta(hours=12)
+NO_NUMBER_LIMIT = 3  # openings without a number in a shift before an alert
+OUT_OF_AREA_LIMIT = 3  # distinct people outside the responder's teams, per shift
 INCIDENT_MAX_LENGTH = 40
+AGENCY_MAX_LENGTH = 100
 
 ALERT_KINDS: dict[str, str] = {
-    "no_incident_number": "Plan opened without an incident number",
+    "no_incident_number": "Repeated openings without an incident number",
     "many_plans": "Many plans opened in a short time",
+    "out_of_area": "Plans of people outside the responder's area",
     "card_scan_invalid": "Invalid plan card scans",
     "sign_in_guessing": "Sign-in guessing at one account",
     "withdrawal_overdue": "A withdrawal request is past its deadline",
     "other": "Other",
+}
+
+# What each agency calls its incident reference, and how it usually looks: the
+# hint under the field on the access basis form.
+REFERENCE_HINTS: dict[str, tuple[str, str]] = {
+    "police": ("CAD or log number", "e.g. CAD 1234 03/12 or 20261203-0345"),
+    "ambulance": ("CAD incident number", "e.g. 12345678 or AMB-2026-012345"),
+    "emergency_department": ("ED attendance number", "e.g. ED26-012345"),
+    "control_room": ("Log number", "e.g. LOG 0345 03/12/26"),
+}
+AGENCY_NAMES: dict[str, str] = {
+    "police": "Police",
+    "ambulance": "Ambulance service",
+    "emergency_department": "Emergency Department",
+    "control_room": "Control room",
 }
 
 
@@ -51,6 +85,7 @@ class AccessGrant(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     plan_version_id: Mapped[int | None] = mapped_column(ForeignKey("plan_versions.id"))
     basis: Mapped[str] = mapped_column(String(40))
+    agency: Mapped[str | None] = mapped_column(String(AGENCY_MAX_LENGTH))
     incident: Mapped[str | None] = mapped_column(String(INCIDENT_MAX_LENGTH))
     channel: Mapped[str] = mapped_column(String(16))
     granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -77,6 +112,9 @@ class PrivacyAlert(Base):
     closed_at: Mapped[dt.datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolution: Mapped[str | None] = mapped_column(String(1000))
+    # Counted in full: how many openings fit the pattern so far, and which grants.
+    count: Mapped[int | None] = mapped_column(Integer)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     person: Mapped[Person | None] = relationship()
@@ -112,6 +150,17 @@ def clean_incident(incident: str | None) -> str | None:
     return incident
 
 
+def default_agency(user: User) -> str:
+    """Return the agency a responder opens plans for: their organisation or role."""
+    return (user.organisation or "").strip() or AGENCY_NAMES.get(user.role, "")
+
+
+def clean_agency(agency: str | None, user: User) -> str:
+    """Return a tidy agency name, defaulting to the responder's own."""
+    agency = " ".join((agency or "").split())[:AGENCY_MAX_LENGTH]
+    return agency or default_agency(user)
+
+
 def active_grant(
     session: Session, user: User, person: Person, *, now: dt.datetime | None = None
 ) -> AccessGrant | None:
@@ -138,6 +187,7 @@ def open_plan(
     basis: str,
     channel: Channel,
     incident: str | None = None,
+    agency: str | None = None,
     card_id: str | None = None,
     now: dt.datetime | None = None,
 ) -> OpenedPlan:
@@ -147,6 +197,7 @@ def open_plan(
     if basis not in BASES:
         raise AccessRefused(f"choose an access basis: {', '.join(BASES)}")
     incident = clean_incident(incident)
+    agency = clean_agency(agency, user)
     now = now or utcnow()
     version = session.scalar(
         select(PlanVersion).where(
@@ -160,6 +211,7 @@ def open_plan(
         person_id=person.id,
         plan_version_id=version.id,
         basis=basis,
+        agency=agency,
         incident=incident,
         channel=channel,
         granted_at=now,
@@ -195,54 +247,140 @@ def _raise_alerts(
     *,
     now: dt.datetime,
 ) -> list[PrivacyAlert]:
-    alerts: list[PrivacyAlert] = []
+    """Raise or update the alerts this opening adds to; return the new ones."""
+    mins = int(BURST_WINDOW.total_seconds() // 60)
+    hours = int(SHIFT_WINDOW.total_seconds() // 3600)
+    who = f"{user.display_name} ({user.role_label})"
+    raised: list[PrivacyAlert] = []
+
+    burst = _grants(session, user, since=now - BURST_WINDOW)
+    distinct = {g.person_id for g in burst}
+    if len(distinct) > BURST_LIMIT:
+        incidents = sorted({g.incident for g in burst if g.incident})
+        under = f" under incident {incidents[0]}" if len(incidents) == 1 else ""
+        raised += _counted(
+            session,
+            "many_plans",
+            user,
+            person,
+            grant,
+            burst,
+            now=now,
+            window=BURST_WINDOW,
+            summary=f"{who} opened {len(distinct)} different plans within "
+            f"{mins} minutes{under}",
+            count=len(distinct),
+        )
+
     if grant.basis != "card_scan" and not grant.incident:
-        alerts.append(
-            PrivacyAlert(
-                kind="no_incident_number",
-                user_id=user.id,
-                person_id=person.id,
-                grant_id=grant.id,
-                summary=f"{user.display_name} ({user.role_label}) opened "
-                f"{person.ref} with no incident number",
+        shift = _grants(session, user, since=now - SHIFT_WINDOW)
+        bare = [g for g in shift if g.basis != "card_scan" and not g.incident]
+        if len(bare) >= NO_NUMBER_LIMIT:
+            raised += _counted(
+                session,
+                "no_incident_number",
+                user,
+                person,
+                grant,
+                bare,
+                now=now,
+                window=SHIFT_WINDOW,
+                summary=f"{who} opened plans {len(bare)} times without an incident "
+                f"number within {hours} hours",
             )
-        )
-    distinct = (
-        session.scalar(
-            select(func.count(func.distinct(AccessGrant.person_id))).where(
-                AccessGrant.user_id == user.id,
-                AccessGrant.granted_at > now - BURST_WINDOW,
+
+    home_teams = user.team_ids
+    if home_teams and person.team_id not in home_teams:
+        shift = _grants(session, user, since=now - SHIFT_WINDOW)
+        away = [g for g in shift if g.person.team_id not in home_teams]
+        away_people = {g.person_id for g in away}
+        if len(away_people) >= OUT_OF_AREA_LIMIT:
+            teams = sorted({g.person.team.name for g in away})
+            raised += _counted(
+                session,
+                "out_of_area",
+                user,
+                person,
+                grant,
+                away,
+                now=now,
+                window=SHIFT_WINDOW,
+                summary=f"{who} opened {len(away_people)} plans of people outside "
+                f"their area within {hours} hours ({', '.join(teams)})",
             )
-        )
-        or 0
-    )
-    if distinct > BURST_LIMIT:
-        already = session.scalar(
-            select(func.count())
-            .select_from(PrivacyAlert)
-            .where(
-                PrivacyAlert.kind == "many_plans",
-                PrivacyAlert.user_id == user.id,
-                PrivacyAlert.created_at > now - BURST_WINDOW,
-            )
-        )
-        if not already:
-            alerts.append(
-                PrivacyAlert(
-                    kind="many_plans",
-                    user_id=user.id,
-                    person_id=person.id,
-                    grant_id=grant.id,
-                    summary=f"{user.display_name} ({user.role_label}) opened "
-                    f"{distinct} different plans within "
-                    f"{int(BURST_WINDOW.total_seconds() // 60)} minutes",
-                )
-            )
-    for alert in alerts:
-        alert.created_at = now
-        session.add(alert)
     session.flush()
-    return alerts
+    return raised
+
+
+def _grants(session: Session, user: User, *, since: dt.datetime) -> list[AccessGrant]:
+    return list(
+        session.scalars(
+            select(AccessGrant)
+            .where(AccessGrant.user_id == user.id, AccessGrant.granted_at > since)
+            .options(selectinload(AccessGrant.person).selectinload(Person.team))
+            .order_by(AccessGrant.granted_at, AccessGrant.id)
+        )
+    )
+
+
+def _evidence(grants: list[AccessGrant]) -> dict[str, Any]:
+    return {
+        "grants": [
+            {
+                "grant_id": g.id,
+                "person_ref": g.person.ref,
+                "basis": g.basis,
+                "incident": g.incident,
+                "at": g.granted_at.isoformat(),
+            }
+            for g in grants
+        ]
+    }
+
+
+def _counted(
+    session: Session,
+    kind: str,
+    user: User,
+    person: Person,
+    grant: AccessGrant,
+    grants: list[AccessGrant],
+    *,
+    now: dt.datetime,
+    window: dt.timedelta,
+    summary: str,
+    count: int | None = None,
+) -> list[PrivacyAlert]:
+    """Update this pattern's open alert with the full count, or raise one."""
+    alert = session.scalar(
+        select(PrivacyAlert)
+        .where(
+            PrivacyAlert.kind == kind,
+            PrivacyAlert.user_id == user.id,
+            PrivacyAlert.status == "open",
+            PrivacyAlert.created_at > now - window,
+        )
+        .order_by(PrivacyAlert.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if alert is not None:
+        alert.summary = summary[:500]
+        alert.count = count if count is not None else len(grants)
+        alert.evidence = _evidence(grants)
+        return []
+    alert = PrivacyAlert(
+        kind=kind,
+        user_id=user.id,
+        person_id=person.id,
+        grant_id=grant.id,
+        summary=summary[:500],
+        created_at=now,
+        count=count if count is not None else len(grants),
+        evidence=_evidence(grants),
+    )
+    session.add(alert)
+    return [alert]
 
 
 class OutOfTeam(AccessRefused):

@@ -36,9 +36,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import audit, clock
+from plans import audit, clock, people
 from plans.access import PrivacyAlert
 from plans.db import Base, utcnow
+from plans.hours import published_lines
 from plans.models import Person, PlanVersion, Team, User
 from plans.vocabulary import as_channel
 
@@ -53,6 +54,7 @@ REVOCATION_FORMAT = "plan-card-revocations/1"
 INVALID_SCAN_WINDOW = dt.timedelta(hours=1)
 INVALID_SCAN_ALERT_AT = 20  # invalid scans in the window before a privacy alert
 KEYS_FORMAT = "plan-card-keys/1"
+PIN_SETTERS = ("mentor", "lead_clinician")
 
 CARD_STATES: dict[str, str] = {
     "valid": "Valid",
@@ -538,6 +540,36 @@ def _audit(
     )
 
 
+def replacement_of(session: Session, card: Card) -> Card | None:
+    """Return the card issued to replace this one, if any."""
+    return session.scalar(
+        select(Card)
+        .where(Card.replaces_id == card.id)
+        .order_by(Card.id.desc())
+        .limit(1)
+    )
+
+
+def set_holder_pin(
+    session: Session, person: Person, pin: str, *, by: User, channel: str
+) -> None:
+    """Set or change the holder's PIN without touching their card, audited.
+
+    Reissuing a card only to set a PIN used to cancel the card the person carries.
+    """
+    if by.role not in PIN_SETTERS or person.team_id not in by.team_ids:
+        raise CardError("only a mentor of the person's team sets their PIN")
+    had_pin = people.has_pin(session, person)
+    people.set_pin(session, person, pin)
+    audit.record_for(
+        session,
+        by,
+        action="pin_changed" if had_pin else "pin_set",
+        channel=channel,
+        person_ref=person.ref,
+    )
+
+
 def find_card(session: Session, card_id: str) -> Card | None:
     """Return the card with this id, if any."""
     return session.scalar(select(Card).where(Card.card_id == card_id))
@@ -680,6 +712,9 @@ def keys_document(
                         "name": team.name,
                         "phone": team.phone,
                         "hours": team.hours,
+                        # Every line with machine-readable hours, so the offline
+                        # checker can offer the one open now.
+                        "lines": published_lines(team.contacts),
                     },
                 }
             )

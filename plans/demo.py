@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from plans import clock
 from plans.publish_rules import risk_level
 
@@ -1248,6 +1250,38 @@ _TEAM_DOCUMENTS: dict[str, dict[str, Any]] = {
 def demo_teams() -> list[dict[str, Any]]:
     """Return the `team` objects of every demo team."""
     return [dict(_TEAM_DOCUMENTS[town.code]) for town in TOWNS]
+
+
+# Out-of-hours arrangements as teams describe them: most hand over to a crisis
+# team whenever they are closed; some cover only the evening, leaving the night
+# to the area's 24-hour line.
+OUT_OF_HOURS = (None, None, "Every day 17:00-23:00", None)
+
+
+def demo_contacts(town: Town) -> dict[str, str | None]:
+    """Return a demo team's out-of-hours line and hours and the 24-hour line."""
+    rng = random.Random(f"{town.code}/out-of-hours")
+    return {
+        "out_of_hours_phone": _team_phone(town, rng),
+        "out_of_hours": rng.choice(OUT_OF_HOURS),
+        "crisis_line": f"0800 {rng.randrange(1000):03d} {rng.randrange(10000):04d}",
+    }
+
+
+def apply_demo_contacts(session: Session) -> int:
+    """Give the demo teams present their out-of-hours and 24-hour lines."""
+    from sqlalchemy import select
+
+    from plans.models import Team
+
+    by_code = {town.code: town for town in TOWNS}
+    updated = 0
+    for team in session.scalars(select(Team).where(Team.code.in_(by_code))):
+        for key, value in demo_contacts(by_code[team.code]).items():
+            setattr(team, key, value)
+        updated += 1
+    session.flush()
+    return updated
 
 
 def generate_documents(

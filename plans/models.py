@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from plans import vocabulary
 from plans.db import Base, utcnow
+from plans.hours import TeamContacts
 
 # The typed vocabulary lives in plans.vocabulary; these names stay for callers.
 RESPONDER_KINDS: tuple[str, ...] = vocabulary.RESPONDER_ROLES
@@ -52,12 +53,30 @@ class Team(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # `phone` and `hours` are the in-hours line; a responder at 2 a.m. needs the
+    # out-of-hours line or the area's 24-hour crisis line instead (plans.hours).
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
     hours: Mapped[str | None] = mapped_column(String(200))
+    out_of_hours_phone: Mapped[str | None] = mapped_column(String(40))
+    # None: the out-of-hours line answers whenever the team is closed.
+    out_of_hours: Mapped[str | None] = mapped_column(String(200))
+    crisis_line: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     people: Mapped[list[Person]] = relationship(back_populates="team")
+
+    @property
+    def contacts(self) -> TeamContacts:
+        """Return the team's lines and hours, for choosing the one open now."""
+        return TeamContacts(
+            team_name=self.name,
+            in_hours_phone=self.phone,
+            in_hours=self.hours,
+            out_of_hours_phone=self.out_of_hours_phone,
+            out_of_hours=self.out_of_hours,
+            crisis_line=self.crisis_line,
+        )
 
     def exchange_dict(self) -> dict[str, Any]:
         """Return the team as the response-plan/1 `team` object."""

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from plans import agreement, audit, clock, hashing, plan_view, versions
+from plans import agreement, audit, clock, hashing, photos, plan_view, versions
 from plans.access import BASES, access_log, raise_alert
 from plans.db import Base, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
@@ -828,6 +828,9 @@ def complete_withdrawal(
         raise PersonError("this request is already dealt with")
     retired = versions.retire(
         session, request.person, reason="The person asked to withdraw from the scheme"
+    )
+    photos.remove_photos(
+        session, request.person, by=by, reason="plan withdrawn", channel="web"
     )
     now = utcnow()
     request.status = "withdrawn"

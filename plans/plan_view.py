@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from plans.hours import NumberToCall, TeamContacts, number_open_now
 from plans.models import RESPONDER_KINDS, ROLE_LABELS, PlanVersion
 
 ADVICE_ONLY = "Advice only: always assess and treat"
@@ -72,6 +73,22 @@ class Section:
     lead: bool = False  # shown prominently, before the rest
 
 
+# The sections a responder jumps to from the first screen, in one tap.
+JUMP_SECTIONS: tuple[str, ...] = ("places_of_safety", "nominated_people", "boundaries")
+
+
+@dataclass(frozen=True)
+class TeamLine:
+    """One of the team's numbers with its hours, for the team section."""
+
+    which: str  # "in_hours", "out_of_hours", "crisis_line"
+    label: str
+    phone: str
+    href: str | None
+    hours: str | None
+    open_now: bool
+
+
 @dataclass(frozen=True)
 class PlanView:
     """Everything a plan page shows, ordered for a responder at scene."""
@@ -99,6 +116,31 @@ class PlanView:
     sections: tuple[Section, ...]
     advice_only: str = ADVICE_ONLY
     team_links: tuple[Link, ...] = field(default_factory=tuple)
+    legal_name: str | None = None  # given and family name, when a preferred one differs
+    preferred_name: str | None = None
+    date_of_birth: dt.date | None = None
+    nhs_number: str | None = None
+    call: NumberToCall | None = None  # the one line that answers now
+    checked_at: dt.datetime | None = None  # when `call` was chosen, if it was
+    team_lines: tuple[TeamLine, ...] = ()
+
+    @property
+    def identity_name(self) -> str:
+        """Return the legal and the preferred name together: Kayleigh Jones (Kay)."""
+        if self.legal_name and self.preferred_name:
+            return f"{self.legal_name} (known as {self.preferred_name})"
+        return self.name
+
+    @property
+    def date_of_birth_text(self) -> str:
+        """Return the date of birth the UK way, or an empty string."""
+        return long_date(self.date_of_birth)
+
+    @property
+    def jumps(self) -> tuple[Section, ...]:
+        """Return the sections the first screen links to, in that order."""
+        found = (self.section(key) for key in JUMP_SECTIONS)
+        return tuple(section for section in found if section is not None)
 
     def section(self, key: str) -> Section | None:
         """Return the section with this key, if the plan has one."""
@@ -207,12 +249,42 @@ def _advice_section(advice: Mapping[str, Any], role: str, *, lead: bool) -> Sect
     return Section(f"advice_{role}", f"Advice for {label}", (entry,), lead=lead)
 
 
+def team_lines(
+    contacts: TeamContacts, call: NumberToCall | None
+) -> tuple[TeamLine, ...]:
+    """Return each of the team's lines with its hours, marking the one open now."""
+    rows = (
+        ("in_hours", "In hours", contacts.in_hours_phone, contacts.in_hours),
+        (
+            "out_of_hours",
+            "Out of hours",
+            contacts.out_of_hours_phone,
+            contacts.out_of_hours or "When the team is closed",
+        ),
+        ("crisis_line", "24-hour crisis line", contacts.crisis_line, "24 hours"),
+    )
+    return tuple(
+        TeamLine(
+            which=which,
+            label=label,
+            phone=phone,
+            href=tel_href(phone),
+            hours=hours,
+            open_now=call is not None and call.which == which,
+        )
+        for which, label, phone, hours in rows
+        if phone
+    )
+
+
 def build(
     source: PlanVersion | Mapping[str, Any],
     role: str | None,
     *,
     today: dt.date,
     for_person: bool = False,
+    now: dt.datetime | None = None,
+    team_contacts: TeamContacts | None = None,
 ) -> PlanView:
     """Return the plan as `role` reads it (None: every role's advice, in turn).
 
@@ -220,6 +292,10 @@ def build(
     recorded; staff previews (None) see them marked as hidden, and why. The
     person's own reading (`for_person`) offers no directions to the places
     linked to their past crises.
+
+    `team_contacts` are the team's current lines (the Team row, which may be newer than
+    the version); without them the version's own team object is used. With `now`
+    the view names the line that answers at that instant (Europe/London hours).
     """
     if isinstance(source, PlanVersion):
         document: Mapping[str, Any] = source.document
@@ -245,12 +321,13 @@ def build(
         role = None  # staff previews and the person see every role's advice
 
     sections: list[Section] = []
-    summary = Entry(text=_text(plan.get("summary")) or "")
-    sections.append(Section("summary", "Summary", (summary,), lead=True))
-
+    # A responder reads the advice for their own role first: it must sit on the
+    # first screen of a phone, above a summary of any length.
     advice: Mapping[str, Any] = plan.get("advice_for") or {}
     if role is not None:
         sections.append(_advice_section(advice, role, lead=True))
+    summary = Entry(text=_text(plan.get("summary")) or "")
+    sections.append(Section("summary", "Summary", (summary,), lead=True))
 
     boundaries = tuple(
         Entry(
@@ -342,12 +419,24 @@ def build(
         sections.append(Section("mentors", "Mentors", mentors))
 
     team_name = _text(team.get("name")) or ""
-    team_links = _phone_links(team.get("phone"), "Call the team")
-    team_details = tuple(
-        (label, str(team[key]))
-        for key, label in (("hours", "Hours"), ("phone", "Phone"), ("email", "Email"))
-        if _text(team.get(key))
+    if team_contacts is None:
+        team_contacts = TeamContacts(
+            team_name=team_name,
+            in_hours_phone=_text(team.get("phone")),
+            in_hours=_text(team.get("hours")),
+        )
+    call = number_open_now(team_contacts, now) if now is not None else None
+    lines = team_lines(team_contacts, call)
+    team_links = tuple(
+        Link("tel", f"{line.label}: {line.phone}", line.href)
+        for line in lines
+        if line.href
     )
+    team_details = tuple(
+        (f"{line.label}{' (open now)' if line.open_now else ''}", line.hours)
+        for line in lines
+        if line.hours
+    ) + ((("Email", str(team["email"])),) if _text(team.get("email")) else ())
     sections.append(
         Section(
             "team",
@@ -475,8 +564,16 @@ def build(
 
     risk: Mapping[str, Any] = plan.get("risk") or {}
     level = RISK_LABELS.get(str(risk.get("level", "")))
-    given = _text(person.get("preferred_name")) or _text(person.get("given_name")) or ""
+    legal_given = _text(person.get("given_name")) or ""
+    preferred = _text(person.get("preferred_name"))
+    given = preferred or legal_given
     family = _text(person.get("family_name")) or ""
+    legal_name = (
+        f"{legal_given} {family}".strip()
+        if preferred and preferred.casefold() != legal_given.casefold()
+        else None
+    )
+    date_of_birth = _date(person.get("date_of_birth"))
     address: Mapping[str, Any] = person.get("address") or {}
     home = ", ".join(
         part
@@ -487,13 +584,13 @@ def build(
         ref=str(person.get("ref", "")),
         name=f"{given} {family}".strip(),
         aliases=tuple(str(alias) for alias in person.get("aliases") or ()),
-        age=_age(_date(person.get("date_of_birth")), today),
+        age=_age(date_of_birth, today),
         sex=_text(person.get("sex")),
         description=_text(person.get("description")),
         home=home or None,
         team_name=team_name,
-        team_phone=_text(team.get("phone")),
-        team_hours=_text(team.get("hours")),
+        team_phone=team_contacts.in_hours_phone,
+        team_hours=team_contacts.in_hours,
         role=role,
         role_label=ROLE_LABELS.get(role) if role else None,
         status=status,
@@ -506,4 +603,11 @@ def build(
         risk=level,
         sections=tuple(sections),
         team_links=team_links,
+        legal_name=legal_name,
+        preferred_name=preferred if legal_name else None,
+        date_of_birth=date_of_birth,
+        nhs_number=_text(person.get("nhs_number")),
+        call=call,
+        checked_at=now,
+        team_lines=lines,
     )

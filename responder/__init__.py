@@ -75,6 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         lookup,
         mentor,
         person,
+        photos,
         privacy,
     )
 
@@ -84,6 +85,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         mentor,
         privacy,
         cards,
+        photos,
         person,
         concerns,
         chat,

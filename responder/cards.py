@@ -38,7 +38,13 @@ from sqlalchemy import select
 from plans import cards, lookup, people
 from plans.models import Person, User
 from responder import qr
-from responder.access import MENTORS, public, require_team, roles_required
+from responder.access import (
+    MENTORS,
+    RESPONDERS,
+    public,
+    require_team,
+    roles_required,
+)
 from responder.db import get_session
 from responder.security import cacheable, limiter
 
@@ -284,6 +290,18 @@ def card_or_404(card_pk: int) -> cards.Card:
     return card
 
 
+def scanned(token: str) -> cards.ScanResult:
+    """Verify a scanned token; audit and answer 404 if it is not genuine."""
+    session = get_session()
+    try:
+        return cards.scan(session, token, current_keys())
+    except cards.InvalidToken:
+        session.rollback()
+        cards.record_invalid_scan(session, ip_hash=ip_hash())
+        session.commit()
+        abort(404)
+
+
 # -- scanning -------------------------------------------------------------------
 
 
@@ -308,8 +326,22 @@ def scan(token: str) -> ResponseReturnValue:
         target = url_for("lookup.plan", ref=card.person.ref)
         return no_store(redirect(target))  # type: ignore[arg-type]
     if scanned.result.state != "valid":
+        # A signed-in responder is never left at a dead end: the card opens
+        # nothing, but the person's live plan is still there on a stated basis.
+        # The link names the card, not the person.
+        live = card.person.live_version(session)
+        open_url = (
+            url_for("cards.current_plan", token=token)
+            if user is not None and user.is_responder and live is not None
+            else None
+        )
         page = render_template(
-            "cards/unusable.html", card=card, team=card.team, state=scanned.result.state
+            "cards/unusable.html",
+            card=card,
+            team=card.team,
+            state=scanned.result.state,
+            open_url=open_url,
+            replacement=cards.replacement_of(session, card),
         )
         return no_store(Response(page, STATE_STATUS.get(scanned.result.state, 410)))
     if scanned.refusal:
@@ -324,6 +356,22 @@ def scan(token: str) -> ResponseReturnValue:
         has_pin=people.has_pin(session, card.person),
     )
     return no_store(Response(page))
+
+
+@bp.get("/c/<token>/current")
+@bp.get("/C/<token>/current")
+@limiter.limit(SCAN_LIMIT)
+@roles_required(*RESPONDERS)
+def current_plan(token: str) -> ResponseReturnValue:
+    """Take a responder from a cancelled card to the basis page of the live plan."""
+    result = scanned(token)
+    card = result.card
+    assert card is not None
+    if card.person.live_version(get_session()) is None:
+        abort(404)
+    # The normal access basis: the cancelled card is not a reason in itself.
+    target = url_for("lookup.open_plan", ref=card.person.ref)
+    return no_store(redirect(target))  # type: ignore[arg-type]
 
 
 # -- published documents --------------------------------------------------------
@@ -428,6 +476,27 @@ def issue(ref: str) -> ResponseReturnValue:
     session.commit()
     flash(f"Card {card.short_id} issued. Print it below.", "ok")
     return redirect(url_for("cards.person_cards", ref=ref))
+
+
+@bp.post("/cards/for/<path:ref>/pin")
+@roles_required(*MENTORS)
+def set_pin(ref: str) -> ResponseReturnValue:
+    """Set or change the holder's PIN; the card they carry keeps working."""
+    session = get_session()
+    person = person_or_404(ref)
+    user = staff_user()
+    assert user is not None  # roles_required signed them in
+    try:
+        pin = _form_pin(required=True)
+        assert pin is not None
+        cards.set_holder_pin(session, person, pin, by=user, channel="web")
+    except (cards.CardError, people.PersonError) as error:
+        session.rollback()
+        flash(str(error).capitalize() + ".", "error")
+    else:
+        session.commit()
+        flash("PIN set. The person's card is unchanged.", "ok")
+    return redirect(url_for("cards.person_cards", ref=ref), code=303)
 
 
 @bp.post("/cards/<int:card_pk>/reissue")

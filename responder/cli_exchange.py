@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from plans import exchange, operations
-from plans.demo import demo_teams, generate_documents
+from plans.demo import apply_demo_contacts, demo_teams, generate_documents
 from plans.publish_rules import PublishRules
 from responder.db import get_session
 
@@ -172,6 +172,8 @@ def demo_command(plan_count: int, seed: int) -> None:
         session.commit()
         session.expunge_all()
         total.absorb(report, keep_details=False)
+    apply_demo_contacts(session)
+    session.commit()
     click.echo(f"demo teams created {created}; plans {total.summary()}")
     if not total.ok:
         sys.exit(1)

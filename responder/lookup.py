@@ -33,8 +33,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from plans import access, clock, lookup, plan_view
-from plans.models import Person, PlanVersion, User
+from plans import access, clock, hours, lookup, photos, plan_view
+from plans.models import Person, PlanVersion, Team, User
 from plans.search import SearchResult
 from responder.access import RESPONDERS, public, roles_required, signed_in
 from responder.db import get_session
@@ -60,6 +60,7 @@ OPEN_LIMIT = "30 per minute"
 SHELL_FILES = (
     "css/app.css",
     "js/app.js",
+    "js/open-now.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "sw.js",
@@ -90,10 +91,22 @@ def endpoint_url(endpoint: str, **values: Any) -> str | None:
         return None
 
 
+def chat_configured() -> bool:
+    """Say whether any chat channel is configured (Telegram, SMS or WhatsApp)."""
+    config = current_app.config
+    twilio = bool(config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"))
+    return bool(config.get("TELEGRAM_BOT_USERNAME")) or (
+        twilio
+        and bool(
+            config.get("TWILIO_SMS_NUMBER") or config.get("TWILIO_WHATSAPP_NUMBER")
+        )
+    )
+
+
 @bp.app_context_processor
 def template_helpers() -> dict[str, Any]:
-    """Give every template `endpoint_url` (for links to optional blueprints)."""
-    return {"endpoint_url": endpoint_url}
+    """Give every template `endpoint_url` and `chat_configured` (for the masthead)."""
+    return {"endpoint_url": endpoint_url, "chat_configured": chat_configured}
 
 
 def no_store(response: Response) -> Response:
@@ -347,11 +360,20 @@ def identity(person: Person) -> dict[str, Any]:
 
 
 def render_open_page(
-    person: Person, *, error: str | None = None, incident: str = "", status: int = 200
+    person: Person,
+    *,
+    error: str | None = None,
+    incident: str = "",
+    agency: str = "",
+    status: int = 200,
 ) -> ResponseReturnValue:
     """Render the page that asks why the plan is being opened."""
-    role = viewer().role
+    user = viewer()
+    role = user.role
     default = DEFAULT_BASIS.get(role, "attending_incident")
+    reference_label, reference_hint = access.REFERENCE_HINTS.get(
+        role, ("Incident number", "")
+    )
     page = render_template(
         "lookup/open.html",
         person=identity(person),
@@ -360,6 +382,10 @@ def render_open_page(
         other_bases=[basis for basis in STATED_BASES if basis != default],
         incident=incident,
         incident_max_length=access.INCIDENT_MAX_LENGTH,
+        agency=agency or access.default_agency(user),
+        agency_max_length=access.AGENCY_MAX_LENGTH,
+        reference_label=reference_label,
+        reference_hint=reference_hint,
         error=error,
         back_url=url_for("lookup.index"),
     )
@@ -378,9 +404,14 @@ def open_plan(ref: str) -> ResponseReturnValue:
         return render_open_page(person)
     basis = request.form.get("basis", "")
     incident = request.form.get("incident", "")[:200]
+    agency = request.form.get("agency", "")[:200]
     if basis not in STATED_BASES:
         return render_open_page(
-            person, error="Choose a reason.", incident=incident, status=400
+            person,
+            error="Choose a reason.",
+            incident=incident,
+            agency=agency,
+            status=400,
         )
     session = get_session()
     try:
@@ -391,11 +422,16 @@ def open_plan(ref: str) -> ResponseReturnValue:
             basis=basis,
             channel="web",
             incident=incident,
+            agency=agency,
         )
     except access.AccessRefused as refused:
         session.rollback()
         return render_open_page(
-            person, error=str(refused).capitalize() + ".", incident=incident, status=400
+            person,
+            error=str(refused).capitalize() + ".",
+            incident=incident,
+            agency=agency,
+            status=400,
         )
     session.commit()
     return redirect(url_for("lookup.plan", ref=person.ref), code=303)
@@ -422,9 +458,41 @@ def plan(ref: str) -> ResponseReturnValue:
             team_tel=plan_view.tel_href(team.phone) if team.phone else None,
         )
         return no_store(Response(page, status=410))
-    view = plan_view.build(version, user.role, today=today())
+    view = plan_view.build(
+        version,
+        user.role,
+        today=today(),
+        now=clock.now(),
+        team_contacts=person.team.contacts,
+    )
+    photo = photos.current_photo(session, version)
     session.commit()
-    return no_store(Response(render_template("lookup/plan.html", view=view)))
+    page = render_template(
+        "lookup/plan.html",
+        view=view,
+        photo=photo,
+        photo_url=url_for("lookup.plan_photo", photo_id=photo.id) if photo else None,
+    )
+    return no_store(Response(page))
+
+
+@bp.route("/plan-photos/<int:photo_id>")
+@roles_required(*RESPONDERS)
+def plan_photo(photo_id: int) -> ResponseReturnValue:
+    """Send the person's photo, only inside a plan this responder has opened."""
+    session = get_session()
+    try:
+        photo = photos.view_photo(session, viewer(), photo_id, channel="web")
+    except photos.PhotoError:
+        session.rollback()
+        abort(404)
+    session.commit()
+    response = Response(photo.image, mimetype=photo.media_type)
+    # Never in the HTTP cache, a shared cache or the service worker's.
+    response.headers["Cache-Control"] = "no-store, private"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 # -- the PWA shell ---------------------------------------------------------------------
@@ -493,5 +561,21 @@ def service_worker() -> ResponseReturnValue:
 @public
 @cacheable
 def offline() -> ResponseReturnValue:
-    """Say the phone is offline and what still works (the service worker keeps it)."""
-    return render_template("lookup/offline.html", shell_page=True)
+    """Say the phone is offline, whom to phone now, and what still works.
+
+    The service worker keeps this page, so it holds only what is public anyway
+    (each team's lines and hours, as printed on cards); the phone's script picks
+    the line open at the moment it is read.
+    """
+    session = get_session()
+    moment = clock.now()
+    teams = [
+        {
+            "name": team.name,
+            "lines": hours.published_lines(team.contacts),
+            "open": hours.number_open_now(team.contacts, moment),
+        }
+        for team in session.scalars(select(Team).order_by(Team.name))
+        if team.phone or team.out_of_hours_phone or team.crisis_line
+    ]
+    return render_template("lookup/offline.html", shell_page=True, teams=teams)

@@ -1,6 +1,7 @@
 // Responder's service worker, served from /sw.js so its scope is the whole app.
 //
-// It keeps ONLY the app shell: styles, scripts, icons, the offline page and the
+// It keeps ONLY the app shell: styles, scripts, icons, the offline page (with the
+// teams' public phone lines) and the
 // plan-card checking kit (published keys, the signed revocation list, the
 // offline check page and its script). Plans, search results and API answers are
 // never put in Cache Storage: everything that is not on the list below goes to
@@ -15,6 +16,7 @@ const SHELL = [
   OFFLINE_PAGE,
   "/static/css/app.css",
   "/static/js/app.js",
+  "/static/js/open-now.js",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
   "/manifest.webmanifest",
@@ -90,14 +92,35 @@ const cacheFirst = async (request, path) => {
   return response;
 };
 
+// A plan card's own link (/C/<token>): with no signal the cached checker answers
+// it, and its script reads the card from the address, so the scanned code is
+// checked at once instead of landing on an empty field.
+const CARD_LINK = /^\/c\/[a-z2-7]+\/?$/i;
+
+// The offline page lists which team line is open when; refresh the copy once
+// per start while there is signal, so a changed number reaches the phone.
+let offlinePageFresh = false;
+
 const navigate = async (request) => {
   try {
     const response = await fetch(request);
     // A sign-out answer clears the site's data: follow it here as well.
-    if (response.headers.has("Clear-Site-Data")) await forget();
+    if (response.headers.has("Clear-Site-Data")) {
+      await forget();
+    } else if (!offlinePageFresh) {
+      offlinePageFresh = true;
+      caches
+        .open(CACHE)
+        .then((cache) => cache.add(new Request(OFFLINE_PAGE, { cache: "reload" })))
+        .catch(() => undefined);
+    }
     return response;
   } catch {
     const cache = await caches.open(CACHE);
+    if (CARD_LINK.test(new URL(request.url).pathname)) {
+      const checker = await cache.match("/cards/check");
+      if (checker) return checker;
+    }
     return (await cache.match(OFFLINE_PAGE)) || Response.error();
   }
 };

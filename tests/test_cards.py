@@ -422,3 +422,111 @@ def test_no_token_reaches_the_logs(
         client.get(f"/C/{card.token[:-2]}QQ")
     logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
     assert card.token[:40] not in logged
+
+
+# -- cards that never dead-end ------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["revoked", "reissued", "expired"])
+def test_a_responder_scanning_a_dead_card_is_offered_the_live_plan(
+    app: Flask,
+    client: FlaskClient,
+    db: Session,
+    holder: Person,
+    card: cards.Card,
+    keys: cards.KeySet,
+    how: str,
+) -> None:
+    officer = staff(db, "pc@example.org", "police")
+    if how == "revoked":
+        cards.revoke(db, card, by=None, channel="cli")
+    elif how == "reissued":
+        new = cards.reissue(db, card, keys, by=None, channel="cli")
+    else:
+        card = cards.issue(
+            db,
+            holder,
+            keys,
+            by=None,
+            channel="cli",
+            lifetime=dt.timedelta(days=1),
+            now=utcnow() - dt.timedelta(days=2),
+        )
+    db.commit()
+    sign_in(app, client, officer)
+
+    response = client.get(f"/C/{card.token}")
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 410
+    if how == "reissued":
+        assert "has been replaced" in page and new.short_id in page
+    assert "has a live plan" in page
+    assert "Alexandra" not in page and holder.ref not in page
+    onward = client.get(f"/C/{card.token}/current")
+    assert onward.status_code == 302
+    assert onward.headers["Location"] == f"/open/{holder.ref}"
+    # The normal basis: the dead card grants nothing by itself.
+    assert access.active_grant(db, officer, holder) is None
+
+
+def test_no_offer_when_the_plan_is_withdrawn_or_the_reader_is_not_a_responder(
+    app: Flask, client: FlaskClient, db: Session, holder: Person, card: cards.Card
+) -> None:
+    cards.revoke(db, card, by=None, channel="cli")
+    db.commit()
+    assert "has a live plan" not in client.get(f"/C/{card.token}").get_data(True)
+    assert client.get(f"/C/{card.token}/current").status_code == 302  # to sign in
+
+    versions.retire(db, holder, reason="test")
+    officer = staff(db, "pc@example.org", "police")
+    db.commit()
+    sign_in(app, client, officer)
+    assert "has a live plan" not in client.get(f"/C/{card.token}").get_data(True)
+    assert client.get(f"/C/{card.token}/current").status_code == 404
+
+
+def test_a_mentor_sets_and_changes_the_pin_without_reissuing(
+    app: Flask, client: FlaskClient, db: Session, holder: Person, card: cards.Card
+) -> None:
+    from plans import people
+
+    mentor = staff(db, "mentor@example.org", "mentor")
+    db.commit()
+    sign_in(app, client, mentor)
+    path = f"/cards/for/{holder.ref}/pin"
+
+    assert (
+        client.post(path, data={"pin": "4826", "pin_confirm": "4862"}).status_code
+        == 303
+    )
+    assert not people.has_pin(db, holder)
+    client.post(path, data={"pin": "4826", "pin_confirm": "4826"})
+    client.post(path, data={"pin": "9315", "pin_confirm": "9315"})
+
+    db.expire_all()
+    assert people.verify_pin(db, holder, "9315")
+    [still] = cards.cards_for(db, holder)
+    assert still.id == card.id and still.revoked_at is None
+    assert [a for a in _actions(db) if a.startswith("pin_")] == [
+        "pin_set",
+        "pin_changed",
+    ]
+
+
+def test_the_keys_document_carries_every_line_with_its_hours(
+    client: FlaskClient, db: Session, holder: Person, card: cards.Card
+) -> None:
+    holder.team.out_of_hours_phone = "01632 960999"
+    holder.team.crisis_line = "0800 000 1111"
+    db.commit()
+
+    published = client.get("/.well-known/plan-card-keys.json").get_json()
+
+    team = next(k["team"] for k in published["keys"] if k["use"] == "card")
+    assert [line["which"] for line in team["lines"]] == [
+        "in_hours",
+        "out_of_hours",
+        "crisis_line",
+    ]
+    assert team["lines"][2]["spans"].startswith("0:0-1440")

@@ -308,7 +308,9 @@ def test_the_plan_page_first_asks_why(client: FlaskClient, auth, db: Session) ->
     assert response.headers["Location"] == "/open/TEST-TEAM/00001"
     page = client.get("/open/TEST-TEAM/00001").get_data(as_text=True)
     assert "Attending an incident with this person" in page
-    assert "Incident number" in page
+    assert "CAD or log number" in page
+    assert "e.g. CAD 1234" in page
+    assert 'name="agency"' in page
     assert "POLICE-ADVICE" not in page
 
 
@@ -358,17 +360,43 @@ def test_one_tap_opens_the_plan_audits_and_grants_it(
     assert client.get("/plans/TEST-TEAM/00001").status_code == 200
 
 
-def test_opening_without_an_incident_number_alerts_the_privacy_officer(
+def test_repeated_openings_without_a_number_alert_the_privacy_officer_once(
+    client: FlaskClient, auth, db: Session
+) -> None:
+    land(
+        db,
+        alexandra(),
+        document("TEST-TEAM/00002", summary="Second."),
+        document("TEST-TEAM/00003", summary="Third."),
+    )
+    auth.login(role="police", teams=("TEST-TEAM",))
+
+    response = open_with_reason(client)
+    assert response.status_code == 303
+    assert db.scalars(select(PrivacyAlert)).all() == []
+    open_with_reason(client, "TEST-TEAM/00002")
+    open_with_reason(client, "TEST-TEAM/00003")
+
+    db.expire_all()
+    alerts = db.scalars(select(PrivacyAlert)).all()
+    assert [(alert.kind, alert.count) for alert in alerts] == [
+        ("no_incident_number", 3)
+    ]
+
+
+def test_the_basis_records_the_agency_and_its_reference(
     client: FlaskClient, auth, db: Session
 ) -> None:
     land(db, alexandra())
-    auth.login(role="police")
+    auth.login(role="ambulance")
+    page = client.get("/open/TEST-TEAM/00001").get_data(as_text=True)
+    assert "CAD incident number" in page and "Ambulance service" in page
 
-    response = open_with_reason(client)
+    open_with_reason(client, incident="AMB-2026-012345", agency="SCAS")
 
-    assert response.status_code == 303
-    alerts = db.scalars(select(PrivacyAlert)).all()
-    assert [alert.kind for alert in alerts] == ["no_incident_number"]
+    grant = db.scalar(select(AccessGrant))
+    assert grant is not None
+    assert (grant.agency, grant.incident) == ("SCAS", "AMB-2026-012345")
 
 
 def test_an_odd_incident_number_is_refused_in_words(
@@ -434,7 +462,7 @@ def test_results_link_straight_to_a_plan_already_opened(
 # -- the plan page --------------------------------------------------------------------
 
 
-def test_the_plan_leads_with_the_summary_and_advice_for_my_role(
+def test_the_plan_leads_with_the_advice_for_my_role_then_the_summary(
     client: FlaskClient, auth, db: Session
 ) -> None:
     land(db, alexandra())
@@ -449,7 +477,7 @@ def test_the_plan_leads_with_the_summary_and_advice_for_my_role(
     assert page.count("Advice only: always assess and treat") >= 1
     summary = page.index("Speak calmly")
     mine = page.index("AMBULANCE-ADVICE")
-    assert summary < mine < page.index("POLICE-ADVICE")
+    assert mine < summary < page.index("POLICE-ADVICE")
     assert 'href="tel:07700900123"' in page
     assert 'href="geo:50.908500,-1.410000?q=50.908500,-1.410000"' in page
     assert "Version" in page and "Dr Example" in page and "1 June 2027" in page
@@ -575,6 +603,7 @@ def test_the_service_worker_caches_only_the_shell(client: FlaskClient) -> None:
         "/offline",
         "/static/css/app.css",
         "/static/js/app.js",
+        "/static/js/open-now.js",
         "/static/icons/icon-192.png",
         "/static/icons/icon-512.png",
         "/manifest.webmanifest",
@@ -602,6 +631,54 @@ def test_the_offline_page_is_public_and_personal_free(
     assert "csrf_token" not in page
 
 
+@pytest.mark.parametrize(
+    ("at", "which", "number"),
+    [
+        # Thursday 26 November 2026 (GMT): 02:00, 12:00; Sunday 29 November 12:00.
+        (dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC), "out_of_hours", "960999"),
+        (dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC), "in_hours", "960000"),
+        (dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC), "out_of_hours", "960999"),
+        # Summer (BST): 08:30 UTC is 09:30 in London, inside Mon-Fri 09:00-17:00.
+        (dt.datetime(2026, 7, 16, 8, 30, tzinfo=dt.UTC), "in_hours", "960000"),
+        (dt.datetime(2026, 11, 26, 8, 30, tzinfo=dt.UTC), "out_of_hours", "960999"),
+    ],
+)
+def test_the_offline_page_and_the_call_button_offer_the_line_open_now(
+    client: FlaskClient, auth, db: Session, at: dt.datetime, which: str, number: str
+) -> None:
+    from plans import clock
+    from plans.models import Team
+
+    land(db, alexandra())
+    team = db.scalar(select(Team).where(Team.code == "TEST-TEAM"))
+    assert team is not None
+    team.out_of_hours_phone = "+44 1632 960999"
+    team.crisis_line = "0800 000 1111"
+    db.commit()
+    auth.login(role="police", teams=("TEST-TEAM",))
+    open_with_reason(client, incident="INC1")
+
+    with clock.frozen(at):
+        offline = client.get("/offline").get_data(as_text=True)
+        plan = client.get("/plans/TEST-TEAM/00001").get_data(as_text=True)
+
+    assert f'data-which="{which}"' in offline
+    assert f'data-call="{which}"' in plan
+    call = re.search(r'<p class="call"[^>]*><a[^>]*href="([^"]+)"', plan)
+    assert call is not None and call.group(1).endswith(number)
+    assert "Open now (" in plan
+
+
+def test_the_masthead_offers_chat_only_when_a_channel_is_configured(
+    app: Flask, client: FlaskClient, auth
+) -> None:
+    auth.login(role="police")
+    assert ">Chat</a>" not in client.get("/").get_data(as_text=True)
+
+    app.config["TELEGRAM_BOT_USERNAME"] = "responder_test_bot"
+    assert ">Chat</a>" in client.get("/").get_data(as_text=True)
+
+
 def test_the_plan_partial_renders_a_preview_at_any_heading_level(app: Flask) -> None:
     from flask import render_template
 
@@ -616,7 +693,9 @@ def test_the_plan_partial_renders_a_preview_at_any_heading_level(app: Flask) -> 
             plan_id_prefix="preview",
         )
 
-    assert '<h2 id="preview-name">Alexandra Testperson</h2>' in html
+    assert (
+        '<h2 id="preview-name" class="identity-name">Alexandra Testperson</h2>' in html
+    )
     assert '<h3 id="preview-advice_police-title">Advice for Police</h3>' in html
     assert 'id="plan-' not in html
     assert html.count("Advice only: always assess and treat") == 2

@@ -35,9 +35,12 @@ def _responder(db: Session, email: str, team: str = "TEST-TEAM") -> User:
 
 @pytest.fixture
 def opened(db: Session) -> PrivacyAlert:
-    """One plan opened without an incident number: an open alert."""
+    """Three plans opened without an incident number: an open alert (on the last)."""
+    earlier = [_live_person(db, f"TEST-TEAM/0000{n}", "TEST-TEAM") for n in (2, 3)]
     who = _live_person(db, "TEST-TEAM/00001", "TEST-TEAM")
     officer = _responder(db, "pc-one@example.test")
+    for person in earlier:
+        access.open_plan(db, officer, person, basis="attending_incident", channel="web")
     result = access.open_plan(
         db, officer, who, basis="attending_incident", channel="web"
     )
@@ -63,7 +66,7 @@ def test_the_officer_reviews_and_closes_an_alert(
     assert queue.headers["Cache-Control"] == "no-store"
     page = text_of(queue.get_data(as_text=True))
     assert "1 open alert." in page
-    assert "opened TEST-TEAM/00001 with no incident number" in page
+    assert "opened plans 3 times without an incident number" in page
     detail = text_of(client.get(f"/privacy/alerts/{opened.id}").get_data(True))
     assert "pc-one@example.test" in detail
     assert "Attending an incident with this person" in detail

@@ -169,6 +169,13 @@
       }
     }
     box.append(team);
+    // The team line open now, in UK time (open-now.js, cached with the shell).
+    if (result.team && result.team.lines && window.openNow) {
+      const now = document.createElement("p");
+      now.dataset.openLine = "";
+      window.openNow.show(now, result.team.lines);
+      box.append(now);
+    }
     const card = document.createElement("p");
     card.textContent = "Card " + result.card + ".";
     if (result.revocationsAt) {

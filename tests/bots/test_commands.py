@@ -129,13 +129,14 @@ def test_open_with_a_reason_grants_and_audits_with_the_channel(
     assert opened.detail == {"basis": "attending_incident", "incident": "INC-0042"}
 
 
-def test_open_without_an_incident_number_alerts_the_privacy_officer(
+def test_repeated_opens_without_an_incident_number_alert_the_privacy_officer(
     session: Session, person, officer_number: str
 ) -> None:
-    say(session, officer_number, "find Alexandra")
-    say(session, officer_number, "open 1 attending")
-    assert [a.kind for a in session.scalars(select(PrivacyAlert))] == [
-        "no_incident_number"
+    for _ in range(3):  # one opening without a number is ordinary; three are not
+        say(session, officer_number, "find Alexandra")
+        say(session, officer_number, "open 1 attending")
+    assert [(a.kind, a.count) for a in session.scalars(select(PrivacyAlert))] == [
+        ("no_incident_number", 3)
     ]
 
 

@@ -38,10 +38,16 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-@pytest.fixture
-def axe_page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
-    """Return a phone-sized page whose context lets axe-core be injected."""
+@pytest.fixture(params=["light", "dark"])
+def axe_page(
+    browser: Any, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """Return a phone-sized page whose context lets axe-core be injected.
+
+    Every scan runs twice: in light mode and with the phone asking for dark.
+    """
     context = browser.new_context(
+        color_scheme=request.param,
         base_url=live_server.url,
         viewport=PHONE_VIEWPORT,
         is_mobile=True,
@@ -103,7 +109,7 @@ def test_responder_pages_have_no_violations(
         assert axe_page.goto(path).status == 200, path
         found[path] = violations(axe_page, axe_source)
     axe_page.goto(f"/open/{REF}")
-    axe_page.get_by_label("Incident number", exact=False).fill("INC-1")
+    axe_page.get_by_label("CAD or log number", exact=False).fill("INC-1")
     axe_page.get_by_role(
         "button", name="Attending an incident with this person"
     ).click()

@@ -26,17 +26,21 @@ def test_a_privacy_officer_reviews_and_closes_an_alert(
     responder = make_account(role="police", teams=("TEST-TEAM",))
     officer = make_account(role="privacy_officer", teams=())
     with live_server.session() as session:
-        who = factories.person(session)
-        versions.make_live(session, factories.draft(session, who))
         user = session.get(User, responder.id)
         assert user is not None
-        access.open_plan(session, user, who, basis="attending_incident", channel="web")
+        # One opening without a number is ordinary; three in a shift raise one alert.
+        for number in (1, 2, 3):
+            who = factories.person(session, ref=f"TEST-TEAM/0000{number}")
+            versions.make_live(session, factories.draft(session, who))
+            access.open_plan(
+                session, user, who, basis="attending_incident", channel="web"
+            )
         session.commit()
 
     sign_in(page, officer, "/privacy/")
     page.goto("/privacy/")
     assert "1 open alert." in page.locator("main").inner_text()
-    page.get_by_role("link", name="with no incident number").click()
+    page.get_by_role("link", name="without an incident number").click()
     assert "Attending an incident with this person" in page.locator("main").inner_text()
     # An empty resolution is refused by the browser before it is sent (and by
     # the server if it were).

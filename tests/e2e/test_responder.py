@@ -109,7 +109,7 @@ def test_opening_a_plan_with_a_reason_shows_it_and_caches_none_of_it(
     page.goto("/search?q=alexandra")
 
     page.locator(".result").first.click()
-    page.get_by_label(re.compile("Incident number")).fill("INC-42")
+    page.get_by_label(re.compile("CAD or log number")).fill("INC-42")
     assert_fits_the_phone(page)
     page.get_by_role("button", name="Attending an incident with this person").click()
 
@@ -117,7 +117,7 @@ def test_opening_a_plan_with_a_reason_shows_it_and_caches_none_of_it(
     assert page.url.endswith(f"/plans/{REF}")
     text = page.inner_text("main")
     assert "Advice only: always assess and treat" in text
-    assert text.index("Speak calmly") < text.index("POLICE-ADVICE")
+    assert text.index("POLICE-ADVICE") < text.index("Speak calmly")
     call = page.get_by_role("link", name=re.compile("Call 07700 900123"))
     assert call.get_attribute("href") == "tel:07700900123"
     assert_fits_the_phone(page)

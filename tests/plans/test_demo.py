@@ -256,3 +256,20 @@ def test_each_demo_town_has_a_team() -> None:
     codes = [team["code"] for team in demo_teams()]
     assert len(codes) == len(set(codes)) >= 20
     assert all(code.startswith("DEMO-") for code in codes)
+
+
+def test_every_demo_team_has_a_line_open_at_any_hour(session) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from plans.demo import apply_demo_contacts
+    from plans.exchange.landing import ensure_teams
+    from plans.hours import number_open_now
+    from plans.models import Team
+
+    ensure_teams(session, demo_teams())
+    assert apply_demo_contacts(session) == len(TOWNS)
+    monday = dt.datetime(2026, 11, 23, 0, 0, tzinfo=dt.UTC)
+    for team in session.query(Team):
+        for hour in range(0, 7 * 24, 1):
+            at = monday + dt.timedelta(hours=hour, minutes=30)
+            assert number_open_now(team.contacts, at) is not None, (team.code, at)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from plans import plan_view
+from plans.hours import TeamContacts
 from plans.models import PlanVersion
 from tests.plans.factories import document
 
@@ -75,10 +76,10 @@ def full_document(**plan: Any) -> dict[str, Any]:
     return document(**values)
 
 
-def test_police_read_summary_then_their_own_advice_first() -> None:
+def test_police_read_their_own_advice_then_the_summary_first() -> None:
     view = plan_view.build(full_document(), "police", today=TODAY)
 
-    assert view.keys[:2] == ("summary", "advice_police")
+    assert view.keys[:2] == ("advice_police", "summary")
     assert view.keys.index("boundaries") < view.keys.index("behaviours")
     assert view.keys.index("behaviours") < view.keys.index("places_of_safety")
     assert view.keys.index("places_of_safety") < view.keys.index("nominated_people")
@@ -102,7 +103,7 @@ def test_police_read_summary_then_their_own_advice_first() -> None:
 def test_each_role_leads_with_its_own_advice(role: str, own: str, absent: str) -> None:
     view = plan_view.build(full_document(), role, today=TODAY)
 
-    lead = view.sections[1]
+    lead = view.sections[0]
     assert lead.key == f"advice_{role}"
     assert own in (lead.entries[0].text or "")
     assert absent not in (lead.entries[0].text or "")
@@ -183,7 +184,7 @@ def test_people_to_call_have_tap_to_call_links() -> None:
     assert mentors[1].links == ()
     assert view.team_links[0].href == "tel:+441632960000"
     team = view.section("team").entries[0]  # type: ignore[union-attr]
-    assert ("Hours", "Mon-Fri 09:00-17:00") in team.details
+    assert ("In hours", "Mon-Fri 09:00-17:00") in team.details
 
 
 @pytest.mark.parametrize(
@@ -287,8 +288,8 @@ def test_a_bare_plan_still_has_summary_team_and_about() -> None:
     view = plan_view.build(bare, "police", today=TODAY)
 
     assert view.keys == (
-        "summary",
         "advice_police",
+        "summary",
         "team",
         "person_statement",
         "about",
@@ -298,3 +299,64 @@ def test_a_bare_plan_still_has_summary_team_and_about() -> None:
 def test_long_dates_are_written_the_uk_way() -> None:
     assert plan_view.long_date(dt.date(2027, 6, 1)) == "1 June 2027"
     assert plan_view.long_date(None) == ""
+
+
+def test_legal_and_preferred_names_show_together_with_the_date_of_birth() -> None:
+    doc = full_document()
+    doc["person"].update(
+        given_name="Kayleigh", family_name="Jones", preferred_name="Kay"
+    )
+    view = plan_view.build(doc, "police", today=TODAY)
+
+    assert view.name == "Kay Jones"
+    assert view.identity_name == "Kayleigh Jones (known as Kay)"
+    assert view.date_of_birth_text == "14 March 1988"
+    assert view.age == 38
+
+
+def test_a_preferred_name_equal_to_the_given_one_is_not_repeated() -> None:
+    doc = full_document()
+    doc["person"]["preferred_name"] = doc["person"]["given_name"]
+    view = plan_view.build(doc, "police", today=TODAY)
+
+    assert view.identity_name == view.name
+    assert view.legal_name is None
+
+
+def test_the_first_screen_jumps_to_safety_people_and_boundaries() -> None:
+    view = plan_view.build(full_document(), "police", today=TODAY)
+
+    assert [s.key for s in view.jumps] == [
+        "places_of_safety",
+        "nominated_people",
+        "boundaries",
+    ]
+    assert plan_view.build(document(), "police", today=TODAY).jumps == ()
+
+
+CONTACTS = TeamContacts(
+    team_name="Test team",
+    in_hours_phone="01632 960000",
+    in_hours="Mon-Sat 09:00-19:00",
+    out_of_hours_phone="01632 960999",
+    crisis_line="0800 000 1111",
+)
+
+
+@pytest.mark.parametrize(
+    ("at", "which"),
+    [
+        # Thursday 26 November 2026, GMT.
+        (dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC), "out_of_hours"),
+        (dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC), "in_hours"),
+    ],
+)
+def test_the_call_button_offers_the_line_open_now(at: dt.datetime, which: str) -> None:
+    view = plan_view.build(
+        full_document(), "police", today=TODAY, now=at, team_contacts=CONTACTS
+    )
+
+    assert view.call is not None and view.call.which == which
+    team = view.section("team").entries[0]  # type: ignore[union-attr]
+    assert [line.which for line in view.team_lines if line.open_now] == [which]
+    assert any("(open now)" in label for label, _ in team.details)

@@ -1,7 +1,7 @@
 """rules: the per-account rate counters
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_security
 Create Date: 2026-12-03 10:50:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002_security"
 branch_labels = None
 depends_on = None
 

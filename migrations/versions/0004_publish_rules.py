@@ -1,7 +1,7 @@
 """publish rules: the person's responses to each version, withdrawal deadlines
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-03 11:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import plans.db
 
-revision = "0002"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
