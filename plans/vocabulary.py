@@ -63,6 +63,10 @@ AuditAction = Literal[
     "card_issued",
     "card_revoked",
     "card_printed",
+    # the person's photo
+    "photo_added",
+    "photo_removed",
+    "photo_viewed",
     # the person's own view
     "person_signed_in",
     "person_pin_failed",
@@ -76,8 +80,12 @@ AuditAction = Literal[
     "access_log_searched",
     "alert_closed",
     "staff_viewed",
+    "out_of_team",
+    "alert_raised",
     # accounts and sign-in
     "user_created",
+    "reauthenticated",
+    "reauth_failed",
     "account_disabled",
     "demo_accounts",
     "token_created",

@@ -95,6 +95,16 @@ def require_team(team_ids: Iterable[int] | int) -> None:
 ENDPOINT_RULES: dict[str, tuple[Channel, Action]] = {
     # the JSON API
     "api.healthz": ("api", "read_public"),
+    # added with issues 12, 13 and 15
+    "auth.confirm_password": ("web", "use_own_account"),
+    "cards.current_plan": ("web", "open_plan"),
+    "cards.set_pin": ("web", "manage_cards"),
+    "lookup.plan_photo": ("web", "view_plan"),
+    "person.agree": ("web", "own_plan"),
+    "person.comment": ("web", "own_plan"),
+    "photos.add": ("web", "manage_cards"),
+    "photos.person_photo": ("web", "manage_cards"),
+    "photos.remove": ("web", "manage_cards"),
     "api.openapi": ("api", "read_public"),
     "api.search": ("api", "search"),
     # signing in, and one's own account
@@ -188,6 +198,8 @@ ENDPOINT_RULES: dict[str, tuple[Channel, Action]] = {
 
 COMMAND_RULES: dict[str, Action] = {
     "audit verify": "operate",
+    "audit checkpoint": "operate",
+    "audit checkpoint-key": "operate",
     "backup": "operate",
     "restore": "operate",
     "db current": "operate",
