@@ -140,3 +140,18 @@ def draft(session: Session, who: Person, version: int = 1, **plan: Any) -> PlanV
     session.add(row)
     session.flush()
     return row
+
+
+def meeting_publish_rules(doc: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of a response-plan/1 document written before the publish rules,
+    completed as its team would: how the person agreed, and a C-U-R-E assessment
+    on the day it was approved."""
+    doc = copy.deepcopy(doc)
+    plan = doc["plan"]
+    approved_on = plan.get("approved_on")
+    plan.setdefault("coproduction", {}).setdefault("channel", "in_person")
+    capacity = plan.setdefault("capacity", {})
+    capacity.setdefault("assessed_on", approved_on)
+    for answer in ("communicate", "understand", "retain", "employ"):
+        capacity.setdefault(answer, True)
+    return doc

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from plans.exchange.landing import import_documents
 from plans.search import candidate_from_document, parse_query, rank, search
+from tests.plans import factories
 
 TODAY = dt.date(2026, 11, 23)
 # Places in Plymouth and Carlisle: neither is among the development set's towns.
@@ -274,8 +275,9 @@ def test_a_lone_f_or_m_beside_a_clue_is_the_sex() -> None:
 
 @pytest.fixture
 def landed(session: Session) -> Session:
-    report = import_documents(session, PEOPLE, actor=None, source="test")
-    assert not report.refused, report
+    people = [factories.meeting_publish_rules(doc) for doc in PEOPLE]
+    report = import_documents(session, people, actor=None, source="test")
+    assert not report.refused and not report.drafted, report
     session.flush()
     return session
 
