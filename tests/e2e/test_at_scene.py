@@ -194,7 +194,9 @@ def test_section_links_reach_safety_people_and_boundaries_in_one_tap(
         advice_for={"police": "POLICE-ADVICE: speak calmly."},
         boundaries=[{"boundary": "Do not touch without warning."}],
         places_of_safety=[{"name": "Crisis cafe", "lat": 50.9, "lon": -1.4}],
-        nominated_people=[{"name": "Sam Example", "phone": "07700 900123"}],
+        nominated_people=[
+            {"name": "Sam Example", "phone": "07700 900123", "consent_recorded": True}
+        ],
         behaviours=[{"description": "Climbs railings. " * 30}],
     )
     with live_server.session() as session:
