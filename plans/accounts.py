@@ -544,6 +544,8 @@ SignInEvent = Literal[
     "password_changed",
     "password_change_failed",
     "session_revoked",
+    "reauthenticated",
+    "reauth_failed",
 ]
 
 
