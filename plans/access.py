@@ -403,7 +403,7 @@ def require_team(
     user: User,
     team_ids: Iterable[int] | int,
     *,
-    channel: str,
+    channel: Channel,
     route: str,
 ) -> None:
     """Refuse a user reaching for another team's object, and audit the probe.

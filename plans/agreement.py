@@ -24,6 +24,7 @@ from plans import audit, clock
 from plans.db import Base, utcnow
 from plans.models import Person, PlanVersion, User
 from plans.publish_rules import AGREEMENT_CHANNELS
+from plans.vocabulary import AuditAction, Channel
 
 RESPONSE_KINDS: dict[str, str] = {
     "agreed": "Agreed to this version",
@@ -77,7 +78,7 @@ def proposed_version(session: Session, person: Person) -> PlanVersion | None:
     )
 
 
-def _audit_channel(channel: str) -> str:
+def _audit_channel(channel: str) -> Channel:
     return "web" if channel == "own_view" else "system"
 
 
@@ -167,7 +168,7 @@ def _respond(
     session.add(response)
     session.flush()
     detail = {"version": version.version, "method": channel}
-    action = "person_agreed" if kind == "agreed" else "person_commented"
+    action: AuditAction = "person_agreed" if kind == "agreed" else "person_commented"
     if by is not None:
         audit.record_for(
             session,

@@ -33,7 +33,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from sqlalchemy import JSON, Connection, Integer, String, select, text, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Integer,
+    String,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from plans import vocabulary
@@ -470,5 +479,5 @@ def install_audit_triggers(connection: Connection) -> None:
     # never race to create it.
     if connection.scalar(select(AuditHead.id).where(AuditHead.id == 1)) is None:
         connection.execute(
-            AuditHead.__table__.insert().values(id=1, seq=0, last_hash=GENESIS_HASH)
+            insert(AuditHead).values(id=1, seq=0, last_hash=GENESIS_HASH)
         )

@@ -41,7 +41,7 @@ from plans.access import PrivacyAlert
 from plans.db import Base, utcnow
 from plans.hours import published_lines
 from plans.models import Person, PlanVersion, Team, User
-from plans.vocabulary import as_channel
+from plans.vocabulary import Channel, as_channel
 
 TOKEN_FORMAT = 1
 CARD_ID_BYTES = 10  # 80 random bits: unguessable, and 16 base32 characters
@@ -443,7 +443,7 @@ def issue(
     keys: KeySet,
     *,
     by: User | None,
-    channel: str,
+    channel: Channel,
     first_name: str | None = None,
     lifetime: dt.timedelta = DEFAULT_LIFETIME,
     now: dt.datetime | None = None,
@@ -482,7 +482,7 @@ def revoke(
     card: Card,
     *,
     by: User | None,
-    channel: str,
+    channel: Channel,
     reason: str = "revoked",
     now: dt.datetime | None = None,
 ) -> None:
@@ -502,7 +502,7 @@ def reissue(
     keys: KeySet,
     *,
     by: User | None,
-    channel: str,
+    channel: Channel,
     first_name: str | None = None,
     now: dt.datetime | None = None,
 ) -> Card:
@@ -525,7 +525,7 @@ def _audit(
     session: Session,
     by: User | None,
     action: Literal["card_issued", "card_revoked"],
-    channel: str,
+    channel: Channel,
     card: Card,
 ) -> None:
     audit.record(
@@ -551,7 +551,7 @@ def replacement_of(session: Session, card: Card) -> Card | None:
 
 
 def set_holder_pin(
-    session: Session, person: Person, pin: str, *, by: User, channel: str
+    session: Session, person: Person, pin: str, *, by: User, channel: Channel
 ) -> None:
     """Set or change the holder's PIN without touching their card, audited.
 
@@ -564,7 +564,7 @@ def set_holder_pin(
     audit.record_for(
         session,
         by,
-        action="pin_changed" if had_pin else "pin_set",
+        action="pin_changed" if had_pin else "pin_set",  # both in AuditAction
         channel=channel,
         person_ref=person.ref,
     )

@@ -1393,8 +1393,9 @@ def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
         last = len(tokens) - 1
         for severity, hits in ((BLOCK, _withholding), (ACKNOWLEDGE, _coercion)):
             for hit in hits(clause):
-                first, end = tokens[min(hit.first, last)], tokens[min(hit.last, last)]
-                spans.append((severity, first.start, end.end, hit.code, ""))
+                opening = tokens[min(hit.first, last)]
+                closing = tokens[min(hit.last, last)]
+                spans.append((severity, opening.start, closing.end, hit.code, ""))
     kept: list[tuple[str, int, int, str, str]] = []
     for span in spans:
         severity, start, end, _, _ = span

@@ -207,7 +207,8 @@ def pin_delay(failed_count: int) -> dt.timedelta:
     # Half a minute, doubling: a person who mistypes loses seconds, a guesser
     # gets about a hundred tries a day at most (four digits: 10,000).
     exponent = min(failed_count - FREE_ATTEMPTS, 20)
-    return min(MAX_DELAY, FIRST_DELAY * 2**exponent)
+    delay: dt.timedelta = FIRST_DELAY * 2**exponent
+    return min(MAX_DELAY, delay)
 
 
 def pin_retry_at(session: Session, person: Person) -> dt.datetime | None:

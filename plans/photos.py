@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from plans import audit
 from plans.db import Base, utcnow
 from plans.models import Person, PlanVersion, User
+from plans.vocabulary import Channel
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # the app's request cap (MAX_CONTENT_LENGTH)
 MAX_SIDE = 480  # pixels: a face at phone size, twice over for a sharp screen
@@ -103,7 +104,7 @@ def add_photo(
     *,
     by: User,
     agreed_with_person: bool,
-    channel: str = "web",
+    channel: Channel = "web",
 ) -> PlanPhoto:
     """Add the person's photo to this version, replacing any earlier one, audited."""
     if by.role not in ADDERS or version.person.team_id not in by.team_ids:
@@ -164,7 +165,7 @@ def current_photo(session: Session, version: PlanVersion) -> PlanPhoto | None:
 
 
 def view_photo(
-    session: Session, user: User, photo_id: int, *, channel: str = "web"
+    session: Session, user: User, photo_id: int, *, channel: Channel = "web"
 ) -> PlanPhoto:
     """Return the photo to a responder who has opened the plan it belongs to, audited.
 
@@ -201,7 +202,7 @@ def remove_photos(
     *,
     by: User | None,
     reason: str,
-    channel: str = "web",
+    channel: Channel = "web",
     audit_it: bool = True,
 ) -> int:
     """Delete the image bytes of every photo of this person now; return how many.

@@ -852,11 +852,11 @@ def _count_failure(
         postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     )
     column = LoginThrottle.__table__.c
-    statement = insert(LoginThrottle.__table__).values(
+    first_failure = insert(LoginThrottle).values(
         key=key, failures=1, last_failure_at=now, blocked_until=None
     )
     free = or_(column.blocked_until.is_(None), column.blocked_until <= now)
-    statement = statement.on_conflict_do_update(
+    statement = first_failure.on_conflict_do_update(
         index_elements=[column.key],
         set_={
             "failures": case(

@@ -8,7 +8,7 @@ tests that parse every `audit.record*` call.
 
 from __future__ import annotations
 
-from typing import Literal, cast, get_args
+from typing import Literal, get_args
 
 ResponderRole = Literal["police", "ambulance", "emergency_department", "control_room"]
 StaffRole = Literal["mentor", "lead_clinician", "privacy_officer", "admin"]
@@ -63,6 +63,10 @@ AuditAction = Literal[
     "card_issued",
     "card_revoked",
     "card_printed",
+    "pin_set",
+    "pin_changed",
+    "person_agreed",
+    "person_commented",
     # the person's photo
     "photo_added",
     "photo_removed",
@@ -120,4 +124,4 @@ def as_channel(name: str) -> Channel:
     """Return a stored channel name as a Channel; refuse one the log does not know."""
     if name not in CHANNELS:
         raise ValueError(f"unknown channel {name!r}")
-    return cast(Channel, name)
+    return name

@@ -39,7 +39,7 @@ def token_required(view: F) -> F:
         user = bearer_user()
         if user is None:
             error = Unauthorized("A valid bearer token is required.")
-            error.www_authenticate = []  # type: ignore[attr-defined]
+            error.www_authenticate = []
             raise error
         g.api_user = user
         return view(*args, **kwargs)

@@ -314,7 +314,8 @@ def recently_reauthenticated() -> bool:
     row = g.get("user_session")
     if row is None or row.reauthenticated_at is None:
         return False
-    return _now() - row.reauthenticated_at <= REAUTH_WINDOW
+    since: dt.timedelta = _now() - row.reauthenticated_at
+    return since <= REAUTH_WINDOW
 
 
 def reauthentication_required(back: str | None = None) -> ResponseReturnValue | None:

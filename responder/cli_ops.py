@@ -476,7 +476,7 @@ def audit_checkpoint_key() -> None:
     """Create the checkpoint signing key file (refuses to replace one)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    path = checkpoint_key_file(current_app)  # type: ignore[arg-type]
+    path = checkpoint_key_file(current_app)
     if path.exists():
         raise click.ClickException(
             f"{path} exists; a new key would orphan its checkpoints"

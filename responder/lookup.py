@@ -221,8 +221,8 @@ def shown_parameter() -> int:
     """Return how many results to show: the default, more on demand."""
     config = current_app.config
     raw = request.args.get("shown", "")
-    wanted = int(raw) if raw.isdigit() else config["SEARCH_DEFAULT_LIMIT"]
-    return max(1, min(wanted, config["SEARCH_MAX_LIMIT"]))
+    wanted = int(raw) if raw.isdigit() else int(config["SEARCH_DEFAULT_LIMIT"])
+    return max(1, min(wanted, int(config["SEARCH_MAX_LIMIT"])))
 
 
 def run_search(text: str, position: tuple[float, float] | None) -> list[SearchResult]:
@@ -265,7 +265,9 @@ def render_results(
     total = int(getattr(results, "total", len(rows)))
     more_href = None
     if len(rows) < total and len(rows) < current_app.config["SEARCH_MAX_LIMIT"]:
-        args = {key: value for key, value in request.args.items() if key != "shown"}
+        args: dict[str, Any] = {
+            key: value for key, value in request.args.items() if key != "shown"
+        }
         more_href = url_for(
             request.endpoint or "lookup.search", **args, shown=len(rows) + 10
         )

@@ -676,7 +676,7 @@ def new() -> ResponseReturnValue:
         "notice": None,
     }
     if request.method == "GET":
-        blank = {"person": {}, "plan": {}}
+        blank: dict[str, dict[str, object]] = {"person": {}, "plan": {}}
         return render_form({**context, "document": blank, "problems": []})
     team_id = request.form.get("team_id", type=int)
     team = next((t for t in teams if t.id == team_id), None)

@@ -110,7 +110,9 @@ def pin() -> ResponseReturnValue:
     )
 
 
-def _open_own_view(person: Person, *, via: str, detail: dict[str, str]) -> Response:
+def _open_own_view(
+    person: Person, *, via: str, detail: dict[str, str]
+) -> ResponseReturnValue:
     """Start the person's session, audit, commit, and send them to their view."""
     session = get_session()
     lifetime = _lifetime()

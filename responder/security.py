@@ -73,7 +73,7 @@ def cacheable(view: F) -> F:
 
 def may_be_cached() -> bool:
     """Say whether this response may keep the caching its view chose."""
-    if request.path.startswith(current_app.static_url_path + "/"):
+    if request.path.startswith(f"{current_app.static_url_path}/"):
         return True
     view = current_app.view_functions.get(request.endpoint or "")
     return bool(getattr(view, "cacheable", False))
@@ -85,7 +85,7 @@ def add_security_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if may_be_cached() and "Cache-Control" in response.headers:
         return response
-    if not request.path.startswith(current_app.static_url_path + "/"):
+    if not request.path.startswith(f"{current_app.static_url_path}/"):
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
         response.headers.pop("ETag", None)

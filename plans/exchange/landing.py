@@ -50,6 +50,7 @@ from plans.versions import (
     make_live,
     retire,
 )
+from plans.vocabulary import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -529,7 +530,7 @@ def import_documents(
     *,
     actor: User | str | None,
     source: str,
-    channel: str = "cli",
+    channel: Channel = "cli",
     rules: PublishRules = DEFAULT_RULES,
     today: dt.date | None = None,
 ) -> ImportReport:
@@ -719,7 +720,7 @@ def _audit(
     *,
     actor: User | str | None,
     source: str,
-    channel: str,
+    channel: Channel,
 ) -> None:
     detail: dict[str, Any] = {
         "added": report.added,

@@ -141,9 +141,11 @@ _PATTERN_HINTS = {
 def _describe(error: ValidationError, path: list[str | int]) -> list[tuple[str, str]]:
     """Return (pointer, message) pairs that explain one schema error in words."""
     pointer = pointer_of(path)
+    # jsonschema types these as "or Unset"; a raised error always carries them.
     kind = error.validator
-    value = error.validator_value
-    instance = error.instance
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    schema: Any = error.schema
     if kind == "required":
         present = instance if isinstance(instance, dict) else {}
         return [
@@ -152,7 +154,7 @@ def _describe(error: ValidationError, path: list[str | int]) -> list[tuple[str, 
             if name not in present
         ]
     if kind == "additionalProperties" and isinstance(instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(schema.get("properties", {}))
         return [
             (
                 pointer_of([*path, name]),

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Date,
     Float,
@@ -541,7 +542,7 @@ def _dob_ids(
                 days.append(dt.date(year, wanted.month, wanted.day))
             except ValueError:
                 pass
-        condition = born.in_(days)
+        condition: ColumnElement[bool] = born.in_(days)
     elif wanted.month:
         first = dt.date(wanted.year, wanted.month, 1)
         after = (first + dt.timedelta(days=32)).replace(day=1)

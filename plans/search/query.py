@@ -202,6 +202,7 @@ def _valid(year: int | None, month: int | None, day: int | None) -> bool:
 def _take_date_of_birth(
     text: str, today: dt.date
 ) -> tuple[DateOfBirthQuery | None, str]:
+    year: int | None
     match = _COMPACT_DATE.search(text)
     if match:
         day, month = int(match.group(1)), int(match.group(2))
