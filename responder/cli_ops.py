@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import sqlite3
 import sys
-import time
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from plans import audit, operations
+from plans import audit, clock, operations
 from plans.db import make_engine, make_session_factory
 from plans.models import PlanVersion
 
@@ -192,6 +192,19 @@ def _fsync_directory(folder: Path) -> None:
         os.close(descriptor)
 
 
+def _filesystem_now(directory: Path) -> float:
+    """Return the time as the file system that stamps the database sees it.
+
+    A file's age is measured on the clock that wrote its time stamp: a process
+    clock that is off (a skewed host, a network file system, a faked clock)
+    would make a database written a second ago look a year old, or the reverse.
+    """
+    with tempfile.NamedTemporaryFile(
+        dir=directory, prefix=".responder-clock-"
+    ) as probe:
+        return os.fstat(probe.fileno()).st_mtime
+
+
 def in_use_reason(path: Path, *, now: float | None = None) -> str | None:
     """Say why the database file looks in use by a running service, if it does."""
     if not path.exists():
@@ -202,7 +215,7 @@ def in_use_reason(path: Path, *, now: float | None = None) -> str | None:
             f"{', '.join(open_files)} exist: a process has the database open "
             "(or stopped without closing it)"
         )
-    age = (now or time.time()) - path.stat().st_mtime
+    age = (now or _filesystem_now(path.parent)) - path.stat().st_mtime
     if age < RECENT_WRITE.total_seconds():
         return f"it was written {int(age)} seconds ago"
     connection = sqlite3.connect(path, timeout=LOCK_WAIT_SECONDS)
@@ -331,7 +344,7 @@ def restore_command(path: Path, force: bool) -> None:
 def _keep_current(target: Path) -> Path | None:
     if not target.exists():
         return None
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     kept = target.with_name(f"{target.name}.before-restore-{stamp}")
     kept.touch(mode=0o600)
     # Through the backup API, so anything still in a WAL is kept too.

@@ -186,7 +186,7 @@ def result_rows(user: User, results: list[SearchResult]) -> list[ResultRow]:
     refs = [result.ref for result in results]
     granted: set[str] = set()
     if refs:
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         granted = set(
             session.scalars(
                 select(Person.ref)

@@ -22,7 +22,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from plans import agreement, cards, people
+from plans import agreement, cards, clock, people
 from plans.models import Person, PlanVersion
 from plans.publish_rules import AGREEMENT_CHANNELS
 from responder.access import public
@@ -92,9 +92,7 @@ def pin() -> ResponseReturnValue:
         ok = people.verify_pin(session, person, entered, card_id=card.short_id)
     except people.PinDelayed as waiting:
         session.commit()
-        seconds = max(
-            1, int((waiting.retry_at - dt.datetime.now(dt.UTC)).total_seconds())
-        )
+        seconds = max(1, int((waiting.retry_at - clock.now()).total_seconds()))
         response = _pin_page(
             token,
             f"Too many wrong PINs. Please wait {seconds} seconds and try again.",
