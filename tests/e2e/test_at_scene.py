@@ -123,6 +123,8 @@ FIRST_SCREEN = """(role) => {
 }"""
 
 
+# 200 plans, each opened in Chromium: minutes on a busy shared machine.
+@pytest.mark.timeout(900)
 def test_the_first_screen_holds_who_the_line_and_the_role_advice_on_every_demo_plan(
     phone: Any, live_server: LiveServer, make_account: Any, sign_in: Any
 ) -> None:
