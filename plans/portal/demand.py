@@ -478,5 +478,5 @@ def revisions(
             .join(DemandRevision, DemandRevision.demand_id == DemandCount.id)
             .where(DemandCount.person_id == person_id)
             .order_by(DemandRevision.id.desc())
-        ).tuples()
+        )
     )

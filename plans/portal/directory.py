@@ -95,7 +95,7 @@ def directory(
         select(Team, TeamProfile)
         .outerjoin(TeamProfile, TeamProfile.team_id == Team.id)
         .order_by(Team.name)
-    ).tuples():
+    ):
         if wanted:
             haystack = [team.name, team.code]
             if profile is not None:

@@ -70,7 +70,7 @@ def harms_by_month(
     if not months:
         return harms
     index = {month: i for i, month in enumerate(months)}
-    first = dt.datetime.combine(months[0], dt.time.min)
+    first = dt.datetime.combine(months[0], dt.time.min, tzinfo=dt.UTC)
 
     def bump(kind: str, day: dt.date) -> None:
         at = index.get(_month(day))
