@@ -14,11 +14,16 @@ from sqlalchemy.orm import Session
 
 from plans import accounts, clock, rules
 from plans.audit import AuditEvent
-from plans.models import Person, PlanVersion, User
+from plans.models import Person, User
 from plans.people import PersonRequest
 from plans.portal import assessment, charts, costs, demand, directory, harms, reports
-from plans.portal.models import DemandCount, DemandRevision, HarmEvent, SavedReport
-from plans.portal.models import ReportImmutable
+from plans.portal.models import (
+    DemandCount,
+    DemandRevision,
+    HarmEvent,
+    ReportImmutable,
+    SavedReport,
+)
 from plans.portal.units import DEFAULT_COSTS_BY_UNIT, MINIMUM_UNITS, UNITS
 from tests.plans import factories
 
