@@ -261,6 +261,8 @@ COMMAND_RULES: dict[str, Action] = {
     "cards keys rotate": "operate",
     "import": "import_plans",
     "export": "export_plans",
+    "portal import": "enter_demand",
+    "portal team-report": "read_demand",
 }
 
 

@@ -272,3 +272,20 @@ def test_the_chart_svg_is_well_formed(
     assert len(svgs) == 2
     for svg in svgs:
         ET.fromstring(svg)
+
+
+def test_the_cli_imports_all_or_nothing_and_prints_the_team_report(
+    runner: Any, db: Session, person: Person, tmp_path: Any
+) -> None:
+    good = tmp_path / "police.csv"
+    good.write_text("person_ref,month,police_incidents\nTEST-TEAM/00001,2025-10,4\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("person_ref,month,police_incidents\nTEST-TEAM/00001,2025-10,-4\n")
+    result = runner.invoke(args=["portal", "import", TEAM, str(bad), "--agency", "Police"])
+    assert result.exit_code != 0 and "line 2" in result.output
+    result = runner.invoke(args=["portal", "import", TEAM, str(good), "--agency", "Police"])
+    assert result.exit_code == 0, result.output
+    assert "1 new" in result.output
+    result = runner.invoke(args=["portal", "team-report", TEAM, "--months", "120"])
+    assert result.exit_code == 0, result.output
+    assert "2025-10,4,0,0,0,0,0," in result.output

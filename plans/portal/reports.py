@@ -368,12 +368,19 @@ def team_report(
     session: Session,
     team: Team,
     *,
-    user: User,
+    user: User | None,
     months: list[dt.date] | None = None,
     channel: Channel = "web",
 ) -> TeamReport:
-    """Gather a team's totals (its mentors, lead clinicians and team lead)."""
-    _require_reader(session, user, team.id, channel)
+    """Gather a team's totals (its mentors, lead clinicians, team lead; the operator)."""
+    if user is None:
+        # None is the operator at the server's shell, on the CLI only.
+        if not (
+            channel == "cli" and rules.allowed(rules.OPERATOR, channel, "read_demand")
+        ):
+            raise rules.NotAllowed("anonymous", channel, "read_demand")
+    else:
+        _require_reader(session, user, team.id, channel)
     return gather_team(session, team, months or window())
 
 
