@@ -278,5 +278,6 @@ def test_the_new_roles_reach_nothing_beyond_the_portal_and_their_account() -> No
             "sign_in",
             "use_own_account",
             "manage_tokens",
+            "scan_card",  # anyone may scan; the card decides what a scan shows
             *PORTAL_EXPECTED,
         }
