@@ -66,9 +66,9 @@ def main() -> int:
     engine = app.extensions["responder.engine"]
     create_schema(engine)
     months = reports.window(args.months)
-    units = [u.code for u in MINIMUM_UNITS] + [
-        u.code for u in UNITS if not u.minimum
-    ][:5]
+    units = [u.code for u in MINIMUM_UNITS] + [u.code for u in UNITS if not u.minimum][
+        :5
+    ]
     rng = random.Random(18)
     started = time.perf_counter()
     with make_session_factory(engine)() as session:
@@ -78,16 +78,24 @@ def main() -> int:
         rows = []
         for n in range(args.people):
             person = Person(
-                ref=f"BENCH/{n:05d}", team=team, given_name="Synthetic",
-                family_name=f"Person{n}", aliases=[],
+                ref=f"BENCH/{n:05d}",
+                team=team,
+                given_name="Synthetic",
+                family_name=f"Person{n}",
+                aliases=[],
             )
             session.add(person)
             session.flush()
             for month in months:
                 for unit in units:
                     rows.append(
-                        {"person_id": person.id, "month": month, "unit": unit,
-                         "count": rng.randint(0, 6), "source": "bench"}
+                        {
+                            "person_id": person.id,
+                            "month": month,
+                            "unit": unit,
+                            "count": rng.randint(0, 6),
+                            "source": "bench",
+                        }
                     )
         session.bulk_insert_mappings(DemandCount, rows)  # type: ignore[arg-type]
         session.commit()
@@ -148,7 +156,8 @@ def main() -> int:
         "report_and_pdf": summary(pdf_times),
     }
     result["ratio_median"] = round(
-        result["team_report"]["median_ms"] / max(result["healthz"]["median_ms"], 0.01), 1
+        result["team_report"]["median_ms"] / max(result["healthz"]["median_ms"], 0.01),
+        1,
     )
     print(json.dumps(result, indent=2))
     if args.json:
