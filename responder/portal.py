@@ -106,7 +106,7 @@ def _month_arg(default: dt.date) -> dt.date:
         return default
 
 
-# -- the portal's front page -------------------------------------------------------
+# -- the portal's front page ----------------------------------------------------------
 
 
 @bp.get("/")
@@ -121,7 +121,7 @@ def index() -> ResponseReturnValue:
     return render_template("portal/index.html", teams=teams, people=people)
 
 
-# -- a person --------------------------------------------------------------------------
+# -- a person -------------------------------------------------------------------------
 
 
 @bp.get("/people/<int:person_id>")
@@ -278,7 +278,7 @@ def _pdf(saved: SavedReport) -> Response:
     return response
 
 
-# -- a team ------------------------------------------------------------------------------
+# -- a team ---------------------------------------------------------------------------
 
 
 @bp.get("/teams/<int:team_id>")
@@ -392,7 +392,7 @@ def set_cost(team_id: int) -> ResponseReturnValue:
     return redirect(url_for("portal.costs_page", team_id=found.id))
 
 
-# -- the network ---------------------------------------------------------------------------
+# -- the network ----------------------------------------------------------------------
 
 
 @bp.get("/network")
@@ -546,7 +546,7 @@ def assessment_record(assessment_id: int) -> ResponseReturnValue:
     )
 
 
-# -- the person's own reports ----------------------------------------------------
+# -- the person's own reports ---------------------------------------------------------
 #
 # Under /me, where the person's own-view cookie is scoped (responder.person).
 

@@ -129,7 +129,10 @@ def test_an_import_names_every_bad_line_then_a_good_file_lands_once(
     auth.login("mentor", teams=(TEAM,))
     team_id = person.team_id
     token = csrf(client, f"/portal/teams/{team_id}/import")
-    bad = b"person_ref,month,police_incidents\nTEST-TEAM/00001,2025-10,x\nNOBODY,2025-10,1\n"
+    bad = (
+        b"person_ref,month,police_incidents\n"
+        b"TEST-TEAM/00001,2025-10,x\nNOBODY,2025-10,1\n"
+    )
     response = client.post(
         f"/portal/teams/{team_id}/import",
         data={
@@ -281,9 +284,10 @@ def test_the_cli_imports_all_or_nothing_and_prints_the_team_report(
     good.write_text("person_ref,month,police_incidents\nTEST-TEAM/00001,2025-10,4\n")
     bad = tmp_path / "bad.csv"
     bad.write_text("person_ref,month,police_incidents\nTEST-TEAM/00001,2025-10,-4\n")
-    result = runner.invoke(args=["portal", "import", TEAM, str(bad), "--agency", "Police"])
+    command = ["portal", "import", TEAM]
+    result = runner.invoke(args=[*command, str(bad), "--agency", "Police"])
     assert result.exit_code != 0 and "line 2" in result.output
-    result = runner.invoke(args=["portal", "import", TEAM, str(good), "--agency", "Police"])
+    result = runner.invoke(args=[*command, str(good), "--agency", "Police"])
     assert result.exit_code == 0, result.output
     assert "1 new" in result.output
     result = runner.invoke(args=["portal", "team-report", TEAM, "--months", "120"])

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from html import escape
 
 WIDTH = 360
-HEIGHT = 220
-LEFT, RIGHT, TOP, BOTTOM = 40, 8, 14, 34
+HEIGHT = 232
+LEFT, RIGHT, TOP, BOTTOM = 40, 8, 14, 44
 PLOT_W = WIDTH - LEFT - RIGHT
 PLOT_H = HEIGHT - TOP - BOTTOM
 
@@ -160,7 +160,7 @@ def stacked_bars(
     width = band * 0.7
     for i, month in enumerate(months):
         x = LEFT + band * i + (band - width) / 2
-        base = TOP + PLOT_H
+        base: float = TOP + PLOT_H
         for s, (name, values) in enumerate(series):
             value = values[i]
             if not value:
@@ -175,12 +175,10 @@ def stacked_bars(
                 f"{month_label(month)}: {value}</title></rect>"
             )
     _marker(parts, months, marker)
-    # legend
+    # the legend: two columns of two rows under the month labels
     for s, (name, _values) in enumerate(series):
         x = LEFT + (s % 2) * PLOT_W / 2
-        y = HEIGHT - 12 + (s // 2) * 0  # one row: names are short
-        if s >= 2:
-            y = HEIGHT - 2
+        y = HEIGHT - 16 + 11 * (s // 2)
         parts.append(
             f'<rect x="{x:.1f}" y="{y - 8:.1f}" width="8" height="8" '
             f'fill="{SERIES_FILLS[s % len(SERIES_FILLS)]}"/>'
@@ -387,7 +385,8 @@ def xmr_chart(title: str, months: Sequence[dt.date], values: Sequence[float]) ->
         for i, (month, value) in enumerate(zip(months, values, strict=True))
     ]
     notes = [
-        f"Mean {_fmt(limits.mean)}; mean moving range {_fmt(limits.mean_moving_range)}; "
+        f"Mean {_fmt(limits.mean)}; "
+        f"mean moving range {_fmt(limits.mean_moving_range)}; "
         f"limits {_fmt(lower_drawn)} to {_fmt(limits.upper)} "
         f"(mean ± {XMR_FACTOR} × mean moving range)."
     ]
@@ -416,7 +415,8 @@ def score_bars(
             f'font-size="9" fill="currentColor">{escape(label[:30])}</text>'
             f'<rect class="bar" x="{left}" y="{y + 1:.1f}" '
             f'width="{width * score / top:.2f}" height="{row_h - 2:.1f}" '
-            f'fill="{SERIES_FILLS[0]}" data-series="{escape(label)}" data-value="{score}"/>'
+            f'fill="{SERIES_FILLS[0]}" data-series="{escape(label)}" '
+            f'data-value="{score}"/>'
         )
     parts.append("</svg>")
     rows = [

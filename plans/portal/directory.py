@@ -112,7 +112,7 @@ def directory(
 
 @dataclass(frozen=True)
 class Experience:
-    """A team's experience of a behaviour: its plans' count (suppressed) and its word."""
+    """A team's experience of a behaviour: its plans (suppressed) and its word."""
 
     team: str
     plans: str

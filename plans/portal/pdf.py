@@ -119,7 +119,8 @@ def render_report_pdf(
         f"covers {_month(months[0])} to {_month(months[-1])}.",
         f"Mentoring began: {began}. The months before it are the baseline.",
         ADVICE,
-        "Demand is shown beside what the person experienced: fewer calls can hide harm.",
+        "Demand is shown beside what the person experienced: "
+        "fewer calls can hide harm.",
     ]
     pdf.multi_cell(0, 5, _latin1("\n".join(lines)), new_x="LMARGIN", new_y="NEXT")
 

@@ -239,7 +239,7 @@ def _report_content(session: Session, portal: PersonPortal) -> dict[str, Any]:
 def build_report(
     session: Session, person: Person, *, by: User, channel: Channel = "web"
 ) -> SavedReport:
-    """Build, save and audit a dated, immutable report of the person's last 24 months."""
+    """Build, save and audit a dated, immutable report of the last 24 months."""
     rules.require(by, channel, "build_reports")
     require_team_member(by, person.team_id)
     portal = _gather(session, person, window())
@@ -372,7 +372,7 @@ def team_report(
     months: list[dt.date] | None = None,
     channel: Channel = "web",
 ) -> TeamReport:
-    """Gather a team's totals (its mentors, lead clinicians, team lead; the operator)."""
+    """Gather a team's totals (its mentors, clinicians, team lead; the operator)."""
     if user is None:
         # None is the operator at the server's shell, on the CLI only.
         if not (
@@ -385,7 +385,7 @@ def team_report(
 
 
 def gather_team(session: Session, team: Team, months: list[dt.date]) -> TeamReport:
-    """Compute a team's report without an access check (for the rules above and the bench)."""
+    """Compute a team's report without an access check (callers check first)."""
     person_ids = list(
         session.scalars(select(Person.id).where(Person.team_id == team.id))
     )

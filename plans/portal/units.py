@@ -23,7 +23,7 @@ Service = Literal["police", "ambulance", "hospital", "mental_health", "other"]
 SERVICE_LABELS: dict[Service, str] = {
     "police": "Police",
     "ambulance": "Ambulance",
-    "hospital": "Emergency Department and acute hospital",
+    "hospital": "ED and acute hospital",
     "mental_health": "Mental health",
     "other": "Other services",
 }

@@ -43,7 +43,8 @@ def phone(browser: Any, live_server: LiveServer) -> Iterator[Any]:
         locale="en-GB",
         timezone_id="Europe/London",
         accept_downloads=True,
-        bypass_csp=True,  # lets axe-core be injected; the app's own pages need no script
+        # lets axe-core be injected; the app's own pages need no script
+        bypass_csp=True,
     )
     context.set_default_timeout(10_000)
     page = context.new_page()

@@ -58,7 +58,7 @@ def m(text: str) -> dt.date:
     return demand.parse_month(text)
 
 
-# -- the unit table ------------------------------------------------------------------
+# -- the unit table -------------------------------------------------------------------
 
 
 def test_the_table_ships_the_minimum_sets_and_over_25_further_units() -> None:
@@ -80,7 +80,7 @@ def test_the_table_ships_the_minimum_sets_and_over_25_further_units() -> None:
         assert cost.pounds == cost.pounds.quantize(Decimal(10))  # no invented pence
 
 
-# -- desk entry and corrections ---------------------------------------------------------
+# -- desk entry and corrections -------------------------------------------------------
 
 
 def test_desk_entry_then_a_correction_is_revised_and_audited(
@@ -191,7 +191,7 @@ def test_a_mentor_of_another_team_is_refused(session: Session, person: Person) -
         reports.person_portal(session, person, user=other)
 
 
-# -- agency import ---------------------------------------------------------------------
+# -- agency import --------------------------------------------------------------------
 
 GOOD = (
     "person_ref,month,police_incidents,s136_detentions\n"
@@ -267,7 +267,7 @@ def test_a_non_utf8_file_is_refused_in_words(
         )
 
 
-# -- baseline ----------------------------------------------------------------------------
+# -- baseline -------------------------------------------------------------------------
 
 
 def test_the_baseline_is_before_the_first_published_plan_or_the_recorded_start(
@@ -297,7 +297,7 @@ def test_the_baseline_is_before_the_first_published_plan_or_the_recorded_start(
     assert after == pytest.approx(2 / 5)
 
 
-# -- costs -------------------------------------------------------------------------------
+# -- costs ----------------------------------------------------------------------------
 
 
 def test_costs_are_dated_and_fall_back_to_the_default_table(
@@ -337,7 +337,7 @@ def test_pounds_are_read_as_people_write_them() -> None:
     assert costs.parse_pounds("£1,250.5") == Decimal("1250.50")
 
 
-# -- harms -------------------------------------------------------------------------------
+# -- harms ----------------------------------------------------------------------------
 
 
 def test_harms_are_counted_beside_demand(
@@ -392,7 +392,7 @@ def test_network_aggregates_suppress_small_numbers(
     assert "TEST-TEAM/00001" not in repr(rows) and "Alexandra" not in repr(rows)
 
 
-# -- charts ------------------------------------------------------------------------------
+# -- charts ---------------------------------------------------------------------------
 
 
 def parse(svg: str) -> ET.Element:
@@ -433,7 +433,7 @@ def test_stacked_bars_are_drawn_from_the_data(
         ("2025-12", "Ambulance"): 2,
         ("2025-12", "Mental health"): 7,
         ("2026-01", "Police"): 1,
-        ("2026-01", "Emergency Department and acute hospital"): 3,
+        ("2026-01", "ED and acute hospital"): 3,
         ("2026-04", "Ambulance"): 2,  # 111 calls; GP appointments are not stacked
     }
     marker = next(e for e in root.iter(f"{SVG}line") if e.get("class") == "marker")
@@ -477,7 +477,7 @@ def test_a_flat_series_has_no_special_cause() -> None:
     assert charts.xmr([2] * 12).signals == {}
 
 
-# -- reports -----------------------------------------------------------------------------
+# -- reports --------------------------------------------------------------------------
 
 
 def test_a_saved_report_is_immutable_and_its_pdf_says_what_it_holds(
@@ -532,7 +532,7 @@ def test_a_team_lead_reads_but_does_not_build(session: Session, person: Person) 
         reports.build_report(session, person, by=lead)
 
 
-# -- directory, experience, self-assessment ----------------------------------------------
+# -- directory, experience, self-assessment -------------------------------------------
 
 
 def test_the_directory_finds_who_covers_a_town(session: Session, mentor: User) -> None:
