@@ -186,8 +186,10 @@ def test_two_parallel_imports_of_one_file_store_each_cell_once(
         thread.start()
     for thread in threads:
         thread.join()
-    # one wins; the other either saw the row (unchanged) or hit the unique cell
+    # one wins; the other either saw the row (unchanged) or lost on the unique
+    # cell and was told so in words, with nothing of it kept
     assert db.scalar(select(func.count()).select_from(DemandCount)) == 1
+    assert all(isinstance(e, demand.ConcurrentEntry) for e in errors), errors
     assert len(errors) <= 1
 
 

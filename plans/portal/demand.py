@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plans import audit, rules
@@ -33,6 +34,22 @@ _MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 class DemandError(ValueError):
     """Demand input that cannot be stored, in words a user can act on."""
+
+
+class ConcurrentEntry(DemandError):
+    """Another entry of the same cells committed first; nothing of this one was kept."""
+
+
+def _flush_cells(session: Session) -> None:
+    # Two imports of one file at once both see "no row" and both insert; the
+    # unique (person, month, unit) key lets one win. The caller rolls back.
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ConcurrentEntry(
+            "someone saved figures for the same months at the same moment; "
+            "nothing was stored, so please try again"
+        ) from None
 
 
 class NotInTeam(PermissionError):
@@ -210,6 +227,7 @@ def set_counts(
             raise DemandError(f"a count must be from 0 to {MAX_COUNT}")
         clean[unit] = count
     tally = _write(session, person, month, clean, by=by, source="desk")
+    _flush_cells(session)
     if tally.added or tally.updated:
         audit.record_for(
             session,
@@ -368,6 +386,7 @@ def import_csv(
         tally += _write(
             session, row.person, row.month, row.counts, by=by, source=source
         )
+    _flush_cells(session)
     detail = {
         "added": tally.added,
         "updated": tally.updated,
