@@ -182,6 +182,8 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("lead_clinician", "Dr Demo Lead", "Demo NHS Trust"),
     ("privacy_officer", "Demo Privacy Officer", "Demo NHS Trust"),
     ("admin", "Demo Administrator", "Demo NHS Trust"),
+    ("team_lead", "Demo Team Lead", "Demo NHS Trust"),
+    ("network", "Demo Network Lead", "Demo Regional Network"),
 )
 
 

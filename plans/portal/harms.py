@@ -82,7 +82,7 @@ def harms_by_month(
             PersonRequest.person_id.in_(ids), PersonRequest.created_at >= first
         )
     ):
-        if kind in ("concern", "change"):
+        if kind == "concern":  # a change request is not a complaint
             bump("concerns", created.date())
         elif kind == "withdrawal":
             bump("withdrawals", created.date())
