@@ -144,7 +144,9 @@ def test_a_year_of_demand_a_printed_report_and_the_teams_xmr_chart(
     assert "mean" in figure.inner_text().lower()
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_portal_pages_pass_axe(
+    scheme: str,
     phone: Any,
     live_server: LiveServer,
     make_account: Callable[..., Account],
@@ -155,6 +157,7 @@ def test_the_portal_pages_pass_axe(
     if not AXE.exists():
         pytest.skip("axe-core is not installed (npm install --no-save axe-core)")
     source = AXE.read_text(encoding="utf-8")
+    phone.emulate_media(color_scheme=scheme)
     mentor = make_account(role="mentor", teams=(TEAM,))
     with live_server.session() as session:
         person = factories.person(session)
