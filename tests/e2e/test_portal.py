@@ -185,3 +185,40 @@ def test_the_portal_pages_pass_axe(
         phone.get_by_role("button", name="Build and save a report").click()
     found["report"] = violations(phone, source)
     assert {path: v for path, v in found.items() if v} == {}
+
+
+def test_an_import_sent_by_script_shows_every_bad_line_then_lands(
+    phone: Any,
+    live_server: LiveServer,
+    make_account: Callable[..., Account],
+    sign_in: Callable[..., None],
+    tmp_path: Path,
+) -> None:
+    mentor = make_account(role="mentor", teams=(TEAM,))
+    with live_server.session() as session:
+        team_id = factories.person(session).team_id
+        session.commit()
+    sign_in(phone, mentor, "/portal/")
+    month = year_of_months()[0]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        f"person_ref,month,police_incidents\nTEST-TEAM/00001,{month:%Y-%m},x\n"
+    )
+    good = tmp_path / "good.csv"
+    good.write_text(
+        f"person_ref,month,police_incidents\nTEST-TEAM/00001,{month:%Y-%m},4\n"
+    )
+    phone.goto(f"/portal/teams/{team_id}/import")
+    phone.get_by_label("Agency the figures came from").fill("Police")
+    phone.get_by_label("CSV file").set_input_files(str(bad))
+    assert phone.locator("#import-progress").is_hidden()
+    phone.get_by_role("button", name="Import").click()
+    problems = phone.locator("#import-problems")
+    problems.wait_for()
+    assert "line 2:" in problems.inner_text()
+    # the page was swapped in place: the form still works, now with a good file
+    phone.get_by_label("Agency the figures came from").fill("Police")
+    phone.get_by_label("CSV file").set_input_files(str(good))
+    phone.get_by_role("button", name="Import").click()
+    phone.wait_for_url(f"**/portal/teams/{team_id}")
+    assert "1 new" in phone.locator(".messages").inner_text()
