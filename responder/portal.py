@@ -23,7 +23,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from plans import rules
 from plans.clock import today
 from plans.models import Person, Team, User
 from plans.portal import assessment, costs, demand, directory, harms, reports
@@ -531,11 +530,13 @@ def save_assessment(team_id: int) -> ResponseReturnValue:
 def assessment_record(assessment_id: int) -> ResponseReturnValue:
     """Show one visit's record, ready to print."""
     session = get_session()
-    row = session.get(SelfAssessment, assessment_id)
+    found = session.get(SelfAssessment, assessment_id)
+    if found is None:
+        abort(404)
+    require_team(found.team_id)
+    row = assessment.visit(session, assessment_id, user=_user())
     if row is None:
         abort(404)
-    require_team(row.team_id)
-    rules.require(_user(), "web", "assess_team")
     return render_template(
         "portal/assessment.html",
         row=row,

@@ -295,3 +295,27 @@ def test_the_cli_imports_all_or_nothing_and_prints_the_team_report(
     result = runner.invoke(args=["portal", "team-report", TEAM, "--months", "120"])
     assert result.exit_code == 0, result.output
     assert "2025-10,4,0,0,0,0,0," in result.output
+
+
+def test_a_visit_is_recorded_and_printable_by_its_team_only(
+    client: FlaskClient, auth: AuthActions, db: Session, person: Person
+) -> None:
+    from plans.portal.assessment import MEASURES
+
+    auth.login("team_lead", teams=(TEAM,))
+    path = f"/portal/teams/{person.team_id}/assessments"
+    form: dict[str, str] = {
+        "visited_on": "2025-06-01",
+        "csrf_token": csrf(client, path),
+    }
+    for measure in MEASURES:
+        form[f"score-{measure.code}"] = "2"
+        form[f"evidence-{measure.code}"] = "notes"
+    response = client.post(path, data=form)
+    assert response.status_code == 302
+    record = client.get(response.headers["Location"])
+    assert record.status_code == 200
+    assert record.get_data(as_text=True).count("2 of 4") == 11
+    auth.logout()
+    auth.login("mentor", teams=("OTHER",))
+    assert client.get(response.headers["Location"]).status_code == 404

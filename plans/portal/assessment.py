@@ -125,6 +125,17 @@ def history(
     )
 
 
+def visit(
+    session: Session, assessment_id: int, *, user: User, channel: Channel = "web"
+) -> SelfAssessment | None:
+    """Return one visit's record for a member of its team (None when there is none)."""
+    rules.require(user, channel, "assess_team")
+    row = session.get(SelfAssessment, assessment_id)
+    if row is not None:
+        require_team_member(user, row.team_id)
+    return row
+
+
 def score_of(row: SelfAssessment, code: str) -> int:
     """Return a visit's score for one measure (0 when a later measure is missing)."""
     return int((row.scores.get(code) or {}).get("score", 0))
