@@ -11,6 +11,7 @@ import plans.models  # noqa: F401
 import plans.notify  # noqa: F401
 import plans.people  # noqa: F401
 import plans.photos  # noqa: F401
+import plans.portal.models  # noqa: F401
 import plans.ratelimit  # noqa: F401
 import plans.search.index  # noqa: F401
 import plans.sessions  # noqa: F401

@@ -39,6 +39,8 @@ ROLE_LABELS: dict[str, str] = {
     "lead_clinician": "Lead clinician",
     "privacy_officer": "Privacy officer",
     "admin": "Administrator",
+    "team_lead": "Team lead",
+    "network": "Network",
 }
 
 PLAN_STATUSES: tuple[str, ...] = vocabulary.PLAN_STATUSES
@@ -305,7 +307,8 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(
             "role IN ('police', 'ambulance', 'emergency_department', 'control_room', "
-            "'mentor', 'lead_clinician', 'privacy_officer', 'admin')",
+            "'mentor', 'lead_clinician', 'privacy_officer', 'admin', 'team_lead', "
+            "'network')",
             name="role",
         ),
     )

@@ -52,6 +52,12 @@ Action = Literal[
     "manage_tokens",
     "own_plan",  # the person's own view, requests and withdrawal
     "operate",  # database, backups, audit checks, indexes, demo data
+    # the network portal
+    "read_demand",  # a team's people's demand, costs, harms, graphs and reports
+    "enter_demand",  # desk entry, agency import, costs, harms, mentoring start
+    "build_reports",  # save a person's dated report
+    "read_network",  # directory, behaviour experience, suppressed aggregates
+    "assess_team",  # self-assessment visits and the team's directory entry
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -63,6 +69,10 @@ PLAN_STAFF: frozenset[Party] = frozenset(
     ("mentor", "lead_clinician", "privacy_officer")
 )
 ONLY_OPERATOR: frozenset[Party] = frozenset((OPERATOR,))
+# The portal: a team's mentors and lead clinicians see their people's data, the
+# team lead the team's reports; the network role only suppressed aggregates.
+TEAM_READERS: frozenset[Party] = MENTORS | {"team_lead"}
+NETWORK_READERS: frozenset[Party] = TEAM_READERS | {"network"}
 CHATS: tuple[Channel, ...] = ("telegram", "sms", "whatsapp")
 
 
@@ -99,6 +109,11 @@ TABLE: Mapping[Action, Mapping[Channel, frozenset[Party]]] = {
         **_on(CHATS, frozenset((PERSON,))),
     },
     "operate": {"cli": ONLY_OPERATOR},
+    "read_demand": {"web": TEAM_READERS, "cli": ONLY_OPERATOR},
+    "enter_demand": {"web": MENTORS, "cli": ONLY_OPERATOR},
+    "build_reports": {"web": MENTORS},
+    "read_network": {"web": NETWORK_READERS},
+    "assess_team": {"web": TEAM_READERS},
 }
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 ResponderRole = Literal["police", "ambulance", "emergency_department", "control_room"]
-StaffRole = Literal["mentor", "lead_clinician", "privacy_officer", "admin"]
+StaffRole = Literal[
+    "mentor", "lead_clinician", "privacy_officer", "admin", "team_lead", "network"
+]
 Role = Literal[ResponderRole, StaffRole]
 
 RESPONDER_ROLES: tuple[ResponderRole, ...] = get_args(ResponderRole)
@@ -113,6 +115,18 @@ AuditAction = Literal[
     # chats
     "chat_linked",
     "chat_unlinked",
+    # the network portal
+    "demand_entered",
+    "demand_corrected",
+    "demand_imported",
+    "mentoring_start_set",
+    "unit_cost_set",
+    "harm_recorded",
+    "report_saved",
+    "report_viewed",
+    "report_commented",
+    "directory_updated",
+    "self_assessment_saved",
     # operations
     "database_backed_up",
     "database_restored",

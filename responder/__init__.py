@@ -76,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         mentor,
         person,
         photos,
+        portal,
         privacy,
     )
 
@@ -88,11 +89,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         photos,
         person,
         concerns,
+        portal,
         chat,
         api,
         hooks,
     ):
         app.register_blueprint(module.bp)
+    app.register_blueprint(portal.own_bp)
 
     from werkzeug.middleware.proxy_fix import ProxyFix
 

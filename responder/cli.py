@@ -182,6 +182,8 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("lead_clinician", "Dr Demo Lead", "Demo NHS Trust"),
     ("privacy_officer", "Demo Privacy Officer", "Demo NHS Trust"),
     ("admin", "Demo Administrator", "Demo NHS Trust"),
+    ("team_lead", "Demo Team Lead", "Demo NHS Trust"),
+    ("network", "Demo Network Lead", "Demo Regional Network"),
 )
 
 
@@ -380,7 +382,7 @@ def init_app(app: Flask) -> None:
     for command in (db_cli, users_cli, tokens_cli, search_cli, serve):
         app.cli.add_command(command)
     # Each feature keeps its commands beside its own code.
-    from responder import cli_cards, cli_chat, cli_exchange, cli_ops
+    from responder import cli_cards, cli_chat, cli_exchange, cli_ops, cli_portal
 
-    for module in (cli_exchange, cli_cards, cli_chat, cli_ops):
+    for module in (cli_exchange, cli_cards, cli_chat, cli_ops, cli_portal):
         module.register(app)

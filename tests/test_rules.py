@@ -238,3 +238,46 @@ def test_no_view_handler_or_command_writes_an_audit_row() -> None:
             if "audit.record" in text:
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+PORTAL_EXPECTED = {
+    # action: roles allowed on the web (issue 18)
+    "read_demand": {"mentor", "lead_clinician", "team_lead"},
+    "enter_demand": {"mentor", "lead_clinician"},
+    "build_reports": {"mentor", "lead_clinician"},
+    "read_network": {"mentor", "lead_clinician", "team_lead", "network"},
+    "assess_team": {"mentor", "lead_clinician", "team_lead"},
+}
+
+
+@pytest.mark.parametrize("action", sorted(PORTAL_EXPECTED))
+def test_the_portal_rows_of_the_table(action: str) -> None:
+    web = set(rules.parties_for(action, "web"))  # type: ignore[arg-type]
+    assert web == PORTAL_EXPECTED[action]
+    # Responders never see demand data, on any channel.
+    for channel in ("web", "api", "cli", "card", *CHAT_CHANNELS):
+        parties = rules.parties_for(action, channel)  # type: ignore[arg-type]
+        assert not parties & {
+            "police",
+            "ambulance",
+            "emergency_department",
+            "control_room",
+            ANONYMOUS,
+        }
+
+
+def test_the_new_roles_reach_nothing_beyond_the_portal_and_their_account() -> None:
+    for role in ("team_lead", "network"):
+        reached = {
+            action
+            for action, by_channel in rules.TABLE.items()
+            if any(role in parties for parties in by_channel.values())
+        }
+        assert reached <= {
+            "read_public",
+            "sign_in",
+            "use_own_account",
+            "manage_tokens",
+            "scan_card",  # anyone may scan; the card decides what a scan shows
+            *PORTAL_EXPECTED,
+        }

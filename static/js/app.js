@@ -114,3 +114,52 @@ if (scanner && "BarcodeDetector" in window && navigator.mediaDevices) {
     window.addEventListener("pagehide", stop, { once: true });
   });
 }
+
+// Portal imports: show the upload's progress, then "checking" while the server
+// reads every line. Without script the form posts as usual.
+const bindUploadProgress = (root) => {
+  for (const form of root.querySelectorAll("form[data-upload-progress]")) {
+    const bar = document.getElementById(form.dataset.uploadProgress);
+    const live = document.getElementById(form.dataset.status || "");
+    form.addEventListener("submit", (event) => {
+      if (!bar || !window.FormData || !window.XMLHttpRequest) return;
+      event.preventDefault();
+      const request = new XMLHttpRequest();
+      request.open("POST", form.action);
+      bar.hidden = false;
+      bar.value = 0;
+      status(live, "Sending the file…");
+      request.upload.addEventListener("progress", (progress) => {
+        if (progress.lengthComputable) bar.value = (100 * progress.loaded) / progress.total;
+      });
+      request.upload.addEventListener("load", () => {
+        bar.removeAttribute("value"); // indeterminate while the server checks
+        status(live, "Checking every line…");
+      });
+      request.addEventListener("load", () => {
+        // The request followed any redirect, and the page it answered carries
+        // the one-time message: show that page rather than load it again.
+        const page = new DOMParser().parseFromString(request.responseText, "text/html");
+        const main = page.querySelector("main");
+        const here = document.querySelector("main");
+        if (!main || !here) {
+          window.location.assign(request.responseURL || form.action);
+          return;
+        }
+        if (request.responseURL && request.responseURL !== window.location.href) {
+          window.history.pushState({}, "", request.responseURL);
+        }
+        document.title = page.title;
+        here.replaceChildren(...main.childNodes);
+        bindUploadProgress(here);
+        here.focus();
+      });
+      request.addEventListener("error", () => {
+        bar.hidden = true;
+        status(live, "The file could not be sent. Check the connection and try again.");
+      });
+      request.send(new FormData(form));
+    });
+  }
+};
+bindUploadProgress(document);
