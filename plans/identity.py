@@ -299,6 +299,84 @@ def _claimed_name(claims: Mapping[str, Any]) -> str:
     return joined[:200] or "Unnamed"
 
 
+# -- the ID token --------------------------------------------------------------------
+
+ID_TOKEN_ALGORITHMS = ("RS256", "PS256", "ES256")
+CLOCK_LEEWAY = 60  # seconds: the provider's clock and ours may differ a little
+
+
+def verify_id_token(
+    provider: Provider,
+    id_token: str,
+    jwks: Mapping[str, Any],
+    *,
+    nonce: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Return the claims of an ID token whose signature, iss, aud, exp and nonce hold.
+
+    Raise IdentityError naming what failed. The keys are the provider's published
+    JSON Web Key Set, passed in: this module fetches nothing.
+    """
+    from joserfc import jwt
+    from joserfc.errors import ExpiredTokenError, JoseError
+    from joserfc.jwk import KeySet
+
+    try:
+        keys = KeySet.import_key_set(dict(jwks))  # type: ignore[arg-type]
+    except (JoseError, ValueError, TypeError, KeyError) as error:
+        raise IdentityError(
+            "The sign-in service's keys could not be read.", code="bad_keys"
+        ) from error
+    try:
+        token = jwt.decode(id_token, keys, algorithms=list(ID_TOKEN_ALGORITHMS))
+    except (JoseError, ValueError, TypeError) as error:
+        raise IdentityError(
+            "The sign-in could not be checked.", code="bad_signature"
+        ) from error
+    claims = dict(token.claims)
+    issuer = provider.expected_issuer(claims)
+    registry = jwt.JWTClaimsRegistry(
+        now=int(now.timestamp()),
+        leeway=CLOCK_LEEWAY,
+        iss={"essential": True, "value": issuer},
+        sub={"essential": True},
+        aud={"essential": True, "value": provider.client_id},
+        exp={"essential": True},
+        iat={"essential": True},
+        nonce={"essential": True, "value": nonce},
+    )
+    try:
+        registry.validate(claims)
+    except JoseError as error:
+        field_name = getattr(error, "claim", "") or ""
+        code = {
+            "iss": "wrong_issuer",
+            "aud": "wrong_audience",
+            "exp": "expired",
+            "nonce": "wrong_nonce",
+        }.get(field_name, "bad_claims")
+        if isinstance(error, ExpiredTokenError):
+            code = "expired"
+        raise IdentityError("The sign-in could not be checked.", code=code) from error
+    audience = claims.get("aud")
+    if isinstance(audience, list) and len(audience) > 1:
+        # Several audiences: the token must say it was issued to us (OIDC 3.1.3.7).
+        if claims.get("azp") != provider.client_id:
+            raise IdentityError(
+                "The sign-in could not be checked.", code="wrong_audience"
+            )
+    if provider.required_identity_level:
+        level = claims.get("identity_proofing_level")
+        if level != provider.required_identity_level:
+            raise IdentityError(
+                "Your NHS login needs to be fully verified (level "
+                f"{provider.required_identity_level}) to see your plan here.",
+                code="identity_level",
+            )
+    return claims
+
+
 # -- tables ------------------------------------------------------------------------
 
 

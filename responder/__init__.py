@@ -77,8 +77,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         person,
         photos,
         privacy,
+        sso,
     )
 
+    sso.init_app(app)
     for module in (
         auth,
         lookup,
@@ -91,6 +93,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         chat,
         api,
         hooks,
+        sso,
     ):
         app.register_blueprint(module.bp)
 

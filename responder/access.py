@@ -133,6 +133,8 @@ ENDPOINT_RULES: dict[str, tuple[Channel, Action]] = {
     "auth.admin_user": ("web", "manage_users"),
     "auth.admin_enable": ("web", "manage_users"),
     "auth.admin_identity": ("web", "manage_users"),
+    "sso.start": ("web", "sign_in"),
+    "sso.callback": ("web", "sign_in"),
     "chat.index": ("web", "use_own_account"),
     "chat.number": ("web", "use_own_account"),
     "chat.confirm": ("web", "use_own_account"),
