@@ -135,6 +135,8 @@ ENDPOINT_RULES: dict[str, tuple[Channel, Action]] = {
     "auth.admin_identity": ("web", "manage_users"),
     "sso.start": ("web", "sign_in"),
     "sso.callback": ("web", "sign_in"),
+    "person.nhs_login": ("web", "own_plan"),
+    "person.nhs_login_callback": ("web", "own_plan"),
     "chat.index": ("web", "use_own_account"),
     "chat.number": ("web", "use_own_account"),
     "chat.confirm": ("web", "use_own_account"),
