@@ -37,6 +37,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from joserfc.jwk import RSAKey
+from sqlalchemy.exc import IntegrityError
 
 from plans import clock, identity, sessions
 from responder.access import public
@@ -293,9 +294,17 @@ def callback(name: str) -> ResponseReturnValue:
     db = get_session()
     try:
         claims, next_path = finish(provider, "sso.callback")
-        outcome = identity.sign_in_with_provider(
-            db, provider, claims, disabled_help=auth._account_help()
-        )
+        try:
+            outcome = identity.sign_in_with_provider(
+                db, provider, claims, disabled_help=auth._account_help()
+            )
+        except IntegrityError:
+            # The same first sign-in in two tabs at once: the other one created
+            # the identity (or the account) first, so this one now finds it.
+            db.rollback()
+            outcome = identity.sign_in_with_provider(
+                db, provider, claims, disabled_help=auth._account_help()
+            )
     except identity.IdentityError as error:
         if error.code in ("inactive", "unmapped", "declined"):
             # The domain audited the refusal with the account it concerns.

@@ -13,7 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import requests
+
+pytest.importorskip("authlib", reason="authlib is not installed (pip install authlib)")
+import requests  # noqa: E402
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -204,6 +206,39 @@ def test_a_second_sign_in_finds_the_same_account(
         client = app.test_client()
         sign_in(client, provider, "force", OFFICER)
         assert signed_in(client)
+    assert len(list(db_with_team.scalars(select(ExternalIdentity)))) == 1
+    assert accounts.count_users(db_with_team) == 1
+
+
+def test_parallel_first_sign_ins_make_one_account(
+    app: Flask, provider: LocalProvider, db_with_team: Session
+) -> None:
+    """Two tabs coming back at once with the same new identity: one account."""
+    import threading
+
+    callbacks = []
+    clients = [app.test_client() for _ in range(4)]
+    provider.sign_in_as(MENTOR)
+    for client in clients:
+        callbacks.append(go_to_provider(client, "cis2"))
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def come_back_together(client: FlaskClient, url: str) -> None:
+        barrier.wait()
+        statuses.append(come_back(client, url).status_code)
+
+    threads = [
+        threading.Thread(target=come_back_together, args=pair)
+        for pair in zip(clients, callbacks, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [302] * len(clients)
+    assert all(signed_in(client) for client in clients)
+    db_with_team.expire_all()
     assert len(list(db_with_team.scalars(select(ExternalIdentity)))) == 1
     assert accounts.count_users(db_with_team) == 1
 
