@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from plans import clock, identity, sessions
 from responder.access import public
 from responder.db import get_session
+from responder.security import limiter
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +52,24 @@ FLOW_LIFETIME = 600  # seconds from leaving for the provider to coming back
 METADATA_TTL = 3600.0
 HTTP_TIMEOUT = 10.0
 SESSION_KEY = "sso_flow"
+SSO_LIMIT = "30 per minute;300 per hour"
 
 
 def init_app(app: Flask) -> None:
     """Read the configured providers, refusing to start on a bad one."""
+    from responder import is_development
+
     raw = app.config.get("SSO_PROVIDERS") or {}
-    app.extensions["responder.sso"] = identity.providers_from_config(raw)
+    configured = identity.providers_from_config(raw)
+    if not is_development(app):
+        plain = [
+            p.name for p in configured.values() if not p.issuer.startswith("https:")
+        ]
+        if plain:
+            raise ValueError(
+                f"SSO providers must use https issuers: {', '.join(plain)}"
+            )
+    app.extensions["responder.sso"] = configured
     app.extensions["responder.sso_metadata"] = _MetadataCache()
     app.context_processor(lambda: {"sso_providers": staff_providers()})
 
@@ -276,6 +289,7 @@ def refused(
 
 @bp.route("/login/sso/<name>")
 @public
+@limiter.limit(SSO_LIMIT)
 def start(name: str) -> ResponseReturnValue:
     """Leave for the organisation's sign-in page (CIS2, Entra ID)."""
     from responder.auth import safe_next
@@ -286,6 +300,7 @@ def start(name: str) -> ResponseReturnValue:
 
 @bp.route("/login/sso/<name>/callback")
 @public
+@limiter.limit(SSO_LIMIT)
 def callback(name: str) -> ResponseReturnValue:
     """Come back from the organisation's sign-in page and sign in, or wait."""
     from responder import auth
