@@ -80,7 +80,16 @@ def live_app(
                         }
                     ],
                 },
+                "nhslogin": {
+                    "label": "NHS login",
+                    "issuer": provider.url,
+                    "client_id": "nhs-client",
+                    "client_secret": "nhs-secret",
+                    "purpose": "person",
+                    "required_identity_level": "P9",
+                },
             },
+            "NHS_LOGIN_ENABLED": True,
         }
     )
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -105,6 +114,13 @@ def registered(live_server: LiveServer, provider: LocalProvider) -> LocalProvide
             "cis2-client",
             [f"{live_server.url}/login/sso/cis2/callback"],
             public_key=public,
+        )
+    )
+    provider.register(
+        Client(
+            "nhs-client",
+            [f"{live_server.url}/me/nhs-login/nhslogin/callback"],
+            secret="nhs-secret",
         )
     )
     with live_server.session() as session:
@@ -223,3 +239,31 @@ def test_the_administration_pages_have_no_violations(
         assert axe_page.goto(path).status == 200, path
         found[path] = test_accessibility.violations(axe_page, axe_source)
     assert found == {path: [] for path in found}
+
+
+def test_the_person_opens_their_own_plan_with_nhs_login(
+    phone: Any, registered: LocalProvider, live_server: LiveServer
+) -> None:
+    """The stand-in NHS login proves P9 and an NHS number; the plan's number matches."""
+    from plans import versions
+    from plans.models import Person
+    from tests.plans import factories
+
+    with live_server.session() as session:
+        person = factories.person(session)
+        versions.make_live(session, factories.draft(session, person))
+        session.commit()
+        person_id = person.id
+    number = "9990000018"
+
+    def matcher(session: Any, nhs_number: str) -> Person | None:
+        return session.get(Person, person_id) if nhs_number == number else None
+
+    live_server.app.extensions["responder.nhs_login_matcher"] = matcher
+    registered.sign_in_as(
+        {"sub": "p-1", "identity_proofing_level": "P9", "nhs_number": number}
+    )
+    phone.goto("/me/pin")
+    with phone.expect_navigation(url=f"{live_server.url}/me/"):
+        phone.get_by_role("link", name="Or sign in with NHS login").click()
+    assert phone.get_by_role("heading", name="Your crisis plan").is_visible()
