@@ -102,11 +102,11 @@ def serve(users: int) -> Iterator[tuple[str, str, str, dict[str, str]]]:
             )
             assert target is not None
             pages = {
+                "approve": f"/admin/sign-ins/{outcome.identity.id}",
                 "users": "/admin/users",
                 "account": f"/admin/users/{target.id}",
                 "disable": f"/admin/users/{target.id}/disable",
                 "new": "/admin/users/new",
-                "approve": f"/admin/sign-ins/{outcome.identity.id}",
             }
             session.commit()
         client = app.test_client()
@@ -168,7 +168,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{page_name:8} performance {page['performance']:3d}, "
                     f"accessibility {page['accessibility']:3d}, "
-                    f"{page['total_bytes'] or 0:.0f} B"
+                    f"{page['total_bytes'] or 0:.0f} B, "
+                    f"FCP {page['first_contentful_paint_ms'] or 0:.0f} ms, "
+                    f"LCP {page['largest_contentful_paint_ms'] or 0:.0f} ms, "
+                    f"TBT {page['total_blocking_time_ms'] or 0:.0f} ms, "
+                    f"CLS {page['cumulative_layout_shift'] or 0:.3f}"
                     + (
                         f", failing: {', '.join(page['accessibility_failures'])}"
                         if page["accessibility_failures"]
