@@ -189,7 +189,7 @@ def begin(
         "nonce": nonce,
         "verifier": verifier,
         "next": next_path,
-        "started": int(time.time()),
+        "started": int(clock.now().timestamp()),
     }
     return redirect(url)
 
@@ -220,7 +220,7 @@ def finish(
     state = request.args.get("state", "")
     if not hmac.compare_digest(str(flow.get("state", "")), state):
         raise identity.IdentityError("That sign-in did not match.", code="bad_state")
-    if time.time() - int(flow.get("started", 0)) > FLOW_LIFETIME:
+    if clock.now().timestamp() - int(flow.get("started", 0)) > FLOW_LIFETIME:
         raise identity.IdentityError("That sign-in took too long.", code="flow_expired")
     if "error" in request.args:
         raise identity.IdentityError(

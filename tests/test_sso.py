@@ -317,6 +317,21 @@ def test_a_forged_state_is_refused(
     assert refusals(db_with_team) == ["bad_state"]
 
 
+def test_a_sign_in_that_took_too_long_is_refused(
+    client: FlaskClient, provider: LocalProvider, db_with_team: Session
+) -> None:
+    import datetime as dt
+
+    from plans import clock
+
+    provider.sign_in_as(OFFICER)
+    callback = go_to_provider(client, "force")
+    with clock.travel(clock.now() + dt.timedelta(minutes=11)):
+        assert come_back(client, callback).status_code == 401
+    assert refusals(db_with_team) == ["flow_expired"]
+    assert not signed_in(client)
+
+
 def test_without_a_multi_factor_claim_our_second_factor_is_owed(
     client: FlaskClient, provider: LocalProvider, db_with_team: Session
 ) -> None:
