@@ -10,6 +10,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session
 
-from plans import audit, hashing
+from plans import audit, hashing, rules
 from plans.db import utcnow
 from plans.hashing import HashCost
 from plans.models import ROLES, ApiToken, Team, TeamMembership, User
@@ -466,22 +467,59 @@ def reset_demo_accounts(
     return rows
 
 
-def disable_account(
-    session: Session, target: User, *, by: User | None, channel: Channel
-) -> int:
-    """Disable an account and end its sessions, tokens and chats, audited.
+DISABLE_REASON_MAX = 200
+# Whom a locked-out user is told to ask when no administrator is on record.
+DEFAULT_ACCOUNT_HELP = "your organisation's Responder administrator"
 
-    Return how many sign-in sessions ended.
+
+def _require_user_manager(by: User | None, channel: Channel) -> None:
+    """Refuse unless `by` may manage users here; the CLI is the operator's shell."""
+    if channel == "cli" and by is None:
+        return
+    rules.require(by, channel, "manage_users")
+
+
+def disable_account(
+    session: Session,
+    target: User,
+    *,
+    by: User | None,
+    channel: Channel,
+    reason: str,
+) -> int:
+    """Disable an account for a stated reason and end its sessions, tokens and chats.
+
+    Return how many sign-in sessions ended. An administrator cannot disable their
+    own account: nobody would be left to open the door again.
     """
     from plans import sessions
 
+    _require_user_manager(by, channel)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise AccountError("say why the account is being disabled")
+    if len(reason) > DISABLE_REASON_MAX:
+        raise AccountError(
+            f"keep the reason under {DISABLE_REASON_MAX} characters; "
+            "nothing was changed"
+        )
+    if by is not None and by.id == target.id:
+        raise AccountError("you cannot disable your own account")
+    if not target.active:
+        raise AccountError(f"{target.email} is already disabled")
     count = sessions.disable_account(session, target)
+    target.disabled_reason = reason
+    target.disabled_by_id = by.id if by is not None else None
     audit.record_for(
         session,
         by,
         action="account_disabled",
         channel=channel,
-        detail={"target_user_id": target.id, "target_role": target.role},
+        detail={
+            "target_user_id": target.id,
+            "target_role": target.role,
+            "why": reason,
+        },
     )
     if count:
         audit.record_for(
@@ -494,12 +532,126 @@ def disable_account(
     return count
 
 
+def enable_account(
+    session: Session, target: User, *, by: User | None, channel: Channel
+) -> None:
+    """Let a disabled account sign in again (its second factors stay), audited."""
+    _require_user_manager(by, channel)
+    if target.active:
+        raise AccountError(f"{target.email} is not disabled")
+    target.active = True
+    target.disabled_at = None
+    target.disabled_reason = None
+    target.disabled_by_id = None
+    audit.record_for(
+        session,
+        by,
+        action="account_enabled",
+        channel=channel,
+        detail={"target_user_id": target.id, "target_role": target.role},
+    )
+
+
+def whom_to_ask(session: Session, user: User, *, fallback: str) -> str:
+    """Name who can re-enable a disabled account: who disabled it, else `fallback`."""
+    if user.disabled_by_id is not None:
+        admin = session.get(User, user.disabled_by_id)
+        if admin is not None and admin.active:
+            where = f", {admin.organisation}" if admin.organisation else ""
+            return f"{admin.display_name}{where} ({admin.email})"
+    return fallback
+
+
+def add_user(
+    session: Session,
+    email: str,
+    *,
+    by: User | None,
+    channel: Channel,
+    role: str,
+    display_name: str | None = None,
+    organisation: str | None = None,
+    team_codes: list[str] | tuple[str, ...] = (),
+    password: str | None = None,
+) -> User:
+    """Create an account on an administrator's word (web or CLI), audited."""
+    _require_user_manager(by, channel)
+    return register_user(
+        session,
+        email,
+        role=role,
+        channel=channel,
+        by=by,
+        password=password,
+        display_name=display_name,
+        organisation=organisation,
+        team_codes=team_codes,
+    )
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """One account as an administrator's list shows it."""
+
+    user: User
+    state: Literal["active", "disabled"]
+    sign_in_methods: tuple[str, ...]
+    last_sign_in_at: dt.datetime | None
+    last_sign_in_method: str | None
+
+
+def list_accounts(
+    session: Session,
+    *,
+    by: User | None,
+    channel: Channel,
+    include_disabled: bool = True,
+) -> list[AccountSummary]:
+    """Return every account with how it signs in and when it last did."""
+    from plans import sessions
+
+    _require_user_manager(by, channel)
+    query = select(User).order_by(User.active.desc(), User.display_name, User.email)
+    if not include_disabled:
+        query = query.where(User.active.is_(True))
+    users = list(session.scalars(query))
+    last_methods = sessions.last_sign_in_methods(session, [u.id for u in users])
+    linked = _linked_providers(session, [u.id for u in users])
+    out = []
+    for user in users:
+        methods: list[str] = []
+        methods.extend(linked.get(user.id, ()))
+        if user.password_hash:
+            factors = sessions.second_factor_methods(session, user)
+            methods.append(
+                "password + " + " or ".join(factors) if factors else "password"
+            )
+        out.append(
+            AccountSummary(
+                user=user,
+                state="active" if user.active else "disabled",
+                sign_in_methods=tuple(methods),
+                last_sign_in_at=user.last_login_at,
+                last_sign_in_method=last_methods.get(user.id),
+            )
+        )
+    return out
+
+
+def _linked_providers(session: Session, user_ids: list[int]) -> dict[int, list[str]]:
+    """Return the single sign-on providers linked to each user, by id."""
+    from plans.identity import linked_providers
+
+    return linked_providers(session, user_ids)
+
+
 def reset_factors(
     session: Session, target: User, *, by: User | None, channel: Channel
 ) -> int:
     """Remove a user's second factors (they enrol again), audited; return the count."""
     from plans import sessions
 
+    _require_user_manager(by, channel)
     count = sessions.reset_second_factors(session, target)
     audit.record_for(
         session,

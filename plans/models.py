@@ -322,6 +322,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[dt.datetime | None]
+    # Why and by whom, so the person locked out is told whom to ask.
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    disabled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     last_login_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[TeamMembership]] = relationship(

@@ -328,6 +328,24 @@ def disable_account(session: Session, user: User) -> int:
     return revoke_user_sessions(session, user, reason="account_disabled")
 
 
+def last_sign_in_methods(session: Session, user_ids: list[int]) -> dict[int, str]:
+    """Return how each of these users last signed in ("totp", "oidc:cis2"), by id."""
+    if not user_ids:
+        return {}
+    latest = (
+        select(UserSession.user_id, func.max(UserSession.id).label("last_id"))
+        .where(UserSession.user_id.in_(user_ids))
+        .group_by(UserSession.user_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(UserSession.user_id, UserSession.method).join(
+            latest, UserSession.id == latest.c.last_id
+        )
+    )
+    return {user_id: method for user_id, method in rows}
+
+
 # -- second factors ---------------------------------------------------------------
 
 

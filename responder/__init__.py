@@ -78,8 +78,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         photos,
         portal,
         privacy,
+        sso,
     )
 
+    sso.init_app(app)
     for module in (
         auth,
         lookup,
@@ -93,6 +95,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         chat,
         api,
         hooks,
+        sso,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(portal.own_bp)

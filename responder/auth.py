@@ -41,7 +41,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from plans import accounts, clock, sessions
-from plans.models import ROLE_LABELS, ApiToken, User
+from plans.models import ROLE_LABELS, ApiToken, Team, User
 from responder import qr
 from responder.access import public, roles_required, signed_in
 from responder.db import get_session, session_factory
@@ -497,8 +497,17 @@ def login() -> ResponseReturnValue:
     ok = len(password) <= accounts.MAX_PASSWORD_LENGTH and accounts.verify_password(
         user, password
     )
-    if not ok or user is None or not user.active:
-        reason = "inactive" if ok else "bad_password"
+    if ok and user is not None and not user.active:
+        # Only someone who knows the password learns the account is disabled.
+        _audit("login_failed", user, reason_code="inactive")
+        db.commit()
+        who = accounts.whom_to_ask(db, user, fallback=_account_help())
+        message = f"This account is disabled. Please ask {who} to enable it again."
+        return render_template(
+            "auth/login.html", next=next_path, error=message, email=email
+        ), 401
+    if not ok or user is None:
+        reason = "bad_password"
         _audit("login_failed", user, reason_code=reason if user else "unknown")
         db.commit()
         return render_template(
@@ -966,40 +975,210 @@ def get_user_or_404(user_id: int) -> User:
     return user
 
 
+def _admin() -> User:
+    admin: User = current_user._get_current_object()
+    return admin
+
+
+def _account_help() -> str:
+    return str(current_app.config.get("ACCOUNT_HELP") or accounts.DEFAULT_ACCOUNT_HELP)
+
+
 @bp.route("/admin/users")
 @roles_required("admin")
 def admin_users() -> ResponseReturnValue:
-    """List every account with its role, teams, factors and state."""
+    """List every account as a card: role, teams, sign-in method, last sign-in."""
+    from plans import identity
+
     db = get_session()
-    users = list(db.scalars(select(User).order_by(User.role, User.email)))
-    factors = {u.id: sessions.second_factor_methods(db, u) for u in users}
     return render_template(
-        "auth/admin_users.html", users=users, factors=factors, labels=ROLE_LABELS
+        "auth/admin_users.html",
+        summaries=accounts.list_accounts(db, by=_admin(), channel="web"),
+        waiting=identity.awaiting_approval(db, by=_admin(), channel="web"),
+        labels=ROLE_LABELS,
+        done=request.args.get("done"),
     )
 
 
-@bp.route("/admin/users/<int:user_id>/disable", methods=["POST"])
+def _teams() -> list[Team]:
+    return list(get_session().scalars(select(Team).order_by(Team.name)))
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
 @roles_required("admin")
-def admin_disable(user_id: int) -> ResponseReturnValue:
-    """Disable an account; its sessions and tokens stop working at once."""
+def admin_new_user() -> ResponseReturnValue:
+    """Create an account: single sign-on, or a password shown once to hand over."""
+    form = request.form
+    if request.method == "GET":
+        return render_template(
+            "auth/admin_new_user.html",
+            teams=_teams(),
+            labels=ROLE_LABELS,
+            form={},
+            chosen=[],
+        )
+    db = get_session()
+    local = form.get("method") == "password"
+    password = secrets_password() if local else None
+    try:
+        user = accounts.add_user(
+            db,
+            form.get("email", "")[:254],
+            by=_admin(),
+            channel="web",
+            role=form.get("role", ""),
+            display_name=form.get("display_name", "").strip()[:200] or None,
+            organisation=form.get("organisation", "").strip()[:200] or None,
+            team_codes=form.getlist("team")[:50],
+            password=password,
+        )
+    except accounts.AccountError as error:
+        db.rollback()
+        return render_template(
+            "auth/admin_new_user.html",
+            teams=_teams(),
+            labels=ROLE_LABELS,
+            form=form,
+            chosen=form.getlist("team"),
+            error=str(error).capitalize() + ".",
+        ), 400
+    db.commit()
+    if password is None:
+        return redirect(url_for("auth.admin_users", done="created"), code=303)
+    return render_template("auth/admin_password.html", user=user, password=password)
+
+
+def secrets_password() -> str:
+    """Return a first password to hand over in person: four random words' worth."""
+    import secrets
+
+    return "-".join(secrets.token_urlsafe(6) for _ in range(4))
+
+
+@bp.route("/admin/users/<int:user_id>")
+@roles_required("admin")
+def admin_user(user_id: int) -> ResponseReturnValue:
+    """Show one account and what can be done to it, one action at a time."""
     db = get_session()
     target = get_user_or_404(user_id)
+    [summary] = [
+        s
+        for s in accounts.list_accounts(db, by=_admin(), channel="web")
+        if s.user.id == target.id
+    ]
+    return render_template(
+        "auth/admin_user.html", summary=summary, labels=ROLE_LABELS, error=None
+    )
+
+
+@bp.route("/admin/users/<int:user_id>/disable", methods=["GET", "POST"])
+@roles_required("admin")
+def admin_disable(user_id: int) -> ResponseReturnValue:
+    """Disable an account for a stated reason; its sessions and tokens end at once."""
+    db = get_session()
+    target = get_user_or_404(user_id)
+    if request.method == "GET":
+        return render_template("auth/admin_disable.html", target=target, error=None)
     if target.id == current_user.id:
         abort(409)  # an administrator cannot lock the door behind themselves
-    accounts.disable_account(db, target, by=current_user, channel="web")
+    try:
+        accounts.disable_account(
+            db,
+            target,
+            by=_admin(),
+            channel="web",
+            reason=request.form.get("reason", "")[:1000],
+        )
+    except accounts.AccountError as error:
+        db.rollback()
+        return render_template(
+            "auth/admin_disable.html",
+            target=target,
+            error=str(error).capitalize() + ".",
+            reason=request.form.get("reason", "")[:1000],
+        ), 400
     db.commit()
-    return redirect(url_for("auth.admin_users"))
+    return redirect(url_for("auth.admin_users", done="disabled"), code=303)
 
 
-@bp.route("/admin/users/<int:user_id>/reset-factors", methods=["POST"])
+@bp.route("/admin/users/<int:user_id>/enable", methods=["POST"])
+@roles_required("admin")
+def admin_enable(user_id: int) -> ResponseReturnValue:
+    """Let a disabled account sign in again."""
+    db = get_session()
+    target = get_user_or_404(user_id)
+    try:
+        accounts.enable_account(db, target, by=_admin(), channel="web")
+    except accounts.AccountError:
+        db.rollback()
+        return redirect(url_for("auth.admin_user", user_id=user_id), code=303)
+    db.commit()
+    return redirect(url_for("auth.admin_users", done="enabled"), code=303)
+
+
+@bp.route("/admin/users/<int:user_id>/reset-factors", methods=["GET", "POST"])
 @roles_required("admin")
 def admin_reset_factors(user_id: int) -> ResponseReturnValue:
     """Remove a user's second factors so they enrol again at next sign-in."""
     db = get_session()
     target = get_user_or_404(user_id)
-    accounts.reset_factors(db, target, by=current_user, channel="web")
+    if request.method == "GET":
+        return render_template("auth/admin_reset.html", target=target)
+    accounts.reset_factors(db, target, by=_admin(), channel="web")
     db.commit()
-    return redirect(url_for("auth.admin_users"))
+    return redirect(url_for("auth.admin_users", done="reset"), code=303)
+
+
+def _identity_or_404(identity_id: int) -> Any:
+    from plans.identity import ExternalIdentity
+
+    row = get_session().get(ExternalIdentity, identity_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.route("/admin/sign-ins/<int:identity_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def admin_identity(identity_id: int) -> ResponseReturnValue:
+    """Approve a first single sign-on with a role and teams, or decline it."""
+    from plans import identity as sso
+
+    db = get_session()
+    row = _identity_or_404(identity_id)
+    if request.method == "GET":
+        return render_template(
+            "auth/admin_identity.html",
+            identity=row,
+            teams=_teams(),
+            labels=ROLE_LABELS,
+            error=None,
+        )
+    try:
+        if request.form.get("decision") == "decline":
+            sso.decline_identity(db, row, by=_admin(), channel="web")
+            done = "declined"
+        else:
+            sso.approve_identity(
+                db,
+                row,
+                by=_admin(),
+                channel="web",
+                role=request.form.get("role", ""),
+                team_codes=request.form.getlist("team")[:50],
+            )
+            done = "approved"
+    except sso.IdentityError as error:
+        db.rollback()
+        return render_template(
+            "auth/admin_identity.html",
+            identity=row,
+            teams=_teams(),
+            labels=ROLE_LABELS,
+            error=str(error),
+        ), 400
+    db.commit()
+    return redirect(url_for("auth.admin_users", done=done), code=303)
 
 
 # -- commands -----------------------------------------------------------------------

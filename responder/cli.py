@@ -157,9 +157,10 @@ def users_create(
         password = sys.stdin.readline().rstrip("\r\n")
     session = get_session()
     try:
-        user = accounts.register_user(
+        user = accounts.add_user(
             session,
             email,
+            by=None,
             channel="cli",
             role=role,
             password=password,
@@ -171,6 +172,76 @@ def users_create(
         raise click.ClickException(str(error)) from None
     session.commit()
     click.echo(f"created {user.email} ({user.role_label})")
+
+
+@users_cli.command("list")
+@click.option("--active-only", is_flag=True, help="Leave disabled accounts out.")
+@with_appcontext
+def users_list(active_only: bool) -> None:
+    """List accounts: state, role, email, how they sign in and when they last did."""
+    from plans import accounts
+
+    rows = accounts.list_accounts(
+        get_session(), by=None, channel="cli", include_disabled=not active_only
+    )
+    for row in rows:
+        last = (
+            row.last_sign_in_at.strftime("%Y-%m-%d %H:%M")
+            if row.last_sign_in_at
+            else "never"
+        )
+        methods = "; ".join(row.sign_in_methods) or "nothing yet"
+        click.echo(
+            f"{row.state:<8} {row.user.role:<20} {row.user.email:<40} "
+            f"{methods} (last: {last})"
+        )
+    click.echo(f"{len(rows)} account(s)")
+
+
+def _user_or_fail(email: str) -> Any:
+    from plans import accounts
+
+    user = accounts.find_user(get_session(), email)
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    return user
+
+
+@users_cli.command("disable")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@with_appcontext
+def users_disable(email: str, reason: str) -> None:
+    """Disable an account: it is signed out everywhere at once."""
+    from plans import accounts
+
+    session = get_session()
+    user = _user_or_fail(email)
+    try:
+        count = accounts.disable_account(
+            session, user, by=None, channel="cli", reason=reason
+        )
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    session.commit()
+    click.echo(f"disabled {user.email}; ended {count} session(s)")
+
+
+@users_cli.command("enable")
+@click.argument("email")
+@with_appcontext
+def users_enable(email: str) -> None:
+    """Let a disabled account sign in again."""
+    from plans import accounts
+
+    session = get_session()
+    user = _user_or_fail(email)
+    try:
+        accounts.enable_account(session, user, by=None, channel="cli")
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    session.commit()
+    click.echo(f"enabled {user.email}")
 
 
 DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (

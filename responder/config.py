@@ -59,3 +59,11 @@ PUBLISH_MAX_REVIEW_MONTHS = 12  # review date at most this far after approval
 PUBLISH_MAX_CAPACITY_AGE_MONTHS = 12  # capacity assessment at most this old
 REVIEW_REMINDER_DAYS = 30  # the desk lists reviews due within this many days
 WITHDRAWAL_DEADLINE_WORKING_DAYS = 5  # a withdrawal request is acted on within
+
+# Single sign-on (see docs/deploy.md): OpenID providers by name, as a JSON object
+# (RESPONDER_SSO_PROVIDERS). Empty: local accounts only.
+SSO_PROVIDERS: dict[str, object] = {}
+# Whom a disabled user is told to ask when no administrator is on record.
+ACCOUNT_HELP = "your organisation's Responder administrator"
+# The person through NHS login (P9): off until the plan's NHS number is recorded.
+NHS_LOGIN_ENABLED = False

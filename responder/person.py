@@ -8,10 +8,12 @@ lifetime. Every page here is personal, so none of it may be cached.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     g,
@@ -59,7 +61,12 @@ def _lifetime() -> dt.timedelta:
 
 
 def _pin_page(token: str, message: str | None = None, status: int = 200) -> Response:
-    page = render_template("person/pin.html", token=token, message=message)
+    page = render_template(
+        "person/pin.html",
+        token=token,
+        message=message,
+        nhs_login=bool(current_app.config.get("NHS_LOGIN_ENABLED")),
+    )
     return Response(page, status)
 
 
@@ -129,6 +136,55 @@ def _open_own_view(
         samesite="Strict",
     )
     return response
+
+
+def _nhs_login_provider() -> Any:
+    """Return the NHS login provider when the setting turns it on, else abort 404."""
+    from responder import sso
+
+    if not current_app.config.get("NHS_LOGIN_ENABLED"):
+        abort(404)
+    name = str(current_app.config.get("NHS_LOGIN_PROVIDER") or "nhslogin")
+    return sso.provider_or_404(name, purpose="person")
+
+
+@bp.get("/nhs-login")
+@public
+def nhs_login() -> ResponseReturnValue:
+    """Leave for NHS login to prove who you are (instead of card and PIN)."""
+    from responder import sso
+
+    return sso.begin(_nhs_login_provider(), "person.nhs_login_callback", None)
+
+
+@bp.get("/nhs-login/<name>/callback")
+@public
+def nhs_login_callback(name: str) -> ResponseReturnValue:
+    """Come back from NHS login and open the person's own view, or refuse."""
+    from plans import identity
+    from responder import sso
+
+    provider = _nhs_login_provider()
+    if provider.name != name:
+        abort(404)
+    session = get_session()
+    matcher = current_app.extensions.get(
+        "responder.nhs_login_matcher", identity.match_by_nhs_number
+    )
+    try:
+        claims, _next = sso.finish(provider, "person.nhs_login_callback")
+        person = identity.person_for_nhs_login(
+            session, provider, claims, find_person=matcher
+        )
+    except identity.IdentityError as error:
+        if error.code in ("identity_level", "no_nhs_number", "no_plan"):
+            session.commit()  # the domain audited the refusal
+            return _pin_page("", str(error), 403)
+        session.rollback()
+        identity.record_refusal(session, provider, error.code)
+        session.commit()
+        return _pin_page("", "NHS login did not sign you in. Please try again.", 401)
+    return _open_own_view(person, via="nhs_login", detail={"method": "nhs_login"})
 
 
 @bp.get("/link/<token>")

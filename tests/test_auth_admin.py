@@ -41,8 +41,10 @@ def test_disabling_an_account_signs_it_out_at_once(
     medic = AuthActions(app, medic_client).login(role="ambulance")
     assert signed_in(medic_client)
     auth.login(role="admin")
-    response = client.post(f"/admin/users/{medic.id}/disable")
-    assert response.status_code == 302
+    response = client.post(
+        f"/admin/users/{medic.id}/disable", data={"reason": "left the service"}
+    )
+    assert response.status_code == 303
     assert not signed_in(medic_client)
     refused = medic_client.post(
         "/login", data={"email": medic.email, "password": TEST_PASSWORD}
@@ -57,7 +59,8 @@ def test_an_administrator_cannot_disable_themselves(
     client: FlaskClient, auth: AuthActions
 ) -> None:
     admin = auth.login(role="admin")
-    assert client.post(f"/admin/users/{admin.id}/disable").status_code == 409
+    response = client.post(f"/admin/users/{admin.id}/disable", data={"reason": "x"})
+    assert response.status_code == 409
     assert signed_in(client)
 
 
