@@ -78,6 +78,10 @@ DETAIL_KEYS = frozenset(
         "count",
         "team",
         "why",
+        "agency",
+        "month",
+        "case_id",
+        "question_id",
     }
 )
 

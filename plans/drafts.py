@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from plans import audit, clock, guardrails, publish_rules
+from plans.cases import workflow as cases_gate
 from plans.db import utcnow
 from plans.exchange.reading import schema_problems, value_problems
 from plans.models import Person, PlanVersion, Team, User
@@ -353,6 +354,11 @@ def create_draft(
     person = session.scalar(select(Person).where(Person.ref == ref)) if ref else None
     if person is not None:
         _require_drafter(author, person.team_id)
+        # Someone who came through a case is drafted for only with the lead
+        # clinician's permission and their own consent (plans.cases.workflow).
+        refusal = cases_gate.refusal_for_person(session, person)
+        if refusal:
+            raise DraftError(refusal)
         if open_draft(session, person) is not None:
             raise DraftError(
                 f"{person.ref} already has a draft in progress; edit that one"

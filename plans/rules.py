@@ -52,6 +52,8 @@ Action = Literal[
     "manage_tokens",
     "own_plan",  # the person's own view, requests and withdrawal
     "operate",  # database, backups, audit checks, indexes, demo data
+    "manage_cases",  # HIU lists, matches, ranking, meetings, allocation, consent
+    "give_permission",  # the named lead clinician's permission to start mentoring
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -99,6 +101,10 @@ TABLE: Mapping[Action, Mapping[Channel, frozenset[Party]]] = {
         **_on(CHATS, frozenset((PERSON,))),
     },
     "operate": {"cli": ONLY_OPERATOR},
+    # The group's work is the mentors' and lead clinicians'; responders never
+    # see a case, so a person's refusal changes nothing they see.
+    "manage_cases": {"web": MENTORS, "cli": ONLY_OPERATOR},
+    "give_permission": {"web": frozenset(("lead_clinician",))},
 }
 
 
