@@ -279,6 +279,16 @@ def _audit(
 # --- drafting ------------------------------------------------------------------
 
 
+def _refuse_without_case_consent(session: Session, person: Person) -> None:
+    """Refuse any drafting for a case's person without permission and consent.
+
+    People who never came through a case (plans.cases) are not affected.
+    """
+    refusal = cases_gate.refusal_for_person(session, person)
+    if refusal:
+        raise DraftError(refusal)
+
+
 def _refuse_unsafe_values(document: Mapping[str, Any]) -> None:
     """Refuse values no plan may hold before any of the document is stored.
 
@@ -356,9 +366,7 @@ def create_draft(
         _require_drafter(author, person.team_id)
         # Someone who came through a case is drafted for only with the lead
         # clinician's permission and their own consent (plans.cases.workflow).
-        refusal = cases_gate.refusal_for_person(session, person)
-        if refusal:
-            raise DraftError(refusal)
+        _refuse_without_case_consent(session, person)
         if open_draft(session, person) is not None:
             raise DraftError(
                 f"{person.ref} already has a draft in progress; edit that one"
@@ -483,6 +491,7 @@ def edit_draft(
         raise DraftError(
             f"version {version.version} is {version.status}; start a new draft"
         )
+    _refuse_without_case_consent(session, version.person)
     _refuse_unsafe_values(document)
     mine = as_draft_of(version, document)
     if based_on != version.edit_count:
@@ -574,6 +583,7 @@ def submit(
         raise DraftError(f"version {version.version} is {version.status}")
     if version.submitted_at is not None:
         raise DraftError("this draft is already waiting for approval")
+    _refuse_without_case_consent(session, version.person)
     today = today or clock.today()
     problems = draft_problems(
         version,
@@ -696,6 +706,7 @@ def publish(
         raise DraftError(f"version {version.version} is {version.status}")
     if version.submitted_at is None:
         raise DraftError("a mentor must submit the draft for approval first")
+    _refuse_without_case_consent(session, person)
     # Four eyes: a lead clinician never approves words they wrote or sent.
     if approver.id in {
         version.created_by_id,
@@ -835,6 +846,7 @@ def discard_draft(session: Session, version: PlanVersion, *, by: User) -> bool:
         return False
     # A person typed in for a draft that never went live was never shown to
     # anyone; keeping their details would be keeping data for nothing.
+    cases_gate.release_person(session, person)
     session.delete(person)
     session.flush()
     return True

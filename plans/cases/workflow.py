@@ -133,7 +133,7 @@ def allocate(
     case.allocated_at = clock.now()
     if changed_lead and permission_granted(case):
         # A new lead clinician gives their own permission.
-        session.add(_not_granted(case, by))
+        case.permissions.append(_not_granted(case, by))
     session.flush()
     guard.record(
         session,
@@ -188,7 +188,7 @@ def record_permission(
         notes=(notes or "").strip() or None,
         recorded_by_id=by.id,
     )
-    session.add(permission)
+    case.permissions.append(permission)
     session.flush()
     guard.record(
         session,
@@ -210,7 +210,7 @@ def record_capacity_change(
     """Record that capacity changed: permission lapses until it is reviewed."""
     guard.require_case_work(session, by, channel, case.team_id, "manage_cases")
     permission = _not_granted(case, by)
-    session.add(permission)
+    case.permissions.append(permission)
     session.flush()
     guard.record(
         session,
@@ -259,9 +259,8 @@ def record_consent(
         person_words=(person_words or "").strip() or None,
         recorded_by_id=by.id if isinstance(by, User) else None,
     )
-    session.add(consent)
+    case.consents.append(consent)
     session.flush()
-    session.refresh(case, ["consents"])
     guard.record(
         session,
         by,
@@ -298,7 +297,7 @@ def record_nominee(
         may_be_told=may_be_told.strip(),
         until=until,
     )
-    session.add(row)
+    case.nominees.append(row)
     session.flush()
     guard.record(
         session,
@@ -349,6 +348,14 @@ def refusal_for_person(session: Session, person: Person) -> str | None:
     """Say why a known person's plan may not be drafted (None: no case, or ready)."""
     case = session.scalar(select(Case).where(Case.person_id == person.id))
     return drafting_refusal(case) if case is not None else None
+
+
+def release_person(session: Session, person: Person) -> None:
+    """Let go of a person whose only draft was discarded: the case drafts anew."""
+    case = session.scalar(select(Case).where(Case.person_id == person.id))
+    if case is not None:
+        case.person_id = None
+        session.flush()
 
 
 def draft_first_plan(
