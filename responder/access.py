@@ -190,6 +190,21 @@ ENDPOINT_RULES: dict[str, tuple[Channel, Action]] = {
     "chat.own_telegram": ("web", "own_plan"),
     "chat.own_opened": ("web", "own_plan"),
     "chat.own_unlink": ("web", "own_plan"),
+    # the High Intensity User group's cases (issue 17)
+    "cases.index": ("web", "manage_cases"),
+    "cases.upload": ("web", "manage_cases"),
+    "cases.matches": ("web", "manage_cases"),
+    "cases.decide": ("web", "manage_cases"),
+    "cases.ranked": ("web", "manage_cases"),
+    "cases.open_case": ("web", "manage_cases"),
+    "cases.case": ("web", "manage_cases"),
+    "cases.allocate": ("web", "manage_cases"),
+    "cases.permission": ("web", "give_permission"),
+    "cases.capacity_changed": ("web", "manage_cases"),
+    "cases.consent": ("web", "manage_cases"),
+    "cases.nominee": ("web", "manage_cases"),
+    "cases.withdraw_nominee": ("web", "manage_cases"),
+    "cases.draft": ("web", "manage_cases"),
     # provider callbacks
     "hooks.telegram": ("telegram", "receive_webhook"),
     "hooks.twilio_sms": ("sms", "receive_webhook"),
@@ -233,6 +248,8 @@ COMMAND_RULES: dict[str, Action] = {
     "cards keys rotate": "operate",
     "import": "import_plans",
     "export": "export_plans",
+    "cases upload": "manage_cases",
+    "cases template": "manage_cases",
 }
 
 

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -140,13 +140,32 @@ def _row(
     return ListRow(line, given, family, born, nhs, contacts), []
 
 
+Checked = tuple[list[ListRow], list[ListProblem]]
+
+
 def read_list(
     text: str,
     *,
     month: dt.date,
     progress: Callable[[int], None] | None = None,
-) -> tuple[list[ListRow], list[ListProblem]]:
+) -> Checked:
     """Check a whole CSV list; return its rows and every problem with its line."""
+    reading = reading_list(text, month=month)
+    while True:
+        try:
+            count = next(reading)
+        except StopIteration as done:
+            checked: Checked = done.value
+            return checked
+        if progress is not None:
+            progress(count)
+
+
+def reading_list(text: str, *, month: dt.date) -> Generator[int, None, Checked]:
+    """Check a CSV list, yielding the rows read so far every PROGRESS_EVERY rows.
+
+    The generator's return value is (rows, problems), as `read_list` returns it.
+    """
     text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -182,8 +201,8 @@ def read_list(
             if count > MAX_ROWS:
                 problems.append(ListProblem(line, f"more than {MAX_ROWS} rows"))
                 break
-            if progress is not None and count % PROGRESS_EVERY == 0:
-                progress(count)
+            if count % PROGRESS_EVERY == 0:
+                yield count
             if len(values) != len(header):
                 problems.append(
                     ListProblem(line, f"{len(values)} values for {len(header)} columns")
@@ -207,8 +226,7 @@ def read_list(
             rows.append(row)
     except csv.Error as error:
         problems.append(ListProblem(reader.line_num, f"not CSV: {error}"))
-    if progress is not None:
-        progress(count)
+    yield count
     if not problems and not rows:
         problems.append(ListProblem(2, "the list has no rows"))
     return rows, problems
@@ -224,11 +242,13 @@ def upload_list(
     by: User | str,
     channel: Channel,
     progress: Callable[[int], None] | None = None,
+    checked: Checked | None = None,
 ) -> AgencyList:
     """Store one agency's monthly list whole, or raise ListRefused with every problem.
 
-    `by` is the signed-in user, or the operator's name on the CLI. Matches with
-    the group's other rows are proposed at once (never merged).
+    `by` is the signed-in user, or the operator's name on the CLI. `checked` is
+    the result of `reading_list` when the caller showed its progress. Matches
+    with the group's other rows are proposed at once (never merged).
     """
     guard.require_case_work(session, by, channel, team.id, "manage_cases")
     problems: list[ListProblem] = []
@@ -247,7 +267,7 @@ def upload_list(
                 f"{AGENCY_LABELS[agency]} already uploaded the list for {month:%B %Y}",
             )
         )
-    rows, row_problems = read_list(text, month=month, progress=progress)
+    rows, row_problems = checked or read_list(text, month=month, progress=progress)
     problems.extend(row_problems)
     if problems:
         raise ListRefused(problems)

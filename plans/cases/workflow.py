@@ -438,3 +438,21 @@ def caseload(
             )
         )
     return lines
+
+
+def team_staff(session: Session, team_id: int) -> list[User]:
+    """Return the active mentors and lead clinicians of a team, by name."""
+    from plans.models import TeamMembership
+
+    return list(
+        session.scalars(
+            select(User)
+            .join(TeamMembership, TeamMembership.user_id == User.id)
+            .where(
+                TeamMembership.team_id == team_id,
+                User.active.is_(True),
+                User.role.in_(("mentor", "lead_clinician")),
+            )
+            .order_by(User.display_name)
+        )
+    )

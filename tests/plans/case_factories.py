@@ -44,7 +44,9 @@ class Group:
     responder: User
 
 
-def make_group(session: Session, code: str = "HIU-TEST") -> Group:
+def make_group(
+    session: Session, code: str = "HIU-TEST", password: str | None = None
+) -> Group:
     """Create a team with a clinician mentor, a police mentor and lead clinicians."""
     team = Team(code=code, name=f"{code} High Intensity Team (synthetic)")
     session.add(team)
@@ -58,6 +60,7 @@ def make_group(session: Session, code: str = "HIU-TEST") -> Group:
             role=role,
             organisation=organisation,
             team_codes=[code],
+            password=password,
         )
 
     group = Group(
