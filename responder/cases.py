@@ -18,6 +18,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -27,11 +28,28 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import select
 
 from plans import clock, drafts
-from plans.cases import guard, linking, lists, ranking, workflow
+from plans.cases import (
+    borders,
+    contacts,
+    guard,
+    linking,
+    lists,
+    meetings,
+    ranking,
+    workflow,
+)
 from plans.cases.intensity import CONTACT_TYPES, LIKELIHOOD_BANDS, RISK_BANDS
-from plans.cases.models import AGENCIES, AGENCY_LABELS, CONSENT_ANSWERS, Case
+from plans.cases.models import (
+    AGENCIES,
+    AGENCY_LABELS,
+    CONSENT_ANSWERS,
+    CONTACT_KINDS,
+    Case,
+    Meeting,
+)
 from plans.models import Team, User
 from responder.access import roles_required, web_roles
 from responder.db import get_session
@@ -300,6 +318,10 @@ def case(case_id: int) -> ResponseReturnValue:
         permission_granted=workflow.permission_granted(found),
         consent=workflow.consent_answer(found),
         rows=linking.rows_of_person(get_session(), found.team_id, found.entry_id),
+        contact_log=contacts.summary(get_session(), found),
+        contact_kinds=CONTACT_KINDS,
+        kind_words=contacts.KIND_WORDS,
+        today=clock.today(),
     )
 
 
@@ -442,3 +464,242 @@ def draft(case_id: int) -> ResponseReturnValue:
         return _refused(case_id, error)
     get_session().commit()
     return redirect(url_for("mentor.draft", version_id=version.id))
+
+
+# --- the meeting ------------------------------------------------------------------
+
+ATTENDEE_ROWS = 8
+
+
+def _questions() -> tuple[str, ...]:
+    configured = current_app.config.get("CASE_MEETING_QUESTIONS")
+    return tuple(configured) if configured else meetings.DEFAULT_QUESTIONS
+
+
+def _date(name: str) -> dt.date | None:
+    text = request.form.get(name, "").strip()
+    return dt.date.fromisoformat(text) if text else None
+
+
+@bp.route("/meetings", methods=["GET", "POST"])
+@roles_required(*CASE_STAFF)
+def meetings_page() -> ResponseReturnValue:
+    """List the group's meetings and record a new one: date and attendees."""
+    team = _team()
+    session = get_session()
+    problem = None
+    if request.method == "POST":
+        attendees = [
+            (
+                request.form.get(f"attendee_{n}", ""),
+                request.form.get(f"agency_{n}", ""),
+            )
+            for n in range(ATTENDEE_ROWS)
+        ]
+        try:
+            held_on = _date("held_on") or clock.today()
+            meeting = meetings.record_meeting(
+                session,
+                team,
+                held_on=held_on,
+                attendees=attendees,
+                questions=_questions(),
+                by=_user(),
+                channel="web",
+            )
+        except ValueError as error:
+            session.rollback()
+            problem = str(error)
+        else:
+            session.commit()
+            return redirect(url_for("cases.meeting", meeting_id=meeting.id))
+    return render_template(
+        "cases/meetings.html",
+        team=team,
+        problem=problem,
+        meetings=meetings.meetings_of(session, team, by=_user(), channel="web"),
+        rows=range(ATTENDEE_ROWS),
+        agencies=meetings.ATTENDEE_AGENCIES,
+        questions=_questions(),
+        today=clock.today(),
+    ), (422 if problem else 200)
+
+
+def meeting_or_404(meeting_id: int) -> Meeting:
+    """Return a meeting of the user's groups, or abort 404."""
+    try:
+        return meetings.get_meeting(
+            get_session(), meeting_id, by=_user(), channel="web"
+        )
+    except LookupError:
+        abort(404)
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@roles_required(*CASE_STAFF)
+def meeting(meeting_id: int) -> ResponseReturnValue:
+    """Show a meeting: attendees, each person discussed, and the form for the next."""
+    found = meeting_or_404(meeting_id)
+    team = get_session().get(Team, found.team_id)
+    return render_template(
+        "cases/meeting.html",
+        meeting=found,
+        team=team,
+        cases=workflow.team_cases(
+            get_session(), found.team_id, by=_user(), channel="web"
+        ),
+        answers=meetings.ANSWERS,
+        decisions=meetings.DECISION_WORDS,
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/discuss")
+@roles_required(*CASE_STAFF)
+def discuss(meeting_id: int) -> ResponseReturnValue:
+    """Record the group's answers, decision, reasons and next review for one case."""
+    found = meeting_or_404(meeting_id)
+    session = get_session()
+    try:
+        case_id = int(request.form.get("case_id", ""))
+        discussed = workflow.get_case(session, case_id, by=_user(), channel="web")
+        meetings.record_discussion(
+            session,
+            found,
+            discussed,
+            answers={
+                question: request.form.get(f"answer_{n}", "")
+                for n, question in enumerate(found.questions)
+            },
+            decision=request.form.get("decision", ""),
+            reasons=request.form.get("reasons", ""),
+            next_review=_date("next_review"),
+            by=_user(),
+            channel="web",
+        )
+    except (ValueError, LookupError) as error:
+        session.rollback()
+        flash(str(error), "error")
+    else:
+        session.commit()
+        flash("Discussion recorded.", "success")
+    return redirect(url_for("cases.meeting", meeting_id=meeting_id))
+
+
+# --- contacts -----------------------------------------------------------------------
+
+
+@bp.post("/<int:case_id>/contacts")
+@roles_required(*CASE_STAFF)
+def contact(case_id: int) -> ResponseReturnValue:
+    """Log a contact: date, kind, the trust record's reference, the next contact."""
+    found = case_or_404(case_id)
+    try:
+        contacts.record_contact(
+            get_session(),
+            found,
+            on=_date("on") or clock.today(),
+            kind=request.form.get("kind", ""),
+            trust_reference=request.form.get("trust_reference"),
+            next_contact=_date("next_contact"),
+            by=_user(),
+            channel="web",
+        )
+    except ValueError as error:
+        return _refused(case_id, error)
+    return _done(case_id, "Contact logged.")
+
+
+# --- across borders ------------------------------------------------------------------
+
+
+@bp.get("/borders")
+@roles_required(*CASE_STAFF)
+def borders_page() -> ResponseReturnValue:
+    """Show questions to and from other groups, and ask a new one."""
+    team = _team()
+    session = get_session()
+    others = session.scalars(select(Team).where(Team.id != team.id).order_by(Team.name))
+    return render_template(
+        "cases/borders.html",
+        team=team,
+        others=list(others),
+        incoming=borders.incoming(session, team, by=_user(), channel="web"),
+        outgoing=borders.outgoing(session, team, by=_user(), channel="web"),
+        entry_id=request.args.get("entry_id", type=int),
+    )
+
+
+@bp.post("/borders/ask")
+@roles_required(*CASE_STAFF)
+def ask_border() -> ResponseReturnValue:
+    """Ask another group whether a name on our list is known to them."""
+    session = get_session()
+    to_team = session.scalar(
+        select(Team).where(Team.code == request.form.get("to_team"))
+    )
+    if to_team is None:
+        abort(404)
+    try:
+        question = borders.ask(
+            session,
+            int(request.form.get("entry_id", "")),
+            to_team=to_team,
+            by=_user(),
+            channel="web",
+        )
+    except (LookupError, guard.CaseRefused):
+        abort(404)
+    except ValueError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("cases.borders_page", team=request.form.get("team")))
+    session.commit()
+    flash(f"Asked {to_team.name}.", "success")
+    team = session.get(Team, question.from_team_id)
+    return redirect(url_for("cases.borders_page", team=team.code if team else None))
+
+
+@bp.get("/borders/<int:question_id>")
+@roles_required(*CASE_STAFF)
+def border_question(question_id: int) -> ResponseReturnValue:
+    """Show a question from another group with our rows that may match."""
+    session = get_session()
+    try:
+        found = borders.candidates(session, question_id, by=_user(), channel="web")
+    except LookupError:
+        abort(404)
+    from plans.cases.models import BorderQuestion
+
+    question = session.get(BorderQuestion, question_id)
+    return render_template(
+        "cases/border_question.html",
+        question=question,
+        candidates=found,
+        team=question.to_team if question else None,
+    )
+
+
+@bp.post("/borders/<int:question_id>/answer")
+@roles_required(*CASE_STAFF)
+def answer_border(question_id: int) -> ResponseReturnValue:
+    """Answer with a contact after confirming a match, or say the name is not known."""
+    session = get_session()
+    confirmed = request.form.get("entry_id", "")
+    try:
+        question = borders.answer(
+            session,
+            question_id,
+            confirmed_entry_id=int(confirmed) if confirmed.isdigit() else None,
+            contact=request.form.get("contact"),
+            by=_user(),
+            channel="web",
+        )
+    except LookupError:
+        abort(404)
+    except ValueError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("cases.border_question", question_id=question_id))
+    session.commit()
+    flash("Answered.", "success")
+    return redirect(url_for("cases.borders_page", team=question.to_team.code))

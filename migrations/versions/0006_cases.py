@@ -274,6 +274,7 @@ def upgrade() -> None:
         sa.Column("on", sa.Date(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("trust_reference", sa.String(length=100), nullable=True),
+        sa.Column("next_contact", sa.Date(), nullable=True),
         sa.Column("recorded_at", plans.db.UTCDateTime(), nullable=False),
         sa.Column("recorded_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(

@@ -281,6 +281,7 @@ class CaseContact(Base):
     kind: Mapped[str] = mapped_column(String(20))
     # Where the note is: the trust record's own reference, never the note.
     trust_reference: Mapped[str | None] = mapped_column(String(100))
+    next_contact: Mapped[dt.date | None] = mapped_column(Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

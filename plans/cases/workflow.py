@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plans import clock
-from plans.cases import guard, linking
+from plans.cases import contacts, guard, linking
 from plans.cases.models import (
     CONSENT_ANSWERS,
     Case,
@@ -397,6 +397,8 @@ class CaseLine:
     next_review: dt.date | None
     review_due: bool
     missing: tuple[str, ...]
+    next_contact: dt.date | None = None
+    data_requirement: bool = False
 
 
 def caseload(
@@ -429,12 +431,15 @@ def caseload(
             missing.append("invitation to take part")
         elif answer == "invited":
             missing.append("the person's answer")
+        log = contacts.summary(session, case)
         lines.append(
             CaseLine(
                 case=case,
                 next_review=case.next_review,
                 review_due=case.next_review is not None and case.next_review <= today,
                 missing=tuple(missing),
+                next_contact=log.next_contact,
+                data_requirement=log.data_requirement,
             )
         )
     return lines
@@ -454,5 +459,41 @@ def team_staff(session: Session, team_id: int) -> list[User]:
                 User.role.in_(("mentor", "lead_clinician")),
             )
             .order_by(User.display_name)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class OwnConsent:
+    """What the person sees of their own taking part (Guide s.54)."""
+
+    answers: tuple[Consent, ...]
+    nominees: tuple[NomineeConsent, ...]
+
+    @property
+    def taking_part(self) -> bool:
+        """Say whether the person's newest answer is that they take part."""
+        answers = [a for a in self.answers if a.answer != "invited"]
+        return bool(answers) and answers[-1].answer == "accepted"
+
+
+def own_consent(session: Session, person: Person) -> OwnConsent | None:
+    """Return the person's own answers and nominated people, if they have a case."""
+    case = session.scalar(select(Case).where(Case.person_id == person.id))
+    if case is None:
+        return None
+    return OwnConsent(answers=tuple(case.consents), nominees=tuple(case.nominees))
+
+
+def team_cases(
+    session: Session, team_id: int, *, by: User | str, channel: Channel
+) -> list[Case]:
+    """Return the group's open cases, by name."""
+    guard.require_case_work(session, by, channel, team_id, "manage_cases")
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.team_id == team_id)
+            .order_by(Case.family_name, Case.given_name, Case.id)
         )
     )
