@@ -201,3 +201,117 @@ def test_the_cli_uploads_a_list_or_names_every_bad_line(
     assert result.exit_code == 0, result.output
     assert "stored 1 rows" in result.output
     assert runner.invoke(args=["cases", "template"]).output.startswith("given_name,")
+
+
+def open_case_for_robert(client: FlaskClient, db: Session) -> int:
+    post_list(client, "police", ROBERT)
+    entry_id = db.scalar(select(ListEntry.id).where(ListEntry.given_name == "Robert"))
+    client.post("/cases/open", data={"entry_id": entry_id})
+    case_id = db.scalar(select(Case.id))
+    assert case_id is not None
+    return case_id
+
+
+def test_a_meeting_is_recorded_from_the_pages(
+    client: FlaskClient, auth: AuthActions, db: Session
+) -> None:
+    sign_in(auth, arranged(db))
+    case_id = open_case_for_robert(client, db)
+    response = client.post(
+        "/cases/meetings?team=HIU-TEST",
+        data={
+            "held_on": "2026-10-20",
+            "attendee_0": "PC Example",
+            "agency_0": "police",
+        },
+    )
+    assert response.status_code == 302
+    meeting_page = response.headers["Location"]
+    page = client.get(meeting_page).get_data(as_text=True)
+    assert "PC Example (Police)" in page and "Is it proportionate?" in page
+    answers = {f"answer_{n}": "yes" for n in range(5)}
+    client.post(
+        meeting_page + "/discuss",
+        data={
+            **answers,
+            "case_id": case_id,
+            "decision": "review",
+            "reasons": "Calls are falling; see again next month.",
+            "next_review": "2026-11-17",
+        },
+    )
+    page = client.get(meeting_page).get_data(as_text=True)
+    assert "keep under review. Calls are falling" in page
+    assert "Next review 17 November 2026" in page
+    empty = client.post("/cases/meetings?team=HIU-TEST", data={"held_on": "2026-10-20"})
+    assert empty.status_code == 422
+    assert "name at least one attendee" in empty.get_data(as_text=True)
+
+
+def test_contacts_are_logged_and_police_mentors_see_no_trust_reference(
+    client: FlaskClient, auth: AuthActions, db: Session
+) -> None:
+    group = arranged(db)
+    sign_in(auth, group)
+    case_id = open_case_for_robert(client, db)
+    client.post(
+        f"/cases/{case_id}/contacts",
+        data={
+            "on": "2026-10-02",
+            "kind": "face_to_face",
+            "trust_reference": "RiO-12345",
+        },
+    )
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "face to face (trust record RiO-12345)" in page
+    auth.logout()
+    sign_in(auth, group, "police_mentor")
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "face to face" in page and "RiO-12345" not in page
+
+
+def test_a_question_across_borders_from_the_pages(
+    client: FlaskClient, auth: AuthActions, db: Session
+) -> None:
+    group = arranged(db)
+    south = make_group(db, "HIU-SOUTH", password=TEST_PASSWORD)
+    db.commit()
+    sign_in(auth, group)
+    open_case_for_robert(client, db)
+    entry_id = db.scalar(select(ListEntry.id))
+    page = client.get(f"/cases/borders?team=HIU-TEST&entry_id={entry_id}")
+    assert "Ask another group" in page.get_data(as_text=True)
+    client.post(
+        "/cases/borders/ask",
+        data={"entry_id": entry_id, "to_team": "HIU-SOUTH", "team": "HIU-TEST"},
+    )
+    auth.logout()
+    auth.login(role="mentor", teams=("HIU-SOUTH",), email=south.mentor.email)
+    client.post(
+        "/cases/lists?team=HIU-SOUTH",
+        data={
+            "agency": "ambulance",
+            "month": "2026-10",
+            "file": (io.BytesIO(csv_text(BOB).encode()), "list.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    page = client.get("/cases/borders?team=HIU-SOUTH").get_data(as_text=True)
+    assert "asked about Robert Smith" in page
+    from plans.cases.models import BorderQuestion
+
+    question_id = db.scalar(select(BorderQuestion.id))
+    page = client.get(f"/cases/borders/{question_id}").get_data(as_text=True)
+    assert "Bob Smith" in page and "nickname of Robert" in page
+    bob = db.scalar(select(ListEntry.id).where(ListEntry.given_name == "Bob"))
+    client.post(
+        f"/cases/borders/{question_id}/answer",
+        data={"entry_id": bob, "contact": "Call the South HIU duty line, 01632 960001"},
+    )
+    auth.logout()
+    sign_in(auth, group)
+    page = client.get("/cases/borders?team=HIU-TEST").get_data(as_text=True)
+    assert "known there; contact: Call the South HIU duty line" in page
+    assert "Bob" not in page
+    # The asking group cannot open the other group's question.
+    assert client.get(f"/cases/borders/{question_id}").status_code == 404
