@@ -16,6 +16,9 @@ from plans.models import User
 from plans.vocabulary import AuditAction, Channel
 
 
+POLICE_WORDS = ("police", "constabulary")
+
+
 class CaseRefused(PermissionError):
     """The case action is not allowed to this party, on this channel or team."""
 
@@ -45,11 +48,13 @@ def require_case_work(
 def is_police_mentor(user: User | str) -> bool:
     """Say whether a mentor is a police partner: they see no clinical detail.
 
-    A police partner is a mentor account whose organisation names the police.
+    A police partner is a mentor account whose organisation is a police force
+    (its name says "police" or "constabulary").
     """
     if isinstance(user, str):
         return False
-    return user.role == "mentor" and "police" in (user.organisation or "").casefold()
+    organisation = (user.organisation or "").casefold()
+    return user.role == "mentor" and any(w in organisation for w in POLICE_WORDS)
 
 
 def record(
