@@ -99,14 +99,33 @@ def test_a_month_from_lists_to_the_first_plan(
     client.post(f"/cases/{case_id}/draft")
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "allocate mentors" in page
-    client.post(
-        f"/cases/{case_id}/allocate",
+    allocation = {
+        "clinician_mentor": group.mentor.id,
+        "police_mentor": group.police_mentor.id,
+        "lead_clinician": group.lead.id,
+    }
+    client.post(f"/cases/{case_id}/allocate", data=allocation)
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "not decided to allocate mentors" in page
+    meeting = client.post(
+        "/cases/meetings?team=HIU-TEST",
         data={
-            "clinician_mentor": group.mentor.id,
-            "police_mentor": group.police_mentor.id,
-            "lead_clinician": group.lead.id,
+            "held_on": "2026-10-20",
+            "attendee_0": "DS Example",
+            "agency_0": "police",
+        },
+    ).headers["Location"]
+    client.post(
+        meeting + "/discuss",
+        data={
+            **{f"answer_{n}": "yes" for n in range(5)},
+            "case_id": case_id,
+            "decision": "allocate",
+            "reasons": "Three agencies; the person's view was sought.",
+            "next_review": "2026-11-17",
         },
     )
+    client.post(f"/cases/{case_id}/allocate", data=allocation)
     assert client.post(f"/cases/{case_id}/permission").status_code == 403
     client.post(f"/cases/{case_id}/consent", data={"answer": "invited"})
     client.post(
@@ -315,3 +334,13 @@ def test_a_question_across_borders_from_the_pages(
     assert "Bob" not in page
     # The asking group cannot open the other group's question.
     assert client.get(f"/cases/borders/{question_id}").status_code == 404
+
+
+def test_the_groups_questions_come_from_the_configuration(
+    app: object, client: FlaskClient, auth: AuthActions, db: Session
+) -> None:
+    app.config["CASE_MEETING_QUESTIONS"] = ["Is this the right group for them?"]  # type: ignore[attr-defined]
+    sign_in(auth, arranged(db))
+    page = client.get("/cases/meetings?team=HIU-TEST").get_data(as_text=True)
+    assert "Is this the right group for them?" in page
+    assert "Is it proportionate?" not in page

@@ -26,7 +26,9 @@ from plans.cases.models import (
     CONSENT_ANSWERS,
     Case,
     Consent,
+    Discussion,
     ListEntry,
+    Meeting,
     NomineeConsent,
     Permission,
 )
@@ -115,6 +117,10 @@ def allocate(
 ) -> Case:
     """Allocate a clinician mentor, a police partner mentor and a lead clinician."""
     guard.require_case_work(session, by, channel, case.team_id, "manage_cases")
+    if latest_decision(session, case) != "allocate":
+        # The group's questions come first: an intervention must be lawful,
+        # necessary and proportionate before anyone is allocated (s.18, s.59).
+        raise CaseError("the group has not decided to allocate mentors at a meeting")
     clinician = _member(session, clinician_mentor_id, case, "clinician mentor")
     police = _member(session, police_mentor_id, case, "police partner mentor")
     lead = _member(session, lead_clinician_id, case, "lead clinician")
@@ -143,6 +149,17 @@ def allocate(
         detail={"case_id": case.id},
     )
     return case
+
+
+def latest_decision(session: Session, case: Case) -> str | None:
+    """Return the group's newest meeting decision on the case, if any."""
+    return session.scalar(
+        select(Discussion.decision)
+        .join(Meeting)
+        .where(Discussion.case_id == case.id)
+        .order_by(Meeting.held_on.desc(), Discussion.id.desc())
+        .limit(1)
+    )
 
 
 def _not_granted(case: Case, by: User | str) -> Permission:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from plans import accounts
-from plans.cases import lists, workflow
+from plans.cases import lists, meetings, workflow
 from plans.cases.lists import TEMPLATE_HEADER
 from plans.cases.models import Case
 from plans.models import Team, User
@@ -90,11 +90,35 @@ def upload(
     )
 
 
+def decide_to_allocate(session: Session, group: Group, case: Case) -> None:
+    """Record a meeting that answers every question yes and allocates mentors."""
+    meeting = meetings.record_meeting(
+        session,
+        group.team,
+        held_on=dt.date(2026, 10, 20),
+        attendees=[("DS Example", "police"), ("Dr Example", "mental_health")],
+        by=group.mentor,
+        channel="web",
+    )
+    meetings.record_discussion(
+        session,
+        meeting,
+        case,
+        answers=dict.fromkeys(meetings.DEFAULT_QUESTIONS, "yes"),
+        decision="allocate",
+        reasons="Frequent conveyances; the person's view has been sought.",
+        next_review=dt.date(2026, 11, 17),
+        by=group.mentor,
+        channel="web",
+    )
+
+
 def allocated_case(session: Session, group: Group) -> Case:
     """Return a case with mentors and a lead clinician allocated."""
     agency_list = upload(session, group, "police", "Robert,Smith,1980-04-05,,3,1,0,0,0")
     entry = agency_list.entries[0]  # type: ignore[attr-defined]
     case = workflow.open_case(session, entry.id, by=group.mentor, channel="web")
+    decide_to_allocate(session, group, case)
     workflow.allocate(
         session,
         case,

@@ -20,6 +20,7 @@ from tests.plans.case_factories import (
     accept,
     allocated_case,
     csv_text,
+    decide_to_allocate,
     make_group,
     permit,
     synthetic_nhs_number,
@@ -354,6 +355,34 @@ def test_the_month_is_ranked_by_intensity_with_a_trend(session: Session) -> None
 
 
 # --- allocation, permission, consent and the first plan ----------------------------
+
+
+def test_mentors_are_allocated_only_after_the_group_decides(session: Session) -> None:
+    group = make_group(session)
+    agency_list = upload(session, group, "police", "Ann,Other,1970-02-03,,1,0,0,0,0")
+    case = workflow.open_case(
+        session,
+        agency_list.entries[0].id,
+        by=group.mentor,
+        channel="web",  # type: ignore[attr-defined]
+    )
+
+    def allocate() -> None:
+        workflow.allocate(
+            session,
+            case,
+            clinician_mentor_id=group.mentor.id,
+            police_mentor_id=group.police_mentor.id,
+            lead_clinician_id=group.lead.id,
+            by=group.mentor,
+            channel="web",
+        )
+
+    with pytest.raises(workflow.CaseError, match="not decided to allocate"):
+        allocate()
+    decide_to_allocate(session, group, case)
+    allocate()
+    assert case.lead_clinician_id == group.lead.id
 
 
 def test_the_police_partner_must_be_a_police_mentor(session: Session) -> None:
