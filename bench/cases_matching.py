@@ -313,9 +313,9 @@ def main() -> int:
     results = [measure(int(seed), args.people) for seed in args.seeds.split(",")]
     for result in results:
         print(
-            f"seed {result['seed']}: {result['rows']} rows, {result['true_pairs']} true "
-            f"pairs, {result['proposals']} proposals: precision "
-            f"{result['precision']:.3f}, recall {result['recall']:.3f}, "
+            f"seed {result['seed']}: {result['rows']} rows, "
+            f"{result['true_pairs']} true pairs, {result['proposals']} proposals: "
+            f"precision {result['precision']:.3f}, recall {result['recall']:.3f}, "
             f"{result['ms_per_row']:.2f} ms/row"
         )
     right = sum(r["right"] for r in results)

@@ -15,7 +15,6 @@ from plans import audit, rules
 from plans.models import User
 from plans.vocabulary import AuditAction, Channel
 
-
 POLICE_WORDS = ("police", "constabulary")
 
 
