@@ -48,7 +48,8 @@ class ListProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        # Line 0: about the upload as a whole (the agency, the month), no line.
+        return f"line {self.line}: {self.message}" if self.line else self.message
 
 
 @dataclass(frozen=True)

@@ -618,3 +618,37 @@ def test_responders_never_reach_a_case(session: Session) -> None:
         ranking.ranked_month(
             session, group.team, MONTH, by=group.responder, channel="web"
         )
+
+
+def test_stopping_changes_nothing_a_responder_sees(session: Session) -> None:
+    from plans import accounts, lookup, versions
+    from tests.plans import factories
+
+    group = make_group(session)
+    case = allocated_case(session, group)
+    permit(session, group, case)
+    accept(session, group, case)
+    person = factories.person(
+        session, ref=f"{group.team.code}/00001", code=group.team.code
+    )
+    versions.make_live(session, factories.draft(session, person))
+    case.person_id = person.id
+    session.flush()
+    officer = accounts.create_user(session, "pc@example.test", role="police")
+    at = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    before = lookup.find_plans(
+        session, officer, "Alexandra Testperson", channel="web", now=at
+    )
+    workflow.record_consent(
+        session,
+        case,
+        "stopped",
+        person_words="Leave me be.",
+        by=group.mentor,
+        channel="web",
+    )
+    after = lookup.find_plans(
+        session, officer, "Alexandra Testperson", channel="web", now=at
+    )
+    assert [r.ref for r in before] == [r.ref for r in after] == [person.ref]
+    assert person.live_version(session) is not None
