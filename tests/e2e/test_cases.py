@@ -19,8 +19,11 @@ from plans import clock
 from plans.cases.models import Case, MatchProposal
 from plans.models import Person, User
 from tests.e2e.conftest import Account, LiveServer
+from tests.e2e.test_accessibility import axe_page, axe_source, violations
 
 pytestmark = pytest.mark.e2e
+
+__all__ = ["axe_page", "axe_source"]  # fixtures shared with the main scan
 
 TEAM = "HIU-E2E"
 HEADER = (
@@ -199,3 +202,65 @@ def test_a_synthetic_month_from_four_lists_to_the_first_plan(
     assert page.get_by_text("Permission and consent recorded.").count() == 1
     assert fits_the_phone(page)
     desk.close()
+
+
+def test_the_case_pages_pass_axe_at_390_px(
+    axe_page: Any,
+    axe_source: str,
+    live_server: LiveServer,
+    make_account: Callable[..., Account],
+    sign_in: Callable[..., None],
+) -> None:
+    from plans.cases import lists, workflow
+    from tests.plans.case_factories import decide_to_allocate
+
+    mentor = make_account(role="mentor", teams=(TEAM,))
+    police = make_account(role="mentor", teams=(TEAM,))
+    lead = make_account(role="lead_clinician", teams=(TEAM,))
+    month = clock.today().replace(day=1)
+    with live_server.session() as session:
+        officer = session.get(User, police.id)
+        user = session.get(User, mentor.id)
+        assert officer is not None and user is not None
+        officer.organisation = "Example Constabulary"
+        for agency in ("police", "ambulance"):
+            lists.upload_list(
+                session,
+                "\n".join((HEADER, *LISTS[agency])),
+                team=user.teams[0],
+                agency=agency,
+                month=month,
+                by=user,
+                channel="web",
+            )
+        entry = session.scalars(select(MatchProposal)).first()
+        assert entry is not None
+        case = workflow.open_case(session, entry.entry_id, by=user, channel="web")
+        group = type("G", (), {"team": user.teams[0], "mentor": user})()
+        decide_to_allocate(session, group, case)  # type: ignore[arg-type]
+        workflow.allocate(
+            session,
+            case,
+            clinician_mentor_id=mentor.id,
+            police_mentor_id=police.id,
+            lead_clinician_id=lead.id,
+            by=user,
+            channel="web",
+        )
+        session.commit()
+        case_id = case.id
+    sign_in(axe_page, mentor, "/cases/")
+    axe_page.set_viewport_size(PHONE)
+    for path in (
+        "/cases/",
+        f"/cases/{case_id}",
+        f"/cases/ranking?month={month:%Y-%m}",
+        "/cases/matches",
+        "/cases/lists",
+        "/cases/meetings",
+        "/cases/meetings/1",
+        "/cases/borders",
+    ):
+        axe_page.goto(path)
+        assert violations(axe_page, axe_source) == [], path
+        assert fits_the_phone(axe_page), path
