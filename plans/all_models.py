@@ -6,6 +6,7 @@ import plans.access  # noqa: F401
 import plans.agreement  # noqa: F401
 import plans.audit  # noqa: F401
 import plans.cards  # noqa: F401
+import plans.cases.models  # noqa: F401
 import plans.chat  # noqa: F401
 import plans.identity  # noqa: F401
 import plans.models  # noqa: F401

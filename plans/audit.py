@@ -87,6 +87,10 @@ DETAIL_KEYS = frozenset(
         "count",
         "team",
         "why",
+        "agency",
+        "month",
+        "case_id",
+        "question_id",
     }
 )
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from plans import audit, clock, guardrails, publish_rules
+from plans.cases import workflow as cases_gate
 from plans.db import utcnow
 from plans.exchange.reading import schema_problems, value_problems
 from plans.models import Person, PlanVersion, Team, User
@@ -278,6 +279,16 @@ def _audit(
 # --- drafting ------------------------------------------------------------------
 
 
+def _refuse_without_case_consent(session: Session, person: Person) -> None:
+    """Refuse any drafting for a case's person without permission and consent.
+
+    People who never came through a case (plans.cases) are not affected.
+    """
+    refusal = cases_gate.refusal_for_person(session, person)
+    if refusal:
+        raise DraftError(refusal)
+
+
 def _refuse_unsafe_values(document: Mapping[str, Any]) -> None:
     """Refuse values no plan may hold before any of the document is stored.
 
@@ -353,6 +364,9 @@ def create_draft(
     person = session.scalar(select(Person).where(Person.ref == ref)) if ref else None
     if person is not None:
         _require_drafter(author, person.team_id)
+        # Someone who came through a case is drafted for only with the lead
+        # clinician's permission and their own consent (plans.cases.workflow).
+        _refuse_without_case_consent(session, person)
         if open_draft(session, person) is not None:
             raise DraftError(
                 f"{person.ref} already has a draft in progress; edit that one"
@@ -477,6 +491,7 @@ def edit_draft(
         raise DraftError(
             f"version {version.version} is {version.status}; start a new draft"
         )
+    _refuse_without_case_consent(session, version.person)
     _refuse_unsafe_values(document)
     mine = as_draft_of(version, document)
     if based_on != version.edit_count:
@@ -568,6 +583,7 @@ def submit(
         raise DraftError(f"version {version.version} is {version.status}")
     if version.submitted_at is not None:
         raise DraftError("this draft is already waiting for approval")
+    _refuse_without_case_consent(session, version.person)
     today = today or clock.today()
     problems = draft_problems(
         version,
@@ -690,6 +706,7 @@ def publish(
         raise DraftError(f"version {version.version} is {version.status}")
     if version.submitted_at is None:
         raise DraftError("a mentor must submit the draft for approval first")
+    _refuse_without_case_consent(session, person)
     # Four eyes: a lead clinician never approves words they wrote or sent.
     if approver.id in {
         version.created_by_id,
@@ -829,6 +846,7 @@ def discard_draft(session: Session, version: PlanVersion, *, by: User) -> bool:
         return False
     # A person typed in for a draft that never went live was never shown to
     # anyone; keeping their details would be keeping data for nothing.
+    cases_gate.release_person(session, person)
     session.delete(person)
     session.flush()
     return True

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from plans import agreement, audit, clock, hashing, photos, plan_view, versions
 from plans.access import BASES, access_log, raise_alert
+from plans.cases import workflow as cases_workflow
 from plans.db import Base, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
 from plans.vocabulary import as_channel
@@ -511,6 +512,8 @@ class OwnView:
     proposed_plan: plan_view.PlanView | None = None
     responses: tuple[agreement.PlanResponse, ...] = ()
     today: dt.date | None = None
+    # Their answers about taking part and who may be told what (plans.cases).
+    consent: cases_workflow.OwnConsent | None = None
 
     @property
     def proposed_agreed(self) -> bool:
@@ -629,6 +632,7 @@ def own_view(
         if proposed is not None
         else (),
         today=today,
+        consent=cases_workflow.own_consent(session, person),
     )
 
 

@@ -58,6 +58,8 @@ Action = Literal[
     "build_reports",  # save a person's dated report
     "read_network",  # directory, behaviour experience, suppressed aggregates
     "assess_team",  # self-assessment visits and the team's directory entry
+    "manage_cases",  # HIU lists, matches, ranking, meetings, allocation, consent
+    "give_permission",  # the named lead clinician's permission to start mentoring
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
@@ -114,6 +116,10 @@ TABLE: Mapping[Action, Mapping[Channel, frozenset[Party]]] = {
     "build_reports": {"web": MENTORS},
     "read_network": {"web": NETWORK_READERS},
     "assess_team": {"web": TEAM_READERS},
+    # The group's work is the mentors' and lead clinicians'; responders never
+    # see a case, so a person's refusal changes nothing they see.
+    "manage_cases": {"web": MENTORS, "cli": ONLY_OPERATOR},
+    "give_permission": {"web": frozenset(("lead_clinician",))},
 }
 
 

@@ -132,6 +132,18 @@ AuditAction = Literal[
     "report_commented",
     "directory_updated",
     "self_assessment_saved",
+    # cases (plans.cases)
+    "case_list_uploaded",
+    "case_match_decided",
+    "case_opened",
+    "case_allocated",
+    "case_permission_recorded",
+    "case_consent_recorded",
+    "case_nominee_recorded",
+    "case_meeting_recorded",
+    "case_contact_recorded",
+    "case_border_asked",
+    "case_border_answered",
     # operations
     "database_backed_up",
     "database_restored",

@@ -227,6 +227,29 @@ ENDPOINT_RULES: dict[str, tuple[Channel, Action]] = {
     "portal_own.own_report": ("web", "own_plan"),
     "portal_own.own_report_pdf": ("web", "own_plan"),
     "portal_own.own_comment": ("web", "own_plan"),
+    # the High Intensity User group's cases (issue 17)
+    "cases.index": ("web", "manage_cases"),
+    "cases.upload": ("web", "manage_cases"),
+    "cases.matches": ("web", "manage_cases"),
+    "cases.decide": ("web", "manage_cases"),
+    "cases.ranked": ("web", "manage_cases"),
+    "cases.open_case": ("web", "manage_cases"),
+    "cases.case": ("web", "manage_cases"),
+    "cases.allocate": ("web", "manage_cases"),
+    "cases.permission": ("web", "give_permission"),
+    "cases.capacity_changed": ("web", "manage_cases"),
+    "cases.consent": ("web", "manage_cases"),
+    "cases.nominee": ("web", "manage_cases"),
+    "cases.withdraw_nominee": ("web", "manage_cases"),
+    "cases.draft": ("web", "manage_cases"),
+    "cases.meetings_page": ("web", "manage_cases"),
+    "cases.meeting": ("web", "manage_cases"),
+    "cases.discuss": ("web", "manage_cases"),
+    "cases.contact": ("web", "manage_cases"),
+    "cases.borders_page": ("web", "manage_cases"),
+    "cases.ask_border": ("web", "manage_cases"),
+    "cases.border_question": ("web", "manage_cases"),
+    "cases.answer_border": ("web", "manage_cases"),
     # provider callbacks
     "hooks.telegram": ("telegram", "receive_webhook"),
     "hooks.twilio_sms": ("sms", "receive_webhook"),
@@ -275,6 +298,8 @@ COMMAND_RULES: dict[str, Action] = {
     "export": "export_plans",
     "portal import": "enter_demand",
     "portal team-report": "read_demand",
+    "cases upload": "manage_cases",
+    "cases template": "manage_cases",
 }
 
 
