@@ -22,7 +22,7 @@ from plans import audit, hashing, rules
 from plans.db import utcnow
 from plans.hashing import HashCost
 from plans.models import ROLES, ApiToken, Team, TeamMembership, User
-from plans.vocabulary import Channel
+from plans.vocabulary import Channel, SignInEvent
 
 # argon2id at plans.hashing's cost (production: RFC 9106 "low memory", 64 MiB, 3
 # passes). An unknown user is checked against a dummy hash of the same cost, so
@@ -678,27 +678,6 @@ def sign_out_everywhere(
         detail={"target_user_id": target.id, "count": count, "why": "operator"},
     )
     return count
-
-
-# What happens at sign-in and on the account pages, as the audit log names it.
-SignInEvent = Literal[
-    "login_succeeded",
-    "login_failed",
-    "login_throttled",
-    "logout",
-    "mfa_failed",
-    "mfa_throttled",
-    "totp_enrolled",
-    "recovery_codes_issued",
-    "recovery_code_used",
-    "passkey_added",
-    "passkey_removed",
-    "password_changed",
-    "password_change_failed",
-    "session_revoked",
-    "reauthenticated",
-    "reauth_failed",
-]
 
 
 def record_sign_in_event(

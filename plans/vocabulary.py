@@ -42,6 +42,26 @@ CHAT_CHANNELS: tuple[ChatChannel, ...] = get_args(ChatChannel)
 PlanStatus = Literal["draft", "live", "superseded", "retired"]
 PLAN_STATUSES: tuple[PlanStatus, ...] = get_args(PlanStatus)
 
+# What happens at sign-in and on the account pages, as the audit log names it.
+SignInEvent = Literal[
+    "login_succeeded",
+    "login_failed",
+    "login_throttled",
+    "logout",
+    "mfa_failed",
+    "mfa_throttled",
+    "totp_enrolled",
+    "recovery_codes_issued",
+    "recovery_code_used",
+    "passkey_added",
+    "passkey_removed",
+    "password_changed",
+    "password_change_failed",
+    "session_revoked",
+    "reauthenticated",
+    "reauth_failed",
+]
+
 AuditAction = Literal[
     # responders reaching plans
     "search",
@@ -90,8 +110,6 @@ AuditAction = Literal[
     "alert_raised",
     # accounts and sign-in
     "user_created",
-    "reauthenticated",
-    "reauth_failed",
     "account_disabled",
     "account_enabled",
     "sso_refused",
@@ -103,20 +121,7 @@ AuditAction = Literal[
     "token_revoked",
     "credentials_ended",
     "factors_reset",
-    "login_succeeded",
-    "login_failed",
-    "login_throttled",
-    "logout",
-    "mfa_failed",
-    "mfa_throttled",
-    "totp_enrolled",
-    "recovery_codes_issued",
-    "recovery_code_used",
-    "passkey_added",
-    "passkey_removed",
-    "password_changed",
-    "password_change_failed",
-    "session_revoked",
+    SignInEvent,
     # chats
     "chat_linked",
     "chat_unlinked",

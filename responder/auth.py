@@ -42,6 +42,7 @@ from werkzeug.routing import BuildError
 
 from plans import accounts, clock, sessions
 from plans.models import ROLE_LABELS, ApiToken, Team, User
+from plans.vocabulary import SignInEvent
 from responder import qr
 from responder.access import public, roles_required, signed_in
 from responder.db import get_session, session_factory
@@ -373,7 +374,7 @@ def enrolling_user() -> User | None:
     return user_or_none
 
 
-def _audit(action: accounts.SignInEvent, user: User | None, **detail: Any) -> None:
+def _audit(action: SignInEvent, user: User | None, **detail: Any) -> None:
     accounts.record_sign_in_event(
         get_session(), action, user, ip_hash=ip_hash(), detail=detail
     )
