@@ -200,7 +200,9 @@ _MODALS = frozenset({"should", "must", "shall", "will", "ought"})
 _GIVERS = frozenset({"give", "offer", "provide", "administer", "find", "arrange"})
 _TO_MODALS = frozenset(
     {"is", "are", "am", "has", "have", "need", "needs", "ought", "required",
-     "expected", "instructed", "told", "advised", "asked", "be"}
+     "expected", "instructed", "told", "advised", "asked", "be", "requested",
+     "encouraged", "urged", "reminded", "directed", "obliged", "supposed", "orders",
+     "instruction", "instructions", "bound", "duty"}
 )  # fmt: skip
 _STRONG_MODALS = frozenset({"must", "shall", "required", "has", "have", "obliged"})
 _ARTICLES = frozenset({"the", "a", "an", "his", "their", "any", "all", "this", "that"})
@@ -389,7 +391,33 @@ class _Clause:
         return any(
             word in ("not", "never", "avoid", "without", "no", "refrain", "minimise")
             for word in before
-        )
+        ) or _negative_subject(before)
+
+
+def _negative_subject(words: list[str]) -> bool:
+    """Say whether the words name nobody: "no one", "nobody", "none of the crews"."""
+    return any(w in ("nobody", "noone", "none", "neither") for w in words) or any(
+        w == "no" and words[i + 1 : i + 2] == ["one"] for i, w in enumerate(words)
+    )
+
+
+def _is_preference(subject: list[str]) -> bool:
+    """Say whether the words before "not to" state a wish rather than an order.
+
+    "She asked not to be taken to A&E" is hers; "crews are asked not to convey"
+    is a request put to a service in the passive, which is an instruction.
+    """
+    for position, word in enumerate(subject):
+        if (
+            word in _LEX.REQUEST_PASSIVES
+            and subject[position - 1 : position]
+            and subject[position - 1]
+            in ("is", "are", "am", "was", "were", "be", "been")
+            and any(w in _LEX.SERVICE_SUBJECTS for w in subject[:position])
+            and not any(w in _LEX.PERSON_SUBJECTS for w in subject[:position])
+        ):
+            return False
+    return any(w in _LEX.PREFERENCE for w in subject)
 
 
 # --- care actions ------------------------------------------------------------------
@@ -532,7 +560,10 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
     if lemma == "send":
         if _manner_follows(clause, index):
             return None
-        if clause.at(index - 1) == "be" and _noun_code(clause.subject(index)):
+        if clause.at(index - 1) == "be" and (
+            _noun_code(clause.subject(index))
+            or any(w in _LEX.SERVICES for w in clause.subject(index))
+        ):
             return code
         first = [w for w in after if w not in _ARTICLES]
         if first and first[0] in _LEX.PERSON_OBJECTS:
@@ -620,6 +651,11 @@ _MODAL_NEGATORS = frozenset({"should", "must", "shall", "ought", "need", "needs"
 _PLAIN_NEGATORS = frozenset({"do", "will", "can", "may", "does", "would", "could"})
 
 
+_NEGATIVE_IDIOMS = frozenset(
+    {"circumstances", "account", "point", "time", "stage", "occasion"}
+)
+
+
 def _negation_at(clause: _Clause, index: int) -> tuple[int, int, bool] | None:
     """Return (first, after, modal) for a negator at `index`, or None."""
     word = clause.at(index)
@@ -633,9 +669,7 @@ def _negation_at(clause: _Clause, index: int) -> tuple[int, int, bool] | None:
             return index - 1, index + 1, False
         if before == "did" or before in ("is", "are", "was", "were", "am", "has"):
             return None
-        if clause.at(index + 1) == "to" and not any(
-            w in _LEX.PREFERENCE for w in clause.subject(index)
-        ):
+        if clause.at(index + 1) == "to" and not _is_preference(clause.subject(index)):
             return index, index + 1, True
         if clause.starts_clause(index):
             return index, index + 1, True
@@ -652,13 +686,43 @@ def _negation_at(clause: _Clause, index: int) -> tuple[int, int, bool] | None:
         return index, index + 1, False
     if (
         word == "no"
-        and clause.at(index - 1) in ("under", "in")
-        and clause.at(index + 1) == "circumstances"
+        and clause.at(index - 1) in ("under", "in", "on", "at")
+        and clause.at(index + 1) in _NEGATIVE_IDIOMS
     ):
+        # "Under no circumstances", "on no account", "at no point": the verb
+        # comes after the inverted modal.
         return index - 1, index + 2, True
+    if word == "neither":
+        if before in _MODAL_NEGATORS:
+            return index - 1, index + 1, True
+        if before in _PLAIN_NEGATORS:
+            return index - 1, index + 1, False
+        return index, index + 1, clause.starts_clause(index)
+    if word == "nor":
+        # "Neither attend nor convey": "nor" carries the directive of "neither".
+        for earlier in range(index - 1, -1, -1):
+            if clause.at(earlier) in ("neither", "not", "never"):
+                negation = _negation_at(clause, earlier)
+                if negation is None:
+                    return None
+                return index, index + 1, negation[2]
+        return None
     if word == "no" and clause.at(index + 1) == "longer":
         return index, index + 2, False
     return None
+
+
+def _passive_decision(clause: _Clause, first: int, after: int) -> bool:
+    """Say whether "will not be admitted" states a decision to withhold care.
+
+    A passive future names what will not be done to the person, whoever the
+    subject is: "treatment will not be offered", "she won't be admitted".
+    """
+    return (
+        clause.at(first) in ("will", "shall")
+        and clause.at(after) == "be"
+        and clause.is_participle(after + 1)
+    )
 
 
 def _plain_negation_is_directive(clause: _Clause, first: int) -> bool:
@@ -674,7 +738,12 @@ def _plain_negation_is_directive(clause: _Clause, first: int) -> bool:
 
 def _negated_care(clause: _Clause) -> Iterator[_Hit]:
     for index, word in enumerate(clause.words):
-        if word not in ("not", "never", "no"):
+        if word in ("nobody", "none", "noone") or (
+            word == "no" and clause.at(index + 1) == "one"
+        ):
+            yield from _nobody_may(clause, index)
+            continue
+        if word not in ("not", "never", "no", "neither", "nor"):
             continue
         negation = _negation_at(clause, index)
         if negation is None:
@@ -686,17 +755,28 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
             not modal
             and clause.at(after) not in ("need", "needs")
             and not _plain_negation_is_directive(clause, first)
+            and not _passive_decision(clause, first, after)
         ):
             continue
-        if (
-            any(w in _LEX.PREFERENCE for w in clause.subject(first))
-            and clause.at(after) == "to"
-        ):
+        if _is_preference(clause.subject(first)) and clause.at(after) == "to":
             continue
         k = after
         needs = False
         while k < len(clause) and k - after < 6:
             current = clause.at(k)
+            if current == "," and k == after:
+                # "Do not, under any circumstances, convey him": read past an
+                # aside between the negation and its verb.
+                closing = next(
+                    (i for i in range(k + 1, min(len(clause), k + 8))
+                     if clause.at(i) == ","),
+                    None,
+                )  # fmt: skip
+                if closing is None:
+                    break
+                k = closing + 1
+                after = k
+                continue
             if current in _LEX.HEDGES:
                 k = -1
                 break
@@ -710,7 +790,7 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
             break
         if k < 0 or k >= len(clause):
             continue
-        if clause.at(first + 2) == "circumstances":
+        if clause.at(first + 2) in _NEGATIVE_IDIOMS:
             # "Under no circumstances should crews attend": the verb comes later.
             k = next(
                 (
@@ -735,6 +815,30 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
                 code = _CARE_CODES_BY_NOUN.get(content[0], "no_admission")
         if code:
             yield _Hit(code, first, k)
+
+
+def _nobody_may(clause: _Clause, index: int) -> Iterator[_Hit]:
+    """ "No one should attend her calls", "none of the crews are to assess her"."""
+    if clause.in_subordinate(index):
+        return
+    j = index + (2 if clause.at(index) == "no" else 1)
+    limit = j + 5
+    while j < min(len(clause), limit):
+        word = clause.at(j)
+        if word in _MODAL_NEGATORS or word in ("will", "can", "may"):
+            k = j + 1
+            break
+        if word in ("is", "are") and clause.at(j + 1) == "to":
+            k = j + 2
+            break
+        j += 1
+    else:
+        return
+    while clause.at(k) in _LEX.SKIP_AFTER_NEGATION and k < len(clause):
+        k += 1
+    code = _care_action(clause, k)
+    if code:
+        yield _Hit(code, index, k)
 
 
 def _noun_code(words: list[str]) -> str | None:
@@ -921,6 +1025,9 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
         mode = clause.is_directive(index)
         if not mode or clause.in_subordinate(index):
             continue
+        if _negative_subject(clause.subject(index)):
+            # "No one should leave her alone" forbids the refusal.
+            continue
         after = clause.window(index, 8)
         code: str | None = None
         if mode == "passive":
@@ -1002,16 +1109,158 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
             yield _Hit(code, index, index + min(len(after), 3))
 
 
+def _advised_against(clause: _Clause) -> Iterator[_Hit]:
+    """ "Advise against conveying", "we recommend against admission"."""
+    for index, word in enumerate(clause.words):
+        if word != "against" or clause.at(index - 1) not in _LEX.ADVISE_AGAINST:
+            continue
+        if clause.in_subordinate(index) or clause.negated_before(index - 1):
+            continue
+        code = _refusal_object(clause, index, "avoid")
+        if code:
+            yield _Hit(code, index - 1, index + 1)
+
+
+def _unsuitable(clause: _Clause) -> Iterator[_Hit]:
+    """ "Not suitable for admission", "does not merit a response": care denied
+    by judging the person unworthy of it."""
+    for index, word in enumerate(clause.words):
+        if word not in ("not", "never") or clause.in_subordinate(index):
+            continue
+        k = index + 1
+        while clause.at(k) in ("really", "deemed", "considered", "currently") or (
+            clause.at(k).endswith("ly") and clause.at(k) not in _LEX.HEDGES
+        ):
+            k += 1
+        if clause.at(k) in _LEX.HEDGES:
+            continue
+        if clause.at(k) in _LEX.SUITABILITY and clause.at(k + 1) == "for":
+            content = clause.content_after(k + 1, 4)
+            if content and (
+                content[0] in _LEX.CARE_NOUNS or content[0] in _LEX.CARE_PLACES
+            ):
+                code = _CARE_CODES_BY_NOUN.get(content[0], "no_treatment")
+                yield _Hit(code, index, k + 2)
+        elif clause.at(k) in _LEX.ENTITLEMENT:
+            objects = [
+                w
+                for w in clause.window(k, 5)
+                if w not in _ARTICLES and w not in _LEX.PERSON_OBJECTS
+            ]
+            entitled = _noun_code(objects[:3])
+            if entitled:
+                yield _Hit(entitled, index, k + 1)
+
+
+_PERMISSION = frozenset({"permitted", "allowed", "authorised", "authorized"})
+_PROHIBITED = frozenset({"prohibited", "forbidden", "discouraged", "disallowed"})
+
+
+def _forbidden(clause: _Clause) -> Iterator[_Hit]:
+    """Care put out of bounds: "crews are not permitted to convey her",
+    "staff are prohibited from admitting him", "conveyance is forbidden"."""
+    for index, word in enumerate(clause.words):
+        if clause.in_subordinate(index):
+            continue
+        code: str | None = None
+        if word == "not" and clause.at(index + 1) in _PERMISSION:
+            if clause.at(index + 2) == "to":
+                code = _care_action(clause, index + 3)
+            elif clause.at(index - 1) in ("is", "are", "be"):
+                heads = [w for w in clause.subject(index - 1) if w not in _ARTICLES]
+                code = _noun_code(heads[:3])
+        elif word in _PROHIBITED:
+            if clause.at(index + 1) == "from":
+                code = _refusal_object(clause, index, "refrain")
+            elif clause.at(index + 1) == "to":
+                code = _care_action(clause, index + 2)
+            elif clause.at(index - 1) in ("is", "are", "be"):
+                heads = [w for w in clause.subject(index - 1) if w not in _ARTICLES]
+                code = _noun_code(heads[:3])
+        if code:
+            yield _Hit(code, index, index + 3)
+
+
+def _kept_out(clause: _Clause) -> Iterator[_Hit]:
+    """ "Keep him away from A&E", "keep her out of hospital"."""
+    for index, _word in enumerate(clause.words):
+        if clause.lemma(index) != "keep":
+            continue
+        if not clause.is_directive(index) or clause.in_subordinate(index):
+            continue
+        if clause.negated_before(index):
+            continue
+        k = index + 1
+        while clause.at(k) in _LEX.PERSON_OBJECTS:
+            k += 1
+        if (clause.at(k), clause.at(k + 1)) not in (("away", "from"), ("out", "of")):
+            continue
+        place = clause.window(k + 1, 4)
+        found = next((w for w in place if w in _LEX.KEEP_OUT_PLACES), None)
+        if found:
+            code = (
+                "no_admission"
+                if found in ("ward", "wards", "department")
+                else "no_conveyance"
+            )
+            yield _Hit(code, index, k + 1)
+
+
 def _withholding(clause: _Clause) -> Iterator[_Hit]:
     yield from _negated_care(clause)
     yield from _nominal_denial(clause)
     yield from _refusals(clause)
+    yield from _advised_against(clause)
+    yield from _unsuitable(clause)
+    yield from _forbidden(clause)
+    yield from _kept_out(clause)
 
 
 # --- coercion ---------------------------------------------------------------------
 
 
+_NOT_ALLOWED = frozenset(
+    {"permitted", "allowed", "acceptable", "tolerated", "authorised", "authorized"}
+)
+
+
+def _plan_as_order(clause: _Clause) -> Iterator[_Hit]:
+    """The plan made binding: "these instructions are mandatory", "no deviation
+    from this plan", "this plan overrides your judgement"."""
+    words = clause.words
+    targets = any(w in _LEX.DIRECTIVE_TARGETS for w in words)
+    for index, word in enumerate(words):
+        before = clause.at(index - 1)
+        negated = (
+            before in ("not", "never")
+            or clause.at(index - 2) == "not"
+            or any(w in ("nothing", "none", "neither") for w in words[:index])
+        )
+        if word in _LEX.OBLIGATION_WORDS and targets and not negated:
+            if word != "bound" or clause.at(index + 1) == "by":
+                yield _Hit("mandate_plan", index, index)
+        elif word in _LEX.DEVIATION_WORDS:
+            if before in ("no", "without") and (targets or word == "discretion"):
+                yield _Hit("mandate_plan", index - 1, index)
+            elif targets and any(
+                w == "not" and clause.at(i + 1) in _NOT_ALLOWED
+                for i, w in enumerate(words[index + 1 : index + 9], index + 1)
+            ):
+                yield _Hit("mandate_plan", index, index)
+            elif (
+                targets
+                and word in ("deviate", "depart")
+                and before in ("not", "never")
+                and not clause.in_subordinate(index)
+            ):
+                yield _Hit("mandate_plan", index - 1, index)
+        elif word in _LEX.OVERRIDE_WORDS and not clause.negated_before(index):
+            if any(w in _LEX.JUDGEMENT_WORDS for w in clause.window(index, 6)):
+                yield _Hit("mandate_plan", index, index)
+
+
 def _coercion(clause: _Clause) -> Iterator[_Hit]:
+    yield from _plan_as_order(clause)
     words = clause.words
     for index, word in enumerate(words):
         lemma = clause.lemma(index)
@@ -1080,12 +1329,12 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
         elif lemma in _LEX.PLAN_VERBS and lemma != "enforce":
             modal = clause.modal_before(index)
             target = subject if mode == "passive" else after
-            if "plan" in target or "plans" in target or "rules" in target:
+            if any(w in _LEX.DIRECTIVE_TARGETS for w in target):
                 if (
                     mode == "passive"
                     or modal in _STRONG_MODALS
                     or lemma == "obey"
-                    or ("letter" in after or "exception" in after)
+                    or any(w in ("letter", "exception", "question") for w in after)
                 ):
                     yield _Hit("mandate_plan", index, index + 1)
         elif lemma == "call" and clause.modal_before(index) in _STRONG_MODALS:
