@@ -83,6 +83,9 @@ _NOT_FREE_TEXT = frozenset(
         "approved_on",
         "assessed_on",
         "agreed_on",
+        # The capacity acknowledgement's approver and date; its review is text.
+        "by",
+        "on",
         "sharing_basis",
         "relationship",
         "role",
