@@ -380,7 +380,7 @@ def init_app(app: Flask) -> None:
     for command in (db_cli, users_cli, tokens_cli, search_cli, serve):
         app.cli.add_command(command)
     # Each feature keeps its commands beside its own code.
-    from responder import cli_cards, cli_chat, cli_exchange, cli_ops
+    from responder import cli_cards, cli_chat, cli_exchange, cli_ops, cli_privacy
 
-    for module in (cli_exchange, cli_cards, cli_chat, cli_ops):
+    for module in (cli_exchange, cli_cards, cli_chat, cli_ops, cli_privacy):
         module.register(app)
