@@ -1262,8 +1262,26 @@ def _plan_as_order(clause: _Clause) -> Iterator[_Hit]:
                 yield _Hit("mandate_plan", index, index)
 
 
+_DETENTION_SECTIONS = frozenset({"2", "3", "4", "135", "136"})
+
+
+def _under_section(clause: _Clause) -> Iterator[_Hit]:
+    """ "Bring him in under section 136": an order to use a detention power."""
+    for index, word in enumerate(clause.words):
+        if word != "under" or clause.at(index + 1) not in ("section", "s"):
+            continue
+        if clause.at(index + 2) not in _DETENTION_SECTIONS:
+            continue
+        verb = next((k for k in range(index - 1, -1, -1) if clause.lemma(k)), None)
+        if verb is None or clause.in_subordinate(verb) or clause.negated_before(verb):
+            continue
+        if clause.is_directive(verb) == "active":
+            yield _Hit("mandate_coercion", verb, index + 2)
+
+
 def _coercion(clause: _Clause) -> Iterator[_Hit]:
     yield from _plan_as_order(clause)
+    yield from _under_section(clause)
     words = clause.words
     for index, word in enumerate(words):
         lemma = clause.lemma(index)
@@ -1306,14 +1324,26 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
             or (mode == "passive" and any(w in _LEX.PERSON_SUBJECTS for w in subject))
         ):
             yield _Hit("mandate_coercion", index, index + (1 if after else 0))
+        elif lemma in ("apply", "use", "invoke") and (
+            after[:1] in (["section"], ["s"]) or after[:1] == ["s136"]
+        ):
+            # "Invoke section 2 on arrival", "use s136 whenever she is found".
+            yield _Hit("mandate_coercion", index, index + 2)
         elif lemma in ("take", "convey", "transport", "bring", "place", "put", "keep",
-                       "hold", "drive", "move"):  # fmt: skip
-            if lemma == "hold" and "down" in after[:3]:
+                       "hold", "drive", "move", "book", "lodge", "pin",
+                       "walk"):  # fmt: skip
+            if lemma in ("hold", "pin") and "down" in after[:3]:
                 yield _Hit("mandate_coercion", index, index + after.index("down") + 1)
                 continue
-            if lemma in ("keep", "hold", "place", "put") and any(
-                w in _LEX.COERCIVE_NOUNS or w == "locked" for w in after[:5]
-            ):
+            if lemma in (
+                "keep",
+                "hold",
+                "place",
+                "put",
+                "walk",
+                "take",
+                "bring",
+            ) and any(w in _LEX.COERCIVE_NOUNS or w == "locked" for w in after[:7]):
                 yield _Hit("mandate_coercion", index, index + 1)
                 continue
             for position, place in enumerate(after):
@@ -1322,7 +1352,7 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
                 ):
                     yield _Hit("mandate_coercion", index, index + position + 1)
                     break
-        elif lemma == "use" or (lemma == "give" and mode == "active"):
+        elif lemma in ("use", "apply", "fit") or (lemma == "give" and mode == "active"):
             if mode == "passive":
                 objects = [w for w in subject if w not in _ARTICLES]
             else:
@@ -1532,7 +1562,56 @@ _MORE_ACKNOWLEDGE_RULES: tuple[_Rule, ...] = (
     ),
 )
 
-_LEXICAL_RULES: tuple[_Rule, ...] = _ACKNOWLEDGE_RULES + _MORE_ACKNOWLEDGE_RULES
+# Classes of label rather than single words: a motive imputed to the person
+# ("for effect", "to get noticed"), the person as a burden ("a drain on the
+# service"), and the informal words for putting it on.
+_CLASS_RULES: tuple[_Rule, ...] = (
+    _rule(
+        "stigma_motive",
+        ACKNOWLEDGE,
+        r"\b(?:for|wants?|craves?|craving|after)\s+(?:the\s+)?(?:sympathy|effect"
+        r"|an\s+audience|a\s+reaction|the\s+drama|show)\b|\b(?:attention|sympathy)"
+        r"[\s-]*(?:driven|craving|hungry|grabbing|junkies?|seeking)\b|\bto\s+get\s+"
+        r"(?:noticed|attention|sympathy|a\s+bed|admitted)\b|\b(?:just|only)\s+"
+        r"wants?\s+(?:a\s+bed|admission|drugs|morphine|a\s+lift)\b"
+        r"|\b(?:is|are|was|were)\s+(?:just\s+|only\s+|merely\s+)?(?:gestures"
+        r"|performances?|an\s+act|for\s+show)\b",
+        "This gives the person's distress a motive (attention, sympathy, a bed)."
+        + _STIGMA_HINT,
+    ),
+    _rule(
+        "stigma_burden",
+        ACKNOWLEDGE,
+        r"\b(?:drain|burden)\s+on\s+(?:the\s+|our\s+|all\s+|every\s+)?(?:\w+\s+)?"
+        r"(?:service|services|resources|staff|police|nhs|team|crews|system)\b"
+        r"|\b(?:soaks?|eats?|uses?)\s+up\s+(?:\w+\s+){0,3}time\b",
+        "This describes the person as a burden on services." + _STIGMA_HINT,
+    ),
+    _rule(
+        "stigma_label",
+        ACKNOWLEDGE,
+        r"\b(?:histrionic|chancers?|head\s?cases?|professional\s+patients?"
+        r"|bed[\s-]*hoppers?|swing(?:s|ing)?\s+the\s+lead|put(?:s|ting)?\s+it\s+on"
+        r"|plays?\s+up|playing\s+up|needy|exaggerat(?:es|ing)\s+(?:everything"
+        r"|it|for)|crying\s+out\s+for)\b",
+        "This is a stigmatising label." + _STIGMA_HINT,
+    ),
+    _rule(
+        "sanction_threat",
+        ACKNOWLEDGE,
+        r"\b(?:nicked|banged\s+up|locked\s+up|criminal\s+proceedings|solicitors?"
+        r"|evict(?:ed|ion)?|recover\s+the\s+costs?|anti-?\s?social\s+behaviou?r"
+        r"|(?:tenancy|housing|benefits?)\s+(?:is|are|will\s+be|may\s+be|could\s+be)"
+        r"\s+(?:at\s+risk|ended|withdrawn|lost)|removed?\s+(?:her|him|them)\s+from"
+        r"\s+(?:the|its|their)\s+(?:gp\s+)?(?:list|register)|caution\s+(?:him|her"
+        r"|them)\s+for)\b",
+        "This threatens the person with a consequence." + _SANCTION_HINT,
+    ),
+)
+
+_LEXICAL_RULES: tuple[_Rule, ...] = (
+    _ACKNOWLEDGE_RULES + _MORE_ACKNOWLEDGE_RULES + _CLASS_RULES
+)
 # One scan of every rule's words at once: most fields hold none of them.
 # Word stems every lexical rule needs, tried first as plain substring tests,
 # which cost far less than the rules' expressions (a test keeps them in step).
@@ -1550,6 +1629,14 @@ _LEXICAL_STEMS = (
     "wind", "nutter", "psycho", "lunatic", "schizo", "compliant", "troublemaker",
     "alkie", "scrounger", "serial", "genuinely", "really", "actually", "truly",
     "properly", "fl", "time",
+    # the classes of label (_CLASS_RULES)
+    "sympathy", "effect", "audience", "reaction", "drama", "show", "driven",
+    "craving", "hungry", "grabbing", "junkie", "noticed", "bed", "admitted",
+    "admission", "drugs", "morphine", "lift", "gesture", "performance", "act",
+    "drain", "burden", "histrionic", "chancer", "head", "professional", "hopper",
+    "lead", "it on", "play", "needy", "exaggerat", "crying", "nicked", "banged",
+    "locked", "proceedings", "solicitor", "evict", "cost", "social", "tenancy",
+    "housing", "benefit", "list", "register",
 )  # fmt: skip
 _ANY_LEXICAL = re.compile(
     "|".join(f"(?:{rule.pattern.pattern})" for rule in _LEXICAL_RULES), _FLAGS
@@ -1597,6 +1684,43 @@ _FULL_STOP = re.compile(r"[.!?\n]")
 _NEGATED_TAIL = re.compile(r"\b(?:not|never|no|without|avoid)\b")
 
 
+_LOCAL_BREAK = re.compile(r",|\bbut\b|\band\b\s+(?:is|was|he|she|they)\b")
+_LABEL_NEGATORS = re.compile(
+    r"\b(?:not|never|no|nobody|none|avoid|avoiding|without|nor|neither)\b"
+)
+_CONDITION_WORDS = re.compile(r"\b(?:if|unless|until|whenever|when|once|or)\b")
+
+
+def _label_denied(before: str) -> bool:
+    """Say whether a negation governs the label or sanction that follows.
+
+    "She isn't manipulative", "he has never been arrested", "don't call her a
+    time waster" and "avoid words like 'frequent caller'" deny or forbid the
+    label; "if he doesn't stop, he will be prosecuted" does not, since the
+    negation belongs to the condition.
+    """
+    local = _LOCAL_BREAK.split(before)[-1]
+    negators = list(_LABEL_NEGATORS.finditer(local))
+    if not negators:
+        return False
+    last = negators[-1]
+    if len(local[last.end() :].split()) > 6:
+        return False
+    return not _CONDITION_WORDS.search(local[: last.start()])
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """Say whether the words are quoted as a mention: 'frequent caller'."""
+    opening = text[:start].rstrip()[-1:]
+    closing = text[end:].lstrip()[:1]
+    return opening in ("'", '"', "\u2018", "\u201c") and closing in (
+        "'",
+        '"',
+        "\u2019",
+        "\u201d",
+    )
+
+
 def _lexical_findings(normalised: str) -> Iterator[tuple[_Rule, int, int]]:
     if not any(stem in normalised for stem in _LEXICAL_STEMS):
         return
@@ -1612,6 +1736,8 @@ def _lexical_findings(normalised: str) -> Iterator[tuple[_Rule, int, int]]:
             ):
                 continue
             if rule.code in _NEGATABLE and _NEGATED_TAIL.search(before):
+                continue
+            if _label_denied(before) or _quoted(normalised, match.start(), match.end()):
                 continue
             yield rule, match.start(), match.end()
 
