@@ -1114,6 +1114,8 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
 
 def _advised_against(clause: _Clause) -> Iterator[_Hit]:
     """ "Advise against conveying", "we recommend against admission"."""
+    if "against" not in clause.words:
+        return
     for index, word in enumerate(clause.words):
         if word != "against" or clause.at(index - 1) not in _LEX.ADVISE_AGAINST:
             continue
@@ -1127,6 +1129,8 @@ def _advised_against(clause: _Clause) -> Iterator[_Hit]:
 def _unsuitable(clause: _Clause) -> Iterator[_Hit]:
     """ "Not suitable for admission", "does not merit a response": care denied
     by judging the person unworthy of it."""
+    if "not" not in clause.words and "never" not in clause.words:
+        return
     for index, word in enumerate(clause.words):
         if word not in ("not", "never") or clause.in_subordinate(index):
             continue
@@ -1157,11 +1161,14 @@ def _unsuitable(clause: _Clause) -> Iterator[_Hit]:
 
 _PERMISSION = frozenset({"permitted", "allowed", "authorised", "authorized"})
 _PROHIBITED = frozenset({"prohibited", "forbidden", "discouraged", "disallowed"})
+_FORBIDDING_WORDS = _PERMISSION | _PROHIBITED
 
 
 def _forbidden(clause: _Clause) -> Iterator[_Hit]:
     """Care put out of bounds: "crews are not permitted to convey her",
     "staff are prohibited from admitting him", "conveyance is forbidden"."""
+    if _FORBIDDING_WORDS.isdisjoint(clause.words):
+        return
     for index, word in enumerate(clause.words):
         if clause.in_subordinate(index):
             continue
@@ -1186,6 +1193,8 @@ def _forbidden(clause: _Clause) -> Iterator[_Hit]:
 
 def _kept_out(clause: _Clause) -> Iterator[_Hit]:
     """ "Keep him away from A&E", "keep her out of hospital"."""
+    if "away" not in clause.words and "out" not in clause.words:
+        return
     for index, _word in enumerate(clause.words):
         if clause.lemma(index) != "keep":
             continue
@@ -1222,6 +1231,7 @@ def _withholding(clause: _Clause) -> Iterator[_Hit]:
 # --- coercion ---------------------------------------------------------------------
 
 
+_PLAN_ORDER_WORDS = _LEX.OBLIGATION_WORDS | _LEX.DEVIATION_WORDS | _LEX.OVERRIDE_WORDS
 _NOT_ALLOWED = frozenset(
     {"permitted", "allowed", "acceptable", "tolerated", "authorised", "authorized"}
 )
@@ -1231,6 +1241,8 @@ def _plan_as_order(clause: _Clause) -> Iterator[_Hit]:
     """The plan made binding: "these instructions are mandatory", "no deviation
     from this plan", "this plan overrides your judgement"."""
     words = clause.words
+    if _PLAN_ORDER_WORDS.isdisjoint(words):
+        return
     targets = any(w in _LEX.DIRECTIVE_TARGETS for w in words)
     for index, word in enumerate(words):
         before = clause.at(index - 1)
@@ -1267,6 +1279,8 @@ _DETENTION_SECTIONS = frozenset({"2", "3", "4", "135", "136"})
 
 def _under_section(clause: _Clause) -> Iterator[_Hit]:
     """ "Bring him in under section 136": an order to use a detention power."""
+    if "under" not in clause.words:
+        return
     for index, word in enumerate(clause.words):
         if word != "under" or clause.at(index + 1) not in ("section", "s"):
             continue
@@ -1629,15 +1643,18 @@ _LEXICAL_STEMS = (
     "wind", "nutter", "psycho", "lunatic", "schizo", "compliant", "troublemaker",
     "alkie", "scrounger", "serial", "genuinely", "really", "actually", "truly",
     "properly", "fl", "time",
-    # the classes of label (_CLASS_RULES)
-    "sympathy", "effect", "audience", "reaction", "drama", "show", "driven",
-    "craving", "hungry", "grabbing", "junkie", "noticed", "bed", "admitted",
-    "admission", "drugs", "morphine", "lift", "gesture", "performance", "act",
-    "drain", "burden", "histrionic", "chancer", "head", "professional", "hopper",
-    "lead", "it on", "play", "needy", "exaggerat", "crying", "nicked", "banged",
-    "locked", "proceedings", "solicitor", "evict", "cost", "social", "tenancy",
-    "housing", "benefit", "list", "register",
+    # the classes of label (_CLASS_RULES), as narrow as their expressions allow
+    "sympathy", "for effect", "audience", "a reaction", "drama", "for show",
+    "driven", "craving", "hungry", "grabbing", "junkie", "get noticed",
+    "get admitted", "a bed", "admission", "drugs", "morphine", "a lift",
+    "gesture", "performance", "an act", "drain", "burden", "histrionic",
+    "chancer", "headcase", "head case", "professional patient", "hopper",
+    "the lead", "it on", "play up", "plays up", "playing up", "needy", "exaggerat",
+    "crying", "nicked", "banged", "locked up", "proceedings", "solicitor", "evict",
+    "the cost", "social behav", "tenancy", "housing", "benefit", "list",
+    "register",
 )  # fmt: skip
+_ANY_STEM = re.compile("|".join(re.escape(stem) for stem in _LEXICAL_STEMS))
 _ANY_LEXICAL = re.compile(
     "|".join(f"(?:{rule.pattern.pattern})" for rule in _LEXICAL_RULES), _FLAGS
 )
@@ -1722,7 +1739,7 @@ def _quoted(text: str, start: int, end: int) -> bool:
 
 
 def _lexical_findings(normalised: str) -> Iterator[tuple[_Rule, int, int]]:
-    if not any(stem in normalised for stem in _LEXICAL_STEMS):
+    if not _ANY_STEM.search(normalised):
         return
     if not _ANY_LEXICAL.search(normalised):
         return
