@@ -5,7 +5,9 @@
 
 Each split is a JSON-lines file under `bench/data/guardrails/` (`dev.jsonl`, tuned
 on; `held.jsonl`, written once up front and not tuned on; `held2.jsonl`, written
-fresh after the first engine and not tuned on). Every line is
+fresh after the first engine and not tuned on; `held3.jsonl`, written and
+committed before the second engine, by someone other than the engine's first
+author, in the registers of real plans, measured once). Every line is
 {"kind": ..., "text": ...} with one of these kinds:
 
 - withhold: a directive that withholds or denies care or a response. It counts as
@@ -37,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from plans.guardrails import BLOCK, check_text  # noqa: E402
 
 DEFAULT_DATA = ROOT / "bench" / "data" / "guardrails"
-DEFAULT_SPLITS = ("dev", "held", "held2")
+DEFAULT_SPLITS = ("dev", "held", "held2", "held3")
 FLAG_KINDS = ("mandate", "sanction", "stigma")
 KINDS = ("withhold", *FLAG_KINDS, "good")
 BAR_BLOCK = 0.98

@@ -159,6 +159,10 @@ _LABELS: dict[str, str] = {
 }
 
 
+# Where the lead clinician's s.21 review is written at approval.
+CAPACITY_REVIEW_POINTER = "/plan/capacity/acknowledgement"
+
+
 def describe_pointer(pointer: str) -> str:
     """Return a JSON pointer as the field's name in words."""
     words: list[str] = []
@@ -733,7 +737,15 @@ def publish(
             "on": today.isoformat(),
             "review": capacity_review[:2000],
         }
-    findings = guardrails.check_plan(version.document)
+    # Check the words that will be published, which include the s.21 review the
+    # approver writes now; the approver's own words are changed, not acknowledged.
+    findings = guardrails.check_plan(document)
+    written_now = [
+        finding
+        for finding in findings
+        if finding.pointer.startswith(CAPACITY_REVIEW_POINTER)
+    ]
+    findings = [finding for finding in findings if finding not in written_now]
     blocks = guardrails.blocking(findings)
     problems = [
         f"{describe_pointer(problem.pointer) or 'Document'}: {problem.message}"
@@ -758,6 +770,10 @@ def publish(
         problems.append(
             f"{describe_pointer(finding.pointer)}: \u201c{finding.phrase}\u201d "
             "withholds care or mandates a response; change the words"
+        )
+    for finding in written_now:
+        problems.append(
+            f"Capacity review: \u201c{finding.phrase}\u201d {finding.message}"
         )
     acknowledged: list[dict[str, Any]] = []
     for finding in guardrails.to_acknowledge(findings):

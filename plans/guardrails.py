@@ -83,6 +83,9 @@ _NOT_FREE_TEXT = frozenset(
         "approved_on",
         "assessed_on",
         "agreed_on",
+        # The capacity acknowledgement's approver and date; its review is text.
+        "by",
+        "on",
         "sharing_basis",
         "relationship",
         "role",
@@ -200,7 +203,9 @@ _MODALS = frozenset({"should", "must", "shall", "will", "ought"})
 _GIVERS = frozenset({"give", "offer", "provide", "administer", "find", "arrange"})
 _TO_MODALS = frozenset(
     {"is", "are", "am", "has", "have", "need", "needs", "ought", "required",
-     "expected", "instructed", "told", "advised", "asked", "be"}
+     "expected", "instructed", "told", "advised", "asked", "be", "requested",
+     "encouraged", "urged", "reminded", "directed", "obliged", "supposed", "orders",
+     "instruction", "instructions", "bound", "duty"}
 )  # fmt: skip
 _STRONG_MODALS = frozenset({"must", "shall", "required", "has", "have", "obliged"})
 _ARTICLES = frozenset({"the", "a", "an", "his", "their", "any", "all", "this", "that"})
@@ -389,7 +394,33 @@ class _Clause:
         return any(
             word in ("not", "never", "avoid", "without", "no", "refrain", "minimise")
             for word in before
-        )
+        ) or _negative_subject(before)
+
+
+def _negative_subject(words: list[str]) -> bool:
+    """Say whether the words name nobody: "no one", "nobody", "none of the crews"."""
+    return any(w in ("nobody", "noone", "none", "neither") for w in words) or any(
+        w == "no" and words[i + 1 : i + 2] == ["one"] for i, w in enumerate(words)
+    )
+
+
+def _is_preference(subject: list[str]) -> bool:
+    """Say whether the words before "not to" state a wish rather than an order.
+
+    "She asked not to be taken to A&E" is hers; "crews are asked not to convey"
+    is a request put to a service in the passive, which is an instruction.
+    """
+    for position, word in enumerate(subject):
+        if (
+            word in _LEX.REQUEST_PASSIVES
+            and subject[position - 1 : position]
+            and subject[position - 1]
+            in ("is", "are", "am", "was", "were", "be", "been")
+            and any(w in _LEX.SERVICE_SUBJECTS for w in subject[:position])
+            and not any(w in _LEX.PERSON_SUBJECTS for w in subject[:position])
+        ):
+            return False
+    return any(w in _LEX.PREFERENCE for w in subject)
 
 
 # --- care actions ------------------------------------------------------------------
@@ -532,7 +563,10 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
     if lemma == "send":
         if _manner_follows(clause, index):
             return None
-        if clause.at(index - 1) == "be" and _noun_code(clause.subject(index)):
+        if clause.at(index - 1) == "be" and (
+            _noun_code(clause.subject(index))
+            or any(w in _LEX.SERVICES for w in clause.subject(index))
+        ):
             return code
         first = [w for w in after if w not in _ARTICLES]
         if first and first[0] in _LEX.PERSON_OBJECTS:
@@ -620,6 +654,11 @@ _MODAL_NEGATORS = frozenset({"should", "must", "shall", "ought", "need", "needs"
 _PLAIN_NEGATORS = frozenset({"do", "will", "can", "may", "does", "would", "could"})
 
 
+_NEGATIVE_IDIOMS = frozenset(
+    {"circumstances", "account", "point", "time", "stage", "occasion"}
+)
+
+
 def _negation_at(clause: _Clause, index: int) -> tuple[int, int, bool] | None:
     """Return (first, after, modal) for a negator at `index`, or None."""
     word = clause.at(index)
@@ -633,9 +672,7 @@ def _negation_at(clause: _Clause, index: int) -> tuple[int, int, bool] | None:
             return index - 1, index + 1, False
         if before == "did" or before in ("is", "are", "was", "were", "am", "has"):
             return None
-        if clause.at(index + 1) == "to" and not any(
-            w in _LEX.PREFERENCE for w in clause.subject(index)
-        ):
+        if clause.at(index + 1) == "to" and not _is_preference(clause.subject(index)):
             return index, index + 1, True
         if clause.starts_clause(index):
             return index, index + 1, True
@@ -652,13 +689,43 @@ def _negation_at(clause: _Clause, index: int) -> tuple[int, int, bool] | None:
         return index, index + 1, False
     if (
         word == "no"
-        and clause.at(index - 1) in ("under", "in")
-        and clause.at(index + 1) == "circumstances"
+        and clause.at(index - 1) in ("under", "in", "on", "at")
+        and clause.at(index + 1) in _NEGATIVE_IDIOMS
     ):
+        # "Under no circumstances", "on no account", "at no point": the verb
+        # comes after the inverted modal.
         return index - 1, index + 2, True
+    if word == "neither":
+        if before in _MODAL_NEGATORS:
+            return index - 1, index + 1, True
+        if before in _PLAIN_NEGATORS:
+            return index - 1, index + 1, False
+        return index, index + 1, clause.starts_clause(index)
+    if word == "nor":
+        # "Neither attend nor convey": "nor" carries the directive of "neither".
+        for earlier in range(index - 1, -1, -1):
+            if clause.at(earlier) in ("neither", "not", "never"):
+                negation = _negation_at(clause, earlier)
+                if negation is None:
+                    return None
+                return index, index + 1, negation[2]
+        return None
     if word == "no" and clause.at(index + 1) == "longer":
         return index, index + 2, False
     return None
+
+
+def _passive_decision(clause: _Clause, first: int, after: int) -> bool:
+    """Say whether "will not be admitted" states a decision to withhold care.
+
+    A passive future names what will not be done to the person, whoever the
+    subject is: "treatment will not be offered", "she won't be admitted".
+    """
+    return (
+        clause.at(first) in ("will", "shall")
+        and clause.at(after) == "be"
+        and clause.is_participle(after + 1)
+    )
 
 
 def _plain_negation_is_directive(clause: _Clause, first: int) -> bool:
@@ -674,7 +741,12 @@ def _plain_negation_is_directive(clause: _Clause, first: int) -> bool:
 
 def _negated_care(clause: _Clause) -> Iterator[_Hit]:
     for index, word in enumerate(clause.words):
-        if word not in ("not", "never", "no"):
+        if word in ("nobody", "none", "noone") or (
+            word == "no" and clause.at(index + 1) == "one"
+        ):
+            yield from _nobody_may(clause, index)
+            continue
+        if word not in ("not", "never", "no", "neither", "nor"):
             continue
         negation = _negation_at(clause, index)
         if negation is None:
@@ -686,17 +758,28 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
             not modal
             and clause.at(after) not in ("need", "needs")
             and not _plain_negation_is_directive(clause, first)
+            and not _passive_decision(clause, first, after)
         ):
             continue
-        if (
-            any(w in _LEX.PREFERENCE for w in clause.subject(first))
-            and clause.at(after) == "to"
-        ):
+        if _is_preference(clause.subject(first)) and clause.at(after) == "to":
             continue
         k = after
         needs = False
         while k < len(clause) and k - after < 6:
             current = clause.at(k)
+            if current == "," and k == after:
+                # "Do not, under any circumstances, convey him": read past an
+                # aside between the negation and its verb.
+                closing = next(
+                    (i for i in range(k + 1, min(len(clause), k + 8))
+                     if clause.at(i) == ","),
+                    None,
+                )  # fmt: skip
+                if closing is None:
+                    break
+                k = closing + 1
+                after = k
+                continue
             if current in _LEX.HEDGES:
                 k = -1
                 break
@@ -710,7 +793,7 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
             break
         if k < 0 or k >= len(clause):
             continue
-        if clause.at(first + 2) == "circumstances":
+        if clause.at(first + 2) in _NEGATIVE_IDIOMS:
             # "Under no circumstances should crews attend": the verb comes later.
             k = next(
                 (
@@ -735,6 +818,30 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
                 code = _CARE_CODES_BY_NOUN.get(content[0], "no_admission")
         if code:
             yield _Hit(code, first, k)
+
+
+def _nobody_may(clause: _Clause, index: int) -> Iterator[_Hit]:
+    """ "No one should attend her calls", "none of the crews are to assess her"."""
+    if clause.in_subordinate(index):
+        return
+    j = index + (2 if clause.at(index) == "no" else 1)
+    limit = j + 5
+    while j < min(len(clause), limit):
+        word = clause.at(j)
+        if word in _MODAL_NEGATORS or word in ("will", "can", "may"):
+            k = j + 1
+            break
+        if word in ("is", "are") and clause.at(j + 1) == "to":
+            k = j + 2
+            break
+        j += 1
+    else:
+        return
+    while clause.at(k) in _LEX.SKIP_AFTER_NEGATION and k < len(clause):
+        k += 1
+    code = _care_action(clause, k)
+    if code:
+        yield _Hit(code, index, k)
 
 
 def _noun_code(words: list[str]) -> str | None:
@@ -921,6 +1028,9 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
         mode = clause.is_directive(index)
         if not mode or clause.in_subordinate(index):
             continue
+        if _negative_subject(clause.subject(index)):
+            # "No one should leave her alone" forbids the refusal.
+            continue
         after = clause.window(index, 8)
         code: str | None = None
         if mode == "passive":
@@ -1002,16 +1112,190 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
             yield _Hit(code, index, index + min(len(after), 3))
 
 
+def _advised_against(clause: _Clause) -> Iterator[_Hit]:
+    """ "Advise against conveying", "we recommend against admission"."""
+    if "against" not in clause.words:
+        return
+    for index, word in enumerate(clause.words):
+        if word != "against" or clause.at(index - 1) not in _LEX.ADVISE_AGAINST:
+            continue
+        if clause.in_subordinate(index) or clause.negated_before(index - 1):
+            continue
+        code = _refusal_object(clause, index, "avoid")
+        if code:
+            yield _Hit(code, index - 1, index + 1)
+
+
+def _unsuitable(clause: _Clause) -> Iterator[_Hit]:
+    """ "Not suitable for admission", "does not merit a response": care denied
+    by judging the person unworthy of it."""
+    if "not" not in clause.words and "never" not in clause.words:
+        return
+    for index, word in enumerate(clause.words):
+        if word not in ("not", "never") or clause.in_subordinate(index):
+            continue
+        k = index + 1
+        while clause.at(k) in ("really", "deemed", "considered", "currently") or (
+            clause.at(k).endswith("ly") and clause.at(k) not in _LEX.HEDGES
+        ):
+            k += 1
+        if clause.at(k) in _LEX.HEDGES:
+            continue
+        if clause.at(k) in _LEX.SUITABILITY and clause.at(k + 1) == "for":
+            content = clause.content_after(k + 1, 4)
+            if content and (
+                content[0] in _LEX.CARE_NOUNS or content[0] in _LEX.CARE_PLACES
+            ):
+                code = _CARE_CODES_BY_NOUN.get(content[0], "no_treatment")
+                yield _Hit(code, index, k + 2)
+        elif clause.at(k) in _LEX.ENTITLEMENT:
+            objects = [
+                w
+                for w in clause.window(k, 5)
+                if w not in _ARTICLES and w not in _LEX.PERSON_OBJECTS
+            ]
+            entitled = _noun_code(objects[:3])
+            if entitled:
+                yield _Hit(entitled, index, k + 1)
+
+
+_PERMISSION = frozenset({"permitted", "allowed", "authorised", "authorized"})
+_PROHIBITED = frozenset({"prohibited", "forbidden", "discouraged", "disallowed"})
+_FORBIDDING_WORDS = _PERMISSION | _PROHIBITED
+
+
+def _forbidden(clause: _Clause) -> Iterator[_Hit]:
+    """Care put out of bounds: "crews are not permitted to convey her",
+    "staff are prohibited from admitting him", "conveyance is forbidden"."""
+    if _FORBIDDING_WORDS.isdisjoint(clause.words):
+        return
+    for index, word in enumerate(clause.words):
+        if clause.in_subordinate(index):
+            continue
+        code: str | None = None
+        if word == "not" and clause.at(index + 1) in _PERMISSION:
+            if clause.at(index + 2) == "to":
+                code = _care_action(clause, index + 3)
+            elif clause.at(index - 1) in ("is", "are", "be"):
+                heads = [w for w in clause.subject(index - 1) if w not in _ARTICLES]
+                code = _noun_code(heads[:3])
+        elif word in _PROHIBITED:
+            if clause.at(index + 1) == "from":
+                code = _refusal_object(clause, index, "refrain")
+            elif clause.at(index + 1) == "to":
+                code = _care_action(clause, index + 2)
+            elif clause.at(index - 1) in ("is", "are", "be"):
+                heads = [w for w in clause.subject(index - 1) if w not in _ARTICLES]
+                code = _noun_code(heads[:3])
+        if code:
+            yield _Hit(code, index, index + 3)
+
+
+def _kept_out(clause: _Clause) -> Iterator[_Hit]:
+    """ "Keep him away from A&E", "keep her out of hospital"."""
+    if "away" not in clause.words and "out" not in clause.words:
+        return
+    for index, _word in enumerate(clause.words):
+        if clause.lemma(index) != "keep":
+            continue
+        if not clause.is_directive(index) or clause.in_subordinate(index):
+            continue
+        if clause.negated_before(index):
+            continue
+        k = index + 1
+        while clause.at(k) in _LEX.PERSON_OBJECTS:
+            k += 1
+        if (clause.at(k), clause.at(k + 1)) not in (("away", "from"), ("out", "of")):
+            continue
+        place = clause.window(k + 1, 4)
+        found = next((w for w in place if w in _LEX.KEEP_OUT_PLACES), None)
+        if found:
+            code = (
+                "no_admission"
+                if found in ("ward", "wards", "department")
+                else "no_conveyance"
+            )
+            yield _Hit(code, index, k + 1)
+
+
 def _withholding(clause: _Clause) -> Iterator[_Hit]:
     yield from _negated_care(clause)
     yield from _nominal_denial(clause)
     yield from _refusals(clause)
+    yield from _advised_against(clause)
+    yield from _unsuitable(clause)
+    yield from _forbidden(clause)
+    yield from _kept_out(clause)
 
 
 # --- coercion ---------------------------------------------------------------------
 
 
+_PLAN_ORDER_WORDS = _LEX.OBLIGATION_WORDS | _LEX.DEVIATION_WORDS | _LEX.OVERRIDE_WORDS
+_NOT_ALLOWED = frozenset(
+    {"permitted", "allowed", "acceptable", "tolerated", "authorised", "authorized"}
+)
+
+
+def _plan_as_order(clause: _Clause) -> Iterator[_Hit]:
+    """The plan made binding: "these instructions are mandatory", "no deviation
+    from this plan", "this plan overrides your judgement"."""
+    words = clause.words
+    if _PLAN_ORDER_WORDS.isdisjoint(words):
+        return
+    targets = any(w in _LEX.DIRECTIVE_TARGETS for w in words)
+    for index, word in enumerate(words):
+        before = clause.at(index - 1)
+        negated = (
+            before in ("not", "never")
+            or clause.at(index - 2) == "not"
+            or any(w in ("nothing", "none", "neither") for w in words[:index])
+        )
+        if word in _LEX.OBLIGATION_WORDS and targets and not negated:
+            if word != "bound" or clause.at(index + 1) == "by":
+                yield _Hit("mandate_plan", index, index)
+        elif word in _LEX.DEVIATION_WORDS:
+            if before in ("no", "without") and (targets or word == "discretion"):
+                yield _Hit("mandate_plan", index - 1, index)
+            elif targets and any(
+                w == "not" and clause.at(i + 1) in _NOT_ALLOWED
+                for i, w in enumerate(words[index + 1 : index + 9], index + 1)
+            ):
+                yield _Hit("mandate_plan", index, index)
+            elif (
+                targets
+                and word in ("deviate", "depart")
+                and before in ("not", "never")
+                and not clause.in_subordinate(index)
+            ):
+                yield _Hit("mandate_plan", index - 1, index)
+        elif word in _LEX.OVERRIDE_WORDS and not clause.negated_before(index):
+            if any(w in _LEX.JUDGEMENT_WORDS for w in clause.window(index, 6)):
+                yield _Hit("mandate_plan", index, index)
+
+
+_DETENTION_SECTIONS = frozenset({"2", "3", "4", "135", "136"})
+
+
+def _under_section(clause: _Clause) -> Iterator[_Hit]:
+    """ "Bring him in under section 136": an order to use a detention power."""
+    if "under" not in clause.words:
+        return
+    for index, word in enumerate(clause.words):
+        if word != "under" or clause.at(index + 1) not in ("section", "s"):
+            continue
+        if clause.at(index + 2) not in _DETENTION_SECTIONS:
+            continue
+        verb = next((k for k in range(index - 1, -1, -1) if clause.lemma(k)), None)
+        if verb is None or clause.in_subordinate(verb) or clause.negated_before(verb):
+            continue
+        if clause.is_directive(verb) == "active":
+            yield _Hit("mandate_coercion", verb, index + 2)
+
+
 def _coercion(clause: _Clause) -> Iterator[_Hit]:
+    yield from _plan_as_order(clause)
+    yield from _under_section(clause)
     words = clause.words
     for index, word in enumerate(words):
         lemma = clause.lemma(index)
@@ -1054,14 +1338,26 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
             or (mode == "passive" and any(w in _LEX.PERSON_SUBJECTS for w in subject))
         ):
             yield _Hit("mandate_coercion", index, index + (1 if after else 0))
+        elif lemma in ("apply", "use", "invoke") and (
+            after[:1] in (["section"], ["s"]) or after[:1] == ["s136"]
+        ):
+            # "Invoke section 2 on arrival", "use s136 whenever she is found".
+            yield _Hit("mandate_coercion", index, index + 2)
         elif lemma in ("take", "convey", "transport", "bring", "place", "put", "keep",
-                       "hold", "drive", "move"):  # fmt: skip
-            if lemma == "hold" and "down" in after[:3]:
+                       "hold", "drive", "move", "book", "lodge", "pin",
+                       "walk"):  # fmt: skip
+            if lemma in ("hold", "pin") and "down" in after[:3]:
                 yield _Hit("mandate_coercion", index, index + after.index("down") + 1)
                 continue
-            if lemma in ("keep", "hold", "place", "put") and any(
-                w in _LEX.COERCIVE_NOUNS or w == "locked" for w in after[:5]
-            ):
+            if lemma in (
+                "keep",
+                "hold",
+                "place",
+                "put",
+                "walk",
+                "take",
+                "bring",
+            ) and any(w in _LEX.COERCIVE_NOUNS or w == "locked" for w in after[:7]):
                 yield _Hit("mandate_coercion", index, index + 1)
                 continue
             for position, place in enumerate(after):
@@ -1070,7 +1366,7 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
                 ):
                     yield _Hit("mandate_coercion", index, index + position + 1)
                     break
-        elif lemma == "use" or (lemma == "give" and mode == "active"):
+        elif lemma in ("use", "apply", "fit") or (lemma == "give" and mode == "active"):
             if mode == "passive":
                 objects = [w for w in subject if w not in _ARTICLES]
             else:
@@ -1080,12 +1376,12 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
         elif lemma in _LEX.PLAN_VERBS and lemma != "enforce":
             modal = clause.modal_before(index)
             target = subject if mode == "passive" else after
-            if "plan" in target or "plans" in target or "rules" in target:
+            if any(w in _LEX.DIRECTIVE_TARGETS for w in target):
                 if (
                     mode == "passive"
                     or modal in _STRONG_MODALS
                     or lemma == "obey"
-                    or ("letter" in after or "exception" in after)
+                    or any(w in ("letter", "exception", "question") for w in after)
                 ):
                     yield _Hit("mandate_plan", index, index + 1)
         elif lemma == "call" and clause.modal_before(index) in _STRONG_MODALS:
@@ -1280,7 +1576,56 @@ _MORE_ACKNOWLEDGE_RULES: tuple[_Rule, ...] = (
     ),
 )
 
-_LEXICAL_RULES: tuple[_Rule, ...] = _ACKNOWLEDGE_RULES + _MORE_ACKNOWLEDGE_RULES
+# Classes of label rather than single words: a motive imputed to the person
+# ("for effect", "to get noticed"), the person as a burden ("a drain on the
+# service"), and the informal words for putting it on.
+_CLASS_RULES: tuple[_Rule, ...] = (
+    _rule(
+        "stigma_motive",
+        ACKNOWLEDGE,
+        r"\b(?:for|wants?|craves?|craving|after)\s+(?:the\s+)?(?:sympathy|effect"
+        r"|an\s+audience|a\s+reaction|the\s+drama|show)\b|\b(?:attention|sympathy)"
+        r"[\s-]*(?:driven|craving|hungry|grabbing|junkies?|seeking)\b|\bto\s+get\s+"
+        r"(?:noticed|attention|sympathy|a\s+bed|admitted)\b|\b(?:just|only)\s+"
+        r"wants?\s+(?:a\s+bed|admission|drugs|morphine|a\s+lift)\b"
+        r"|\b(?:is|are|was|were)\s+(?:just\s+|only\s+|merely\s+)?(?:gestures"
+        r"|performances?|an\s+act|for\s+show)\b",
+        "This gives the person's distress a motive (attention, sympathy, a bed)."
+        + _STIGMA_HINT,
+    ),
+    _rule(
+        "stigma_burden",
+        ACKNOWLEDGE,
+        r"\b(?:drain|burden)\s+on\s+(?:the\s+|our\s+|all\s+|every\s+)?(?:\w+\s+)?"
+        r"(?:service|services|resources|staff|police|nhs|team|crews|system)\b"
+        r"|\b(?:soaks?|eats?|uses?)\s+up\s+(?:\w+\s+){0,3}time\b",
+        "This describes the person as a burden on services." + _STIGMA_HINT,
+    ),
+    _rule(
+        "stigma_label",
+        ACKNOWLEDGE,
+        r"\b(?:histrionic|chancers?|head\s?cases?|professional\s+patients?"
+        r"|bed[\s-]*hoppers?|swing(?:s|ing)?\s+the\s+lead|put(?:s|ting)?\s+it\s+on"
+        r"|plays?\s+up|playing\s+up|needy|exaggerat(?:es|ing)\s+(?:everything"
+        r"|it|for)|crying\s+out\s+for)\b",
+        "This is a stigmatising label." + _STIGMA_HINT,
+    ),
+    _rule(
+        "sanction_threat",
+        ACKNOWLEDGE,
+        r"\b(?:nicked|banged\s+up|locked\s+up|criminal\s+proceedings|solicitors?"
+        r"|evict(?:ed|ion)?|recover\s+the\s+costs?|anti-?\s?social\s+behaviou?r"
+        r"|(?:tenancy|housing|benefits?)\s+(?:is|are|will\s+be|may\s+be|could\s+be)"
+        r"\s+(?:at\s+risk|ended|withdrawn|lost)|removed?\s+(?:her|him|them)\s+from"
+        r"\s+(?:the|its|their)\s+(?:gp\s+)?(?:list|register)|caution\s+(?:him|her"
+        r"|them)\s+for)\b",
+        "This threatens the person with a consequence." + _SANCTION_HINT,
+    ),
+)
+
+_LEXICAL_RULES: tuple[_Rule, ...] = (
+    _ACKNOWLEDGE_RULES + _MORE_ACKNOWLEDGE_RULES + _CLASS_RULES
+)
 # One scan of every rule's words at once: most fields hold none of them.
 # Word stems every lexical rule needs, tried first as plain substring tests,
 # which cost far less than the rules' expressions (a test keeps them in step).
@@ -1298,7 +1643,18 @@ _LEXICAL_STEMS = (
     "wind", "nutter", "psycho", "lunatic", "schizo", "compliant", "troublemaker",
     "alkie", "scrounger", "serial", "genuinely", "really", "actually", "truly",
     "properly", "fl", "time",
+    # the classes of label (_CLASS_RULES), as narrow as their expressions allow
+    "sympathy", "for effect", "audience", "a reaction", "drama", "for show",
+    "driven", "craving", "hungry", "grabbing", "junkie", "get noticed",
+    "get admitted", "a bed", "admission", "drugs", "morphine", "a lift",
+    "gesture", "performance", "an act", "drain", "burden", "histrionic",
+    "chancer", "headcase", "head case", "professional patient", "hopper",
+    "the lead", "it on", "play up", "plays up", "playing up", "needy", "exaggerat",
+    "crying", "nicked", "banged", "locked up", "proceedings", "solicitor", "evict",
+    "the cost", "social behav", "tenancy", "housing", "benefit", "list",
+    "register",
 )  # fmt: skip
+_ANY_STEM = re.compile("|".join(re.escape(stem) for stem in _LEXICAL_STEMS))
 _ANY_LEXICAL = re.compile(
     "|".join(f"(?:{rule.pattern.pattern})" for rule in _LEXICAL_RULES), _FLAGS
 )
@@ -1345,8 +1701,45 @@ _FULL_STOP = re.compile(r"[.!?\n]")
 _NEGATED_TAIL = re.compile(r"\b(?:not|never|no|without|avoid)\b")
 
 
+_LOCAL_BREAK = re.compile(r",|\bbut\b|\band\b\s+(?:is|was|he|she|they)\b")
+_LABEL_NEGATORS = re.compile(
+    r"\b(?:not|never|no|nobody|none|avoid|avoiding|without|nor|neither)\b"
+)
+_CONDITION_WORDS = re.compile(r"\b(?:if|unless|until|whenever|when|once|or)\b")
+
+
+def _label_denied(before: str) -> bool:
+    """Say whether a negation governs the label or sanction that follows.
+
+    "She isn't manipulative", "he has never been arrested", "don't call her a
+    time waster" and "avoid words like 'frequent caller'" deny or forbid the
+    label; "if he doesn't stop, he will be prosecuted" does not, since the
+    negation belongs to the condition.
+    """
+    local = _LOCAL_BREAK.split(before)[-1]
+    negators = list(_LABEL_NEGATORS.finditer(local))
+    if not negators:
+        return False
+    last = negators[-1]
+    if len(local[last.end() :].split()) > 6:
+        return False
+    return not _CONDITION_WORDS.search(local[: last.start()])
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """Say whether the words are quoted as a mention: 'frequent caller'."""
+    opening = text[:start].rstrip()[-1:]
+    closing = text[end:].lstrip()[:1]
+    return opening in ("'", '"', "\u2018", "\u201c") and closing in (
+        "'",
+        '"',
+        "\u2019",
+        "\u201d",
+    )
+
+
 def _lexical_findings(normalised: str) -> Iterator[tuple[_Rule, int, int]]:
-    if not any(stem in normalised for stem in _LEXICAL_STEMS):
+    if not _ANY_STEM.search(normalised):
         return
     if not _ANY_LEXICAL.search(normalised):
         return
@@ -1360,6 +1753,8 @@ def _lexical_findings(normalised: str) -> Iterator[tuple[_Rule, int, int]]:
             ):
                 continue
             if rule.code in _NEGATABLE and _NEGATED_TAIL.search(before):
+                continue
+            if _label_denied(before) or _quoted(normalised, match.start(), match.end()):
                 continue
             yield rule, match.start(), match.end()
 

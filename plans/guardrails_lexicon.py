@@ -254,10 +254,74 @@ COERCIVE_NOUNS = frozenset(
         "tranquillisation", "tranquilisation", "tranquillization", "seclusion",
     }
 )  # fmt: skip
-PLAN_VERBS = frozenset({"follow", "obey", "comply", "adhere", "stick", "enforce"})
+PLAN_VERBS = frozenset(
+    {"follow", "obey", "comply", "adhere", "stick", "enforce", "abide"}
+)
+# What a plan-as-order rule is about: "comply with these instructions", "this
+# guidance is binding", "no deviation from the steps below".
+DIRECTIVE_TARGETS = frozenset(
+    {"plan", "plans", "rules", "instructions", "instruction", "directions",
+     "directives", "guidance", "document", "protocol", "steps", "orders",
+     "requirements", "directive"}
+)  # fmt: skip
+OBLIGATION_WORDS = frozenset(
+    {"mandatory", "compulsory", "binding", "obligatory", "non-negotiable", "bound"}
+)
+DEVIATION_WORDS = frozenset(
+    {"deviation", "deviations", "deviate", "depart", "departure", "departures",
+     "discretion", "variation", "deviating", "departing"}
+)  # fmt: skip
+OVERRIDE_WORDS = frozenset(
+    {"override", "overrides", "overriding", "overrule", "overrules", "supersede",
+     "supersedes", "precedence", "replaces", "replace"}
+)  # fmt: skip
+JUDGEMENT_WORDS = frozenset(
+    {"judgement", "judgment", "discretion", "assessment", "assessments",
+     "guidelines", "training", "decision", "decisions"}
+)  # fmt: skip
 
 # --- the grammar of a directive ----------------------------------------------------
 
+# A request put to a service in the passive is an instruction, not a wish:
+# "crews are asked not to convey" (but "she asked not to be taken" is hers).
+REQUEST_PASSIVES = frozenset(
+    {"asked", "requested", "advised", "instructed", "told", "reminded",
+     "encouraged", "urged", "directed", "expected", "required", "invited"}
+)  # fmt: skip
+# "Advise against conveying", "we recommend against admission".
+ADVISE_AGAINST = frozenset(
+    {"advise", "advises", "advised", "advising", "recommend", "recommends",
+     "recommended", "recommending", "counsel", "counsels", "counselled", "argue",
+     "argues", "decided", "decide", "decides", "caution", "cautioned", "warned",
+     "warn", "warns"}
+)  # fmt: skip
+# "Not suitable for admission", "not eligible for an ambulance".
+SUITABILITY = frozenset(
+    {"suitable", "eligible", "appropriate", "fit", "indicated", "accepted",
+     "candidate", "considered", "entitled"}
+)  # fmt: skip
+# "Does not merit a response", "his calls do not justify an ambulance".
+ENTITLEMENT = frozenset(
+    {"merit", "merits", "warrant", "warrants", "justify", "justifies", "deserve",
+     "deserves"}
+)  # fmt: skip
+# Care places a person may be kept away from: "keep him out of A&E".
+KEEP_OUT_PLACES = frozenset(
+    {
+        "hospital",
+        "hospitals",
+        "a&e",
+        "ed",
+        "emergency",
+        "department",
+        "ward",
+        "wards",
+        "casualty",
+        "infirmary",
+        "utc",
+        "miu",
+    }
+)
 # Subjects that make a plain negation a description: "she does not attend groups".
 PERSON_SUBJECTS = frozenset(
     {"he", "she", "i", "they", "it", "person", "patient", "mum", "dad", "mother",
@@ -330,6 +394,7 @@ def _all_lemmas() -> set[str]:
         | set(COERCIVE_VERBS)
         | set(PLAN_VERBS)
         | {"remove", "place", "hold", "keep", "use", "threaten", "warn", "charge"}
+        | {"apply", "fit", "invoke", "lodge", "pin"}
     )
 
 
@@ -347,7 +412,13 @@ VOCABULARY: frozenset[str] = frozenset(
     | COERCIVE_NOUNS
     | FUNCTION_WORDS
     | SERVICE_SUBJECTS
+    | REQUEST_PASSIVES
+    | SUITABILITY
+    | ENTITLEMENT
+    | DIRECTIVE_TARGETS
+    | OBLIGATION_WORDS
     | {
+        "against",
         "attention",
         "seeker",
         "seeking",

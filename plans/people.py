@@ -708,15 +708,33 @@ def raise_request(
 def alert_overdue_withdrawals(
     session: Session, *, today: dt.date | None = None
 ) -> list[PersonRequest]:
-    """Alert the privacy officer, once each, to withdrawals past their deadline."""
+    """Alert the privacy officer, once each, to withdrawals past their deadline.
+
+    The scheduled job (`responder privacy alert-overdue`), the desk and the
+    person's own view all call this, perhaps at the same moment: each request is
+    claimed by one conditional UPDATE before its alert is raised, so two callers
+    never alert twice.
+    """
     today = today or clock.today()
-    overdue = session.scalars(
-        select(PersonRequest).where(
+    claimed = session.scalars(
+        update(PersonRequest)
+        .where(
             PersonRequest.kind == "withdrawal",
             PersonRequest.status.in_(OPEN_STATUSES),
             PersonRequest.due_on < today,
             PersonRequest.overdue_alerted_at.is_(None),
         )
+        .values(overdue_alerted_at=utcnow())
+        .returning(PersonRequest.id),
+        execution_options={"synchronize_session": False},
+    ).all()
+    if not claimed:
+        return []
+    overdue = session.scalars(
+        select(PersonRequest)
+        .where(PersonRequest.id.in_(claimed))
+        .order_by(PersonRequest.id)
+        .execution_options(populate_existing=True)
     ).all()
     for request in overdue:
         alert = raise_alert(
@@ -726,7 +744,6 @@ def alert_overdue_withdrawals(
             summary=f"{request.person.ref} asked to withdraw; it was due by "
             f"{plan_view.long_date(request.due_on)} and is still open",
         )
-        request.overdue_alerted_at = utcnow()
         audit.record(
             session,
             action="alert_raised",

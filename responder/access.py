@@ -278,6 +278,7 @@ COMMAND_RULES: dict[str, Action] = {
     "telegram poll": "operate",
     "telegram set-webhook": "operate",
     "sessions purge": "operate",
+    "privacy alert-overdue": "operate",
     "sessions revoke": "manage_users",
     "users create": "manage_users",
     "users demo": "manage_users",

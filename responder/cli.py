@@ -460,7 +460,16 @@ def init_app(app: Flask) -> None:
         cli_exchange,
         cli_ops,
         cli_portal,
+        cli_privacy,
     )
 
-    for module in (cli_exchange, cli_cards, cli_cases, cli_chat, cli_ops, cli_portal):
+    for module in (
+        cli_exchange,
+        cli_cards,
+        cli_cases,
+        cli_chat,
+        cli_ops,
+        cli_portal,
+        cli_privacy,
+    ):
         module.register(app)
