@@ -166,6 +166,9 @@ MATCH_WORDS = {
 NO_STRONG_MATCH = "None is a strong match: the person may have no plan."
 
 
+AREA_FIRST = "People known in your team's area are listed first."
+
+
 def results_text(results: Sequence[Any], *, near: str | None = None) -> str:
     """List search results in minimal identity, how strongly and why each matched."""
     if not results:
@@ -173,6 +176,8 @@ def results_text(results: Sequence[Any], *, near: str | None = None) -> str:
     total = int(getattr(results, "total", len(results)))
     counted = f" ({len(results)} of {total})" if total > len(results) else ""
     lines = [f"Matches{' near ' + near if near else ''}{counted}:"]
+    if getattr(results, "area_first", False):
+        lines.append(AREA_FIRST)
     for number, result in enumerate(results, start=1):
         who = [result.name]
         if result.age is not None:

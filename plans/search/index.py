@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Text,
     delete,
+    func,
     insert,
     select,
     text,
@@ -681,6 +682,33 @@ def fetch_candidates(
             for person_id, payload in rows
         )
     return candidates, len(chosen) >= MAX_RANKED
+
+
+def team_area(session: Session, team_ids: Iterable[int]) -> tuple[float, float] | None:
+    """Return the middle of where a responder's teams' people are known, or None.
+
+    The team with the most places wins, so a responder in two teams gets one
+    real area rather than a point halfway between two cities. Plan places are
+    already in the index, so the area needs no column of its own.
+    """
+    wanted = sorted(set(team_ids))
+    if not wanted:
+        return None
+    rows = session.execute(
+        select(
+            SearchEntry.team_id,
+            func.count(SearchPlace.id),
+            func.avg(SearchPlace.lat),
+            func.avg(SearchPlace.lon),
+        )
+        .join(SearchPlace, SearchPlace.person_id == SearchEntry.person_id)
+        .where(SearchEntry.team_id.in_(wanted))
+        .group_by(SearchEntry.team_id)
+    ).all()
+    best = max(rows, key=lambda row: (row[1], -row[0]), default=None)
+    if best is None or not best[1]:
+        return None
+    return float(best[2]), float(best[3])
 
 
 def search(
