@@ -176,8 +176,6 @@ def results_text(results: Sequence[Any], *, near: str | None = None) -> str:
     total = int(getattr(results, "total", len(results)))
     counted = f" ({len(results)} of {total})" if total > len(results) else ""
     lines = [f"Matches{' near ' + near if near else ''}{counted}:"]
-    if getattr(results, "area_first", False):
-        lines.append(AREA_FIRST)
     for number, result in enumerate(results, start=1):
         who = [result.name]
         if result.age is not None:
@@ -191,6 +189,8 @@ def results_text(results: Sequence[Any], *, near: str | None = None) -> str:
         if result.review_overdue:
             line += " [review overdue]"
         lines.append(line)
+    if getattr(results, "area_first", False):
+        lines.append(AREA_FIRST)
     if not any(getattr(result, "match", "weak") == "strong" for result in results):
         lines.append(NO_STRONG_MATCH)
     lines.append("Reply open <number> attending [incident no.] to open a plan.")
