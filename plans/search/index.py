@@ -20,6 +20,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    bindparam,
     delete,
     func,
     insert,
@@ -45,12 +47,13 @@ from plans import clock
 from plans.db import Base, after_create, chunks
 from plans.models import Person, PlanVersion, Team
 from plans.search.candidate import Candidate, candidate_from_document
-from plans.search.geo import bounding_box, haversine_m
+from plans.search.geo import bounding_box
 from plans.search.keys import (
+    GroupProbe,
     TermGroup,
     address_keys,
-    group_strength,
     names_keys,
+    probes_strength,
     query_groups,
     text_keys,
 )
@@ -442,7 +445,9 @@ def _text_ids(
             "SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
             "ORDER BY bm25(search_fts, 2.0, 1.0) LIMIT :limit"
         )
-    return list(session.scalars(text(sql), {"match": match, "limit": limit}))
+    return list(
+        session.execute(text(sql), {"match": match, "limit": limit}).scalars().all()
+    )
 
 
 AREA_BOX_M = 15_000.0
@@ -507,24 +512,46 @@ def _trigram_ids(session: Session, query: ParsedQuery, limit: int) -> list[int]:
 
 
 def _near_ids(session: Session, lat: float, lon: float, limit: int) -> list[int]:
-    """Return the people known nearest a point, widening the box until enough."""
-    nearest: dict[int, float] = {}
+    """Return the people known nearest a point, widening the box until enough.
+
+    The database orders by a flat-earth distance (exact enough to choose a few
+    hundred people; the ranker measures each one properly), so no place row
+    reaches Python.
+    """
+    scale = math.cos(math.radians(lat)) ** 2
+    wanted = max(limit, NEAR_MIN)
+    found: list[int] = []
     for radius in NEAR_RADII_M:
         min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius)
-        rows = session.execute(
-            select(SearchPlace.person_id, SearchPlace.lat, SearchPlace.lon).where(
-                SearchPlace.lat.between(min_lat, max_lat),
-                SearchPlace.lon.between(min_lon, max_lon),
+        found = list(
+            session.execute(
+                _NEAR_SQL,
+                {
+                    "lat": lat,
+                    "lon": lon,
+                    "k": scale,
+                    "a": min_lat,
+                    "b": max_lat,
+                    "c": min_lon,
+                    "d": max_lon,
+                    "n": wanted,
+                },
             )
+            .scalars()
+            .all()
         )
-        nearest = {}
-        for person_id, place_lat, place_lon in rows:
-            metres = haversine_m(lat, lon, place_lat, place_lon)
-            if metres < nearest.get(person_id, float("inf")):
-                nearest[person_id] = metres
-        if len(nearest) >= NEAR_MIN:
+        if len(found) >= NEAR_MIN:
             break
-    return sorted(nearest, key=nearest.__getitem__)[:limit]
+    return found[:limit]
+
+
+_NEAR_SQL = text(
+    "SELECT person_id FROM search_places "
+    "WHERE lat BETWEEN :a AND :b AND lon BETWEEN :c AND :d "
+    "GROUP BY person_id "
+    "ORDER BY MIN((lat - :lat) * (lat - :lat) + (lon - :lon) * (lon - :lon) * :k), "
+    "person_id LIMIT :n"
+)
 
 
 def _dob_ids(
@@ -573,6 +600,15 @@ def _dob_ids(
     return list(session.scalars(statement.limit(DOB_LIMIT)))
 
 
+_KEYS_OF = text(
+    "SELECT person_id, names, name_keys, text_keys FROM search_entries "
+    "WHERE person_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_CANDIDATES_OF = text(
+    "SELECT person_id, candidate FROM search_entries WHERE person_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
 def _prefilter(
     session: Session, ids: Sequence[int], groups: Sequence[TermGroup], keep: set[int]
 ) -> list[int]:
@@ -583,25 +619,13 @@ def _prefilter(
     """
     if not groups:
         return list(ids)[:MAX_RANKED]
+    probes = [GroupProbe.of(group) for group in groups]
     scored: list[tuple[int, int, int]] = []
     order = {person_id: index for index, person_id in enumerate(ids)}
     for chunk in chunks(list(ids), 900):
-        rows = session.execute(
-            select(
-                SearchEntry.person_id,
-                SearchEntry.names,
-                SearchEntry.name_keys,
-                SearchEntry.text_keys,
-            ).where(SearchEntry.person_id.in_(chunk))
-        )
+        rows = session.execute(_KEYS_OF, {"ids": chunk}).all()
         for person_id, names, row_name_keys, row_text_keys in rows:
-            name_key_set = set(row_name_keys.split())
-            text_key_set = set(row_text_keys.split())
-            name_list = names.split()
-            matched = sum(
-                group_strength(group, name_key_set, name_list, text_key_set)
-                for group in groups
-            )
+            matched = probes_strength(probes, names, row_name_keys, row_text_keys)
             if person_id in keep:
                 matched += 10
             if matched:
@@ -672,11 +696,7 @@ def fetch_candidates(
     chosen = _prefilter(session, list(ids), groups, dob_ids)
     candidates: list[Candidate] = []
     for chunk in chunks(chosen, 900):
-        rows = session.execute(
-            select(SearchEntry.person_id, SearchEntry.candidate).where(
-                SearchEntry.person_id.in_(chunk)
-            )
-        )
+        rows = session.execute(_CANDIDATES_OF, {"ids": chunk}).all()
         candidates.extend(
             Candidate.from_row(json.loads(payload), person_id=person_id)
             for person_id, payload in rows
