@@ -10,6 +10,9 @@ With --before REV the same queries run, in a child process on the same
 database, against the search code of that git revision (its `plans/` tree,
 exported with `git archive`), so both columns share one machine and one load.
 CPU time (`time.process_time`) is reported because this machine is shared.
+`--before-url` gives the before revision its own database (one built by its own
+code, since the search row's contents change), and `--repeat N` runs every query
+N times and keeps its least CPU time, which other processes can only inflate.
 """
 
 from __future__ import annotations
