@@ -204,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             results["before"] = json.loads(child.stdout.strip().splitlines()[-1])
     load = os.getloadavg()
     print(
-        f"{args.plans} plans, {len(queries)} queries, SQLite, search() CPU ms; "
+        f"{args.plans} plans, {len(queries)} queries, {url.split(':', 1)[0]}, "
+        "search() CPU ms; "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     names = [name for name in ("before", "after") if name in results]
