@@ -166,6 +166,9 @@ MATCH_WORDS = {
 NO_STRONG_MATCH = "None is a strong match: the person may have no plan."
 
 
+AREA_FIRST = "People known in your team's area are listed first."
+
+
 def results_text(results: Sequence[Any], *, near: str | None = None) -> str:
     """List search results in minimal identity, how strongly and why each matched."""
     if not results:
@@ -186,6 +189,8 @@ def results_text(results: Sequence[Any], *, near: str | None = None) -> str:
         if result.review_overdue:
             line += " [review overdue]"
         lines.append(line)
+    if getattr(results, "area_first", False):
+        lines.append(AREA_FIRST)
     if not any(getattr(result, "match", "weak") == "strong" for result in results):
         lines.append(NO_STRONG_MATCH)
     lines.append("Reply open <number> attending [incident no.] to open a plan.")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from plans import access, audit, cards, clock, ratelimit, rules
 from plans.models import Person, PlanVersion, User
 from plans.ratelimit import Counter, DatabaseCounter, Limit
-from plans.search import SearchResult, search
+from plans.search import SearchResult, search, team_area
 from plans.vocabulary import Channel
 
 logger = logging.getLogger(__name__)
@@ -83,6 +83,10 @@ def find_plans(
 ) -> list[SearchResult]:
     """Search live plans for a responder, counted and audited (never the words).
 
+    With no position, the responder's own area (where their team's people are
+    known, unless `area` says otherwise) ranks first, and the results say so;
+    every channel gets this here rather than in its own view or handler.
+
     Raise SearchRefused when the table does not let this account search here or
     the account is over its search rate.
     """
@@ -102,6 +106,9 @@ def find_plans(
             "too many searches: wait a moment and try again",
             retry_after=decision.retry_after,
         )
+    has_location = lat is not None and lon is not None
+    if area is None and not has_location and text.strip():
+        area = team_area(session, actor.team_ids)
     results = search(
         session,
         text,
@@ -112,7 +119,6 @@ def find_plans(
         area=area,
         today=today or clock.london_date(now),
     )
-    has_location = lat is not None and lon is not None
     audit.record_for(
         session,
         actor,

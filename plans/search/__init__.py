@@ -18,6 +18,7 @@ from plans.search.index import (
     refresh_people,
     refresh_person,
     search,
+    team_area,
 )
 from plans.search.query import ParsedQuery, parse_query
 from plans.search.rank import Scored, rank
@@ -39,4 +40,5 @@ __all__ = [
     "refresh_people",
     "refresh_person",
     "search",
+    "team_area",
 ]

@@ -162,12 +162,52 @@ class Candidate:
             "pc": self.postcode,
         }
         row.update({key: value for key, value in optional.items() if value})
+        row["x"] = self._features_row()
         return row
+
+    def _features_row(self) -> dict[str, Any]:
+        """Return the text features worked out once, at index time, for the row.
+
+        Folding, stemming and finding synonym phrases in every candidate's plan
+        text was most of a query's ranking cost; stored beside the text, a query
+        only reads them back.
+        """
+        home = self.address_features
+        return {
+            "de": _text_row(self.description_features),
+            "b": [_text_row(features) for _, features in self.behaviour_features],
+            "pl": [_text_row(features) for _, features in self.place_features],
+            "ad": [home.number, sorted(home.street), sorted(home.town)],
+        }
+
+    def _read_features(self, row: dict[str, Any]) -> None:
+        """Fill the cached features from a row's stored ones (see _features_row)."""
+        stored = row.get("x")
+        if not stored:
+            return
+        behaviours = stored["b"]
+        crisis = [place.name for place in self.places if place.kind == "crisis"]
+        if len(behaviours) != len(self.behaviours) or len(stored["pl"]) != len(crisis):
+            return  # a row from another version of the code: work them out again
+        cache = self.__dict__
+        cache["description_features"] = _text_of_row(stored["de"])
+        cache["behaviour_features"] = tuple(
+            (behaviour, _text_of_row(features))
+            for behaviour, features in zip(self.behaviours, behaviours, strict=True)
+        )
+        cache["place_features"] = tuple(
+            (name, _text_of_row(features))
+            for name, features in zip(crisis, stored["pl"], strict=True)
+        )
+        number, street, town = stored["ad"]
+        cache["address_features"] = AddressFeatures(
+            number, frozenset(street), frozenset(town)
+        )
 
     @classmethod
     def from_row(cls, row: dict[str, Any], person_id: int | None = None) -> Candidate:
-        """Rebuild a candidate from its compact dict."""
-        return cls(
+        """Rebuild a candidate from its compact dict, with its stored features."""
+        candidate = cls(
             ref=row["r"],
             given_name=row["g"],
             family_name=row["f"],
@@ -190,6 +230,17 @@ class Candidate:
             postcode=row.get("pc"),
             person_id=person_id,
         )
+        candidate._read_features(row)
+        return candidate
+
+
+def _text_row(features: TextFeatures) -> list[Any]:
+    return [list(features.sequence), sorted(features.concepts)]
+
+
+def _text_of_row(row: list[Any]) -> TextFeatures:
+    sequence, concepts = row
+    return TextFeatures(frozenset(sequence), frozenset(concepts), tuple(sequence))
 
 
 @lru_cache(maxsize=65536)

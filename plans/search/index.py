@@ -20,6 +20,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from sqlalchemy import (
     String,
     Text,
     delete,
+    func,
     insert,
     select,
     text,
@@ -44,12 +46,13 @@ from plans import clock
 from plans.db import Base, after_create, chunks
 from plans.models import Person, PlanVersion, Team
 from plans.search.candidate import Candidate, candidate_from_document
-from plans.search.geo import bounding_box, haversine_m
+from plans.search.geo import bounding_box
 from plans.search.keys import (
+    GroupProbe,
     TermGroup,
     address_keys,
-    group_strength,
     names_keys,
+    probes_strength,
     query_groups,
     text_keys,
 )
@@ -347,6 +350,10 @@ def rebuild_index(session: Session, *, batch_size: int = 2000) -> int:
         if len(entries) >= batch_size:
             _flush_rows(session, entries, places)
     _flush_rows(session, entries, places)
+    if session.get_bind().dialect.name == "sqlite":
+        # Dropping and refilling every row leaves the full-text index in many
+        # segments full of deletions; merged, each lookup reads one.
+        session.execute(text("INSERT INTO search_fts (search_fts) VALUES ('optimize')"))
     return count
 
 
@@ -441,7 +448,9 @@ def _text_ids(
             "SELECT rowid FROM search_fts WHERE search_fts MATCH :match "
             "ORDER BY bm25(search_fts, 2.0, 1.0) LIMIT :limit"
         )
-    return list(session.scalars(text(sql), {"match": match, "limit": limit}))
+    return list(
+        session.execute(text(sql), {"match": match, "limit": limit}).scalars().all()
+    )
 
 
 AREA_BOX_M = 15_000.0
@@ -506,24 +515,46 @@ def _trigram_ids(session: Session, query: ParsedQuery, limit: int) -> list[int]:
 
 
 def _near_ids(session: Session, lat: float, lon: float, limit: int) -> list[int]:
-    """Return the people known nearest a point, widening the box until enough."""
-    nearest: dict[int, float] = {}
+    """Return the people known nearest a point, widening the box until enough.
+
+    The database orders by a flat-earth distance (exact enough to choose a few
+    hundred people; the ranker measures each one properly), so no place row
+    reaches Python.
+    """
+    scale = math.cos(math.radians(lat)) ** 2
+    wanted = max(limit, NEAR_MIN)
+    found: list[int] = []
     for radius in NEAR_RADII_M:
         min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius)
-        rows = session.execute(
-            select(SearchPlace.person_id, SearchPlace.lat, SearchPlace.lon).where(
-                SearchPlace.lat.between(min_lat, max_lat),
-                SearchPlace.lon.between(min_lon, max_lon),
+        found = list(
+            session.execute(
+                _NEAR_SQL,
+                {
+                    "lat": lat,
+                    "lon": lon,
+                    "k": scale,
+                    "a": min_lat,
+                    "b": max_lat,
+                    "c": min_lon,
+                    "d": max_lon,
+                    "n": wanted,
+                },
             )
+            .scalars()
+            .all()
         )
-        nearest = {}
-        for person_id, place_lat, place_lon in rows:
-            metres = haversine_m(lat, lon, place_lat, place_lon)
-            if metres < nearest.get(person_id, float("inf")):
-                nearest[person_id] = metres
-        if len(nearest) >= NEAR_MIN:
+        if len(found) >= NEAR_MIN:
             break
-    return sorted(nearest, key=nearest.__getitem__)[:limit]
+    return found[:limit]
+
+
+_NEAR_SQL = text(
+    "SELECT person_id FROM search_places "
+    "WHERE lat BETWEEN :a AND :b AND lon BETWEEN :c AND :d "
+    "GROUP BY person_id "
+    "ORDER BY MIN((lat - :lat) * (lat - :lat) + (lon - :lon) * (lon - :lon) * :k), "
+    "person_id LIMIT :n"
+)
 
 
 def _dob_ids(
@@ -572,6 +603,23 @@ def _dob_ids(
     return list(session.scalars(statement.limit(DOB_LIMIT)))
 
 
+def _rows_of(session: Session, columns: str, ids: Sequence[int]) -> list[Any]:
+    """Return columns of the search rows of these people, in one statement.
+
+    The ids are the database's own integers, written into the statement as
+    numerals (int() of each, so nothing typed can reach it): a bound list makes
+    the SQL layer name and render a parameter per id on every query, which cost
+    more than reading the rows.
+    """
+    listed = ",".join(str(int(person_id)) for person_id in ids)
+    return list(
+        session.connection().exec_driver_sql(
+            f"SELECT person_id, {columns} FROM search_entries "
+            f"WHERE person_id IN ({listed})"
+        )
+    )
+
+
 def _prefilter(
     session: Session, ids: Sequence[int], groups: Sequence[TermGroup], keep: set[int]
 ) -> list[int]:
@@ -582,25 +630,13 @@ def _prefilter(
     """
     if not groups:
         return list(ids)[:MAX_RANKED]
+    probes = [GroupProbe.of(group) for group in groups]
     scored: list[tuple[int, int, int]] = []
     order = {person_id: index for index, person_id in enumerate(ids)}
     for chunk in chunks(list(ids), 900):
-        rows = session.execute(
-            select(
-                SearchEntry.person_id,
-                SearchEntry.names,
-                SearchEntry.name_keys,
-                SearchEntry.text_keys,
-            ).where(SearchEntry.person_id.in_(chunk))
-        )
+        rows = _rows_of(session, "names, name_keys, text_keys", chunk)
         for person_id, names, row_name_keys, row_text_keys in rows:
-            name_key_set = set(row_name_keys.split())
-            text_key_set = set(row_text_keys.split())
-            name_list = names.split()
-            matched = sum(
-                group_strength(group, name_key_set, name_list, text_key_set)
-                for group in groups
-            )
+            matched = probes_strength(probes, names, row_name_keys, row_text_keys)
             if person_id in keep:
                 matched += 10
             if matched:
@@ -671,16 +707,39 @@ def fetch_candidates(
     chosen = _prefilter(session, list(ids), groups, dob_ids)
     candidates: list[Candidate] = []
     for chunk in chunks(chosen, 900):
-        rows = session.execute(
-            select(SearchEntry.person_id, SearchEntry.candidate).where(
-                SearchEntry.person_id.in_(chunk)
-            )
-        )
+        rows = _rows_of(session, "candidate", chunk)
         candidates.extend(
             Candidate.from_row(json.loads(payload), person_id=person_id)
             for person_id, payload in rows
         )
     return candidates, len(chosen) >= MAX_RANKED
+
+
+def team_area(session: Session, team_ids: Iterable[int]) -> tuple[float, float] | None:
+    """Return the middle of where a responder's teams' people are known, or None.
+
+    The team with the most places wins, so a responder in two teams gets one
+    real area rather than a point halfway between two cities. Plan places are
+    already in the index, so the area needs no column of its own.
+    """
+    wanted = sorted(set(team_ids))
+    if not wanted:
+        return None
+    rows = session.execute(
+        select(
+            SearchEntry.team_id,
+            func.count(SearchPlace.id),
+            func.avg(SearchPlace.lat),
+            func.avg(SearchPlace.lon),
+        )
+        .join(SearchPlace, SearchPlace.person_id == SearchEntry.person_id)
+        .where(SearchEntry.team_id.in_(wanted))
+        .group_by(SearchEntry.team_id)
+    ).all()
+    best = max(rows, key=lambda row: (row[1], -row[0]), default=None)
+    if best is None or not best[1]:
+        return None
+    return float(best[2]), float(best[3])
 
 
 def search(

@@ -112,6 +112,10 @@ def _concept_weight(concepts: frozenset[str]) -> float:
 def _unit_against(
     unit: _Unit, features: TextFeatures, word_weight: float, pair_weight: float
 ) -> float:
+    if features.stems.isdisjoint(unit.stems) and features.concepts.isdisjoint(
+        unit.concepts
+    ):
+        return 0.0  # most units against most texts: nothing in common
     hits = sum(1 for word_stem in unit.stems if word_stem in features.stems)
     concept = _concept_weight(unit.concepts & features.concepts)
     if not hits:

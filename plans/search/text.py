@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -68,6 +68,9 @@ _NO_UNDOUBLE = "lsz"
 
 def fold(text: str) -> str:
     """Return text lower-cased with accents and apostrophes removed."""
+    if text.isascii():
+        # Most plan text: nothing to decompose, and casefold is lower for ASCII.
+        return text.lower().translate(_APOSTROPHES)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.casefold().translate(_APOSTROPHES).translate(_UNDECOMPOSED)
@@ -211,9 +214,18 @@ class TextFeatures:
 
     stems: frozenset[str]
     concepts: frozenset[str]
-    # Pairs of stems at most two words apart ("tattoo of a rose on the left forearm"
-    # pairs tattoo with rose, left and forearm; stop words do not count).
-    pairs: frozenset[tuple[str, str]]
+    # The stems in the order written, for the pairs below.
+    sequence: tuple[str, ...] = ()
+
+    @cached_property
+    def pairs(self) -> frozenset[tuple[str, str]]:
+        """Return pairs of stems at most two words apart, worked out when asked.
+
+        "tattoo of a rose on the left forearm" pairs tattoo with rose, left and
+        forearm; stop words do not count. The ranker asks only when a typed word
+        is in the text, so most candidates never pay for them.
+        """
+        return stem_pairs(self.sequence)
 
 
 def stem_pairs(stems: tuple[str, ...], window: int = 3) -> frozenset[tuple[str, str]]:
@@ -229,4 +241,4 @@ def stem_pairs(stems: tuple[str, ...], window: int = 3) -> frozenset[tuple[str, 
 def text_features(text: str) -> TextFeatures:
     """Return the stems, stem pairs and concepts of a piece of plan text (cached)."""
     stems = content_stems(text)
-    return TextFeatures(frozenset(stems), all_concepts(stems), stem_pairs(stems))
+    return TextFeatures(frozenset(stems), all_concepts(stems), stems)
