@@ -1,10 +1,13 @@
-"""Synthetic response-plan/1 documents for demos, load tests and search tuning.
+"""Synthetic response-plan/2 documents for demos, load tests and search tuning.
 
 Every person here is invented. Phone numbers come from Ofcom's ranges reserved for
 drama (07700 900xxx for mobiles, 01632 960xxx and the city 496 ranges for
 landlines), so none of them reaches a real subscriber. Towns, stations, bridges
 and hospitals are real places with approximate coordinates, because responders
 recognise them and the search ranks by distance.
+
+NHS numbers come from the synthetic range (starting with 9) that the `nhs-number`
+package generates and no live system issues (`plans.nhs_numbers`).
 
 Wording rule: advice, boundaries and summaries never withhold care, never threaten
 sanctions and never stigmatise. `tests/plans/test_demo.py` checks thousands of
@@ -23,9 +26,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from plans import clock
+from plans.exchange.upgrade import FORMAT
+from plans.nhs_numbers import SYNTHETIC_SERIALS, synthetic_nhs_number
 from plans.publish_rules import risk_level
-
-FORMAT = "response-plan/1"
 
 
 @dataclass(frozen=True)
@@ -882,7 +885,7 @@ def _team_phone(town: Town, rng: random.Random) -> str:
 
 
 def team_document(town: Town) -> dict[str, Any]:
-    """Return the response-plan/1 `team` object of a demo town's team."""
+    """Return the response-plan `team` object of a demo town's team."""
     rng = random.Random(town.code)
     return {
         "code": town.code,
@@ -986,6 +989,11 @@ def _document(
         "given_name": given,
         "family_name": family,
     }
+    # Numbered, not drawn from `rng`: every other field of every demo person
+    # stays what it was for the same seed, and no two share a number.
+    person["nhs_number"] = synthetic_nhs_number(
+        (seed * 1_000_003 + index) % SYNTHETIC_SERIALS
+    )
     nicknames = NICKNAMES.get(given, ())
     preferred = given
     if nicknames and rng.random() < 0.55:
@@ -1287,7 +1295,7 @@ def apply_demo_contacts(session: Session) -> int:
 def generate_documents(
     n: int, *, seed: int = 0, today: dt.date | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Yield `n` synthetic response-plan/1 documents, the same ones for a seed."""
+    """Yield `n` synthetic response-plan/2 documents, the same ones for a seed."""
     if n < 0:
         raise ValueError("n must not be negative")
     day = today or clock.today()

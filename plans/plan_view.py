@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from plans.hours import NumberToCall, TeamContacts, number_open_now
 from plans.models import RESPONDER_KINDS, ROLE_LABELS, PlanVersion
+from plans.nhs_numbers import formatted
 
 ADVICE_ONLY = "Advice only: always assess and treat"
 SHARING_BASIS_LABELS: dict[str, str] = {
@@ -606,7 +607,7 @@ def build(
         legal_name=legal_name,
         preferred_name=preferred if legal_name else None,
         date_of_birth=date_of_birth,
-        nhs_number=_text(person.get("nhs_number")),
+        nhs_number=formatted(_text(person.get("nhs_number"))),
         call=call,
         checked_at=now,
         team_lines=lines,

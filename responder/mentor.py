@@ -1,7 +1,7 @@
 """Blueprint `mentor`: the mentors' desk and the lead clinician's approvals.
 
 Mentors (and lead clinicians) of a team see that team's people and plans, draft
-and edit plans with every field of response-plan/1, preview them exactly as a
+and edit plans with every field of response-plan/2, preview them exactly as a
 responder reads them, compare them with the live version and submit them. A lead
 clinician of the team acknowledges each flagged phrase with a reason and
 publishes. Team scope is checked on every object: another team's plans are 404.
@@ -168,6 +168,12 @@ FIELDSETS: tuple[Fieldset, ...] = (
             Field("given_name", "Given name", maxlength=100),
             Field("family_name", "Family name", maxlength=100),
             Field("preferred_name", "Preferred name", maxlength=100),
+            Field(
+                "nhs_number",
+                "NHS number",
+                hint="Optional: 10 digits, such as 943 476 5919",
+                maxlength=14,
+            ),
             Field("aliases", "Other names", "lines", hint="One a line", maxlength=4000),
             Field("date_of_birth", "Date of birth", "date"),
             Field("sex", "Sex", "select", choices=SEX_CHOICES),
@@ -1011,7 +1017,7 @@ def access_log(person_id: int) -> ResponseReturnValue:
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(*MENTORS)
 def import_documents() -> ResponseReturnValue:
-    """Turn uploaded response-plan/1 documents into drafts for the lead clinician."""
+    """Turn uploaded response-plan documents into drafts for the lead clinician."""
     if request.method == "GET":
         return render_template("mentor/import.html", outcomes=None, problems=[])
     upload = request.files.get("file")

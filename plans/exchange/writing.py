@@ -1,4 +1,4 @@
-"""Exporting stored plan versions as response-plan/1 documents."""
+"""Exporting stored plan versions as response-plan/2 documents."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plans.exchange.reading import FORMAT
+from plans.exchange.upgrade import FORMAT, upgrade_document
 from plans.models import Person, PlanVersion
 
 JSONL = "jsonl"
@@ -28,13 +28,15 @@ _EXCHANGE_STATUS = {
 
 
 def document_for(version: PlanVersion) -> dict[str, Any]:
-    """Return the response-plan/1 document of a stored version, as it stands now.
+    """Return the response-plan/2 document of a stored version, as it stands now.
 
     The stored document is the record of the version, so it comes back as it
     arrived; only the status follows the version's lifecycle. A publication time
     is never invented: `published_at` is exported when the document carries it.
     """
-    document = copy.deepcopy(version.document)
+    # Migration 0006 upgraded every stored version; upgrading again is a no-op,
+    # and keeps a version restored from an older backup exportable.
+    document: dict[str, Any] = copy.deepcopy(upgrade_document(version.document))
     document["format"] = FORMAT
     plan = document.setdefault("plan", {})
     plan["version"] = version.version
