@@ -89,12 +89,27 @@ _NOT_FREE_TEXT = frozenset(
         "role",
         "level",
         "name",
+        # response-plan/2: codes, enumerations and the names of who is responsible
+        "ods_code",
+        "kind",
+        "outcome",
+        "assessor",
+        "responsible",
+        "recorded_on",
     }
 )
 # Exceptions to the list above: the diagnosis's name is clinical text.
 _FREE_TEXT_POINTERS = frozenset({"/plan/diagnosis/name"})
 # Objects that hold no advice at all: who owns the plan and who to call.
-_SKIPPED_POINTERS = frozenset({"/team", "/plan/nominated_people", "/plan/mentors"})
+_SKIPPED_POINTERS = frozenset(
+    {
+        "/team",
+        "/plan/nominated_people",
+        "/plan/mentors",
+        "/plan/supported_by",
+        "/plan/gp_practice",
+    }
+)
 
 
 def _escape(token: str | int) -> str:

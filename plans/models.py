@@ -35,6 +35,12 @@ ROLE_LABELS: dict[str, str] = {
     "ambulance": "Ambulance",
     "emergency_department": "Emergency Department",
     "control_room": "Control room",
+    "mental_health_crisis_team": "Mental-health crisis team",
+    "home_treatment_team": "Home treatment team",
+    "liaison_psychiatry": "Liaison psychiatry",
+    "nhs_111_crisis_line": "NHS 111 and crisis lines",
+    "street_triage": "Street triage",
+    "liaison_and_diversion": "Liaison and diversion",
     "mentor": "Mentor",
     "lead_clinician": "Lead clinician",
     "privacy_officer": "Privacy officer",
@@ -312,8 +318,9 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('police', 'ambulance', 'emergency_department', 'control_room', "
-            "'mentor', 'lead_clinician', 'privacy_officer', 'admin')",
+            "role IN ("
+            + ", ".join(f"'{role}'" for role in vocabulary.ROLES)
+            + ")",
             name="role",
         ),
     )

@@ -144,6 +144,32 @@ BASIS_CHOICES = (("", "Choose the lawful basis"),) + tuple(
 AGREEMENT_CHOICES = (("", "Not recorded"),) + tuple(
     (key, label.capitalize()) for key, label in AGREEMENT_CHANNELS.items()
 )
+DEPENDANT_CHOICES = (
+    ("", "Not set"),
+    ("child", "Child"),
+    ("adult_cared_for", "Adult the person cares for"),
+    ("pet", "Pet"),
+    ("other", "Other"),
+)
+MHA_CHOICES = (
+    ("", "Not recorded"),
+    ("none", "Not detained or on leave"),
+    ("informal", "Informal patient"),
+    ("section_2", "Section 2"),
+    ("section_3", "Section 3"),
+    ("section_37", "Section 37"),
+    ("section_17_leave", "Section 17 leave"),
+    ("community_treatment_order", "Community treatment order"),
+    ("conditional_discharge", "Conditional discharge"),
+    ("guardianship", "Guardianship"),
+    ("other", "Other"),
+)
+CAPACITY_OUTCOME_CHOICES = (
+    ("", "Not recorded"),
+    ("has_capacity", "Has capacity for this decision"),
+    ("lacks_capacity", "Lacks capacity for this decision"),
+)
+MONTH_CHOICES = (("", "Not set"),) + tuple((str(n), str(n)) for n in range(1, 25))
 MENTOR_ROLE_CHOICES = (
     ("", "Not set"),
     ("clinician", "Clinician"),
@@ -219,6 +245,52 @@ FIELDSETS: tuple[Fieldset, ...] = (
         ),
     ),
     Fieldset(
+        "Please do, please don't",
+        ("plan",),
+        (
+            Field(
+                "please_do",
+                "Please do",
+                "lines",
+                hint="In the person's words, one a line",
+                maxlength=6000,
+            ),
+            Field(
+                "please_dont",
+                "Please don't",
+                "lines",
+                hint="In the person's words, one a line",
+                maxlength=6000,
+            ),
+            Field(
+                "communication",
+                "How to communicate with me",
+                "textarea",
+                hint="Language, interpreter, pace, what to avoid saying",
+                maxlength=2000,
+            ),
+            Field(
+                "reasonable_adjustments",
+                "Reasonable adjustments",
+                "textarea",
+                maxlength=2000,
+            ),
+        ),
+    ),
+    Fieldset(
+        "Early warning signs",
+        ("plan",),
+        (
+            Field(
+                "early_warning_signs",
+                "Early warning signs",
+                "lines",
+                hint="Signs that a crisis is building, one a line",
+                maxlength=8000,
+            ),
+        ),
+    ),
+    Fieldset(
         "Behaviours",
         ("plan", "behaviours"),
         (
@@ -275,6 +347,33 @@ FIELDSETS: tuple[Fieldset, ...] = (
         max_items=20,
     ),
     Fieldset(
+        "Dependants",
+        ("plan", "dependants"),
+        (
+            Field("who", "Who", maxlength=200, hint="e.g. son, 8; dog"),
+            Field("kind", "Kind", "select", choices=DEPENDANT_CHOICES),
+            Field(
+                "action",
+                "What to do for them",
+                "textarea",
+                hint="If the person is taken to hospital or custody",
+                maxlength=2000,
+            ),
+        ),
+        repeats=True,
+        item="dependant",
+        max_items=20,
+    ),
+    Fieldset(
+        "Mental Health Act",
+        ("plan", "mental_health_act"),
+        (
+            Field("status", "Status", "select", choices=MHA_CHOICES),
+            Field("recorded_on", "Recorded on", "date"),
+            Field("notes", "Notes", "textarea", maxlength=1000),
+        ),
+    ),
+    Fieldset(
         "Mentors",
         ("plan", "mentors"),
         (
@@ -305,6 +404,75 @@ FIELDSETS: tuple[Fieldset, ...] = (
             Field("employ", "Can use or weigh information", "yesno"),
             Field("notes", "Notes", "textarea", maxlength=2000),
         ),
+    ),
+    Fieldset(
+        "Capacity for named decisions",
+        ("plan", "capacity_decisions"),
+        (
+            Field("decision", "Decision", maxlength=500),
+            Field("outcome", "Outcome", "select", choices=CAPACITY_OUTCOME_CHOICES),
+            Field("assessor", "Assessed by", maxlength=200),
+            Field("assessed_on", "Assessed on", "date"),
+            Field(
+                "best_interests",
+                "Best-interests decision",
+                "textarea",
+                maxlength=2000,
+            ),
+        ),
+        repeats=True,
+        item="decision",
+        max_items=20,
+    ),
+    Fieldset(
+        "Lasting Power of Attorney and advance decisions",
+        ("plan", "legal"),
+        (
+            Field(
+                "lpa_health_welfare",
+                "A Lasting Power of Attorney for health and welfare is registered",
+                "checkbox",
+            ),
+            Field(
+                "adrt",
+                "An Advance Decision to Refuse Treatment exists",
+                "checkbox",
+            ),
+            Field("notes", "Where they are, whom to ask", "textarea", maxlength=1000),
+        ),
+    ),
+    Fieldset(
+        "GP practice",
+        ("plan", "gp_practice"),
+        (
+            Field("name", "Practice", maxlength=300),
+            Field("ods_code", "ODS code", hint="e.g. J82001", maxlength=10),
+            Field("phone", "Phone", "tel", maxlength=40),
+        ),
+    ),
+    Fieldset(
+        "Coping strategies",
+        ("plan",),
+        (
+            Field(
+                "coping_strategies",
+                "What helps me cope",
+                "lines",
+                hint="One a line",
+                maxlength=8000,
+            ),
+        ),
+    ),
+    Fieldset(
+        "Who supported me to write it",
+        ("plan", "supported_by"),
+        (
+            Field("name", "Name", maxlength=200),
+            Field("role", "Role or relationship", maxlength=100),
+        ),
+        repeats=True,
+        item="supporter",
+        max_items=10,
     ),
     Fieldset(
         "Co-production",
@@ -344,6 +512,21 @@ FIELDSETS: tuple[Fieldset, ...] = (
             Field("review_by", "Review by", "date"),
         ),
         hint="Required before the plan can be published.",
+    ),
+    Fieldset(
+        "Review",
+        ("plan", "review"),
+        (
+            Field("responsible", "Responsible for review", maxlength=200),
+            Field(
+                "interval_months",
+                "Review every (months)",
+                "int",
+                choices=MONTH_CHOICES,
+            ),
+        ),
+        hint="Who reviews the plan and how often; the review date above still "
+        "decides when responders see it as overdue.",
     ),
 )
 
@@ -413,8 +596,9 @@ def _read(field: Field, raw: str | None) -> Any:
             )
         return number
     if field.kind == "int":
-        if raw not in {"1", "2", "3", "4", "5"}:
-            raise FormProblem(f"{field.label}: choose 1 to 5")
+        numbers = [key for key, _ in field.choices if key]
+        if raw not in numbers:
+            raise FormProblem(f"{field.label}: choose {numbers[0]} to {numbers[-1]}")
         return int(raw)
     if field.kind == "yesno":
         return {"yes": True, "no": False}.get(raw)

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plans.db import make_engine
@@ -133,13 +134,26 @@ def test_migration_0006_upgrades_stored_plans_to_v2(
         stored = json.loads(stored) if isinstance(stored, str) else stored
         assert stored == dict(document, format="response-plan/2")
         result = runner.invoke(args=["db", "downgrade", "0005"])
-        if result.exit_code == 0:
-            with engine.connect() as connection:
-                back = connection.execute(
-                    text("SELECT document FROM plan_versions WHERE id = 1")
-                ).scalar_one()
-            back = json.loads(back) if isinstance(back, str) else back
-            assert back == document
+        assert result.exit_code == 0, result.output
+        with engine.connect() as connection:
+            back = connection.execute(
+                text("SELECT document FROM plan_versions WHERE id = 1")
+            ).scalar_one()
+        back = json.loads(back) if isinstance(back, str) else back
+        assert back == document
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        # The new responder kinds pass the users.role CHECK; nonsense does not.
+        insert = text(
+            "INSERT INTO users (email, display_name, role, active, created_at) "
+            "VALUES (:email, 'X', :role, true, '2026-01-01 00:00:00')"
+        )
+        with engine.begin() as connection:
+            connection.execute(insert, {"email": "a@x.test", "role": "street_triage"})
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(insert, {"email": "b@x.test", "role": "wizard"})
+        # A downgrade would strand that account: it refuses, in words.
+        result = runner.invoke(args=["db", "downgrade", "0005"])
+        assert result.exit_code != 0
     finally:
         engine.dispose()
         app.extensions["responder.engine"].dispose()
