@@ -169,6 +169,7 @@ CAPACITY_OUTCOME_CHOICES = (
     ("has_capacity", "Has capacity for this decision"),
     ("lacks_capacity", "Lacks capacity for this decision"),
 )
+RECORDED_YES_NO = (("", "Not recorded"), ("yes", "Yes"), ("no", "No"))
 MONTH_CHOICES = (("", "Not set"),) + tuple((str(n), str(n)) for n in range(1, 25))
 MENTOR_ROLE_CHOICES = (
     ("", "Not set"),
@@ -431,12 +432,14 @@ FIELDSETS: tuple[Fieldset, ...] = (
             Field(
                 "lpa_health_welfare",
                 "A Lasting Power of Attorney for health and welfare is registered",
-                "checkbox",
+                "yesno",
+                choices=RECORDED_YES_NO,
             ),
             Field(
                 "adrt",
                 "An Advance Decision to Refuse Treatment exists",
-                "checkbox",
+                "yesno",
+                choices=RECORDED_YES_NO,
             ),
             Field("notes", "Where they are, whom to ask", "textarea", maxlength=1000),
         ),

@@ -140,6 +140,7 @@ _PATTERN_HINTS = {
     "ref": "use letters, digits and / _ . - only, up to 64 characters "
     "(e.g. SOTON-HIT/00042)",
     "nhs_number": "an NHS number is 10 digits, such as 943 476 5919",
+    "ods_code": "an ODS code is 3 to 10 capital letters and digits, such as J82001",
 }
 
 
