@@ -26,7 +26,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from plans import audit, clock, guardrails, nhs_numbers, publish_rules
 from plans.db import utcnow
 from plans.exchange.reading import schema_problems, value_problems
-from plans.exchange.upgrade import FORMAT, current
+from plans.exchange.upgrade import FORMAT as FORMAT
+from plans.exchange.upgrade import current
 from plans.models import Person, PlanVersion, Team, User
 from plans.publish_rules import DEFAULT_RULES, PublishRules
 from plans.versions import live_version, make_live, next_version_number, retire

@@ -318,9 +318,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ("
-            + ", ".join(f"'{role}'" for role in vocabulary.ROLES)
-            + ")",
+            "role IN (" + ", ".join(f"'{role}'" for role in vocabulary.ROLES) + ")",
             name="role",
         ),
     )
