@@ -1242,12 +1242,87 @@ def _document(
             "review": "Reviewed under Guide s.21: the plan gives advice only and "
             "asks responders to assess capacity at the time.",
         }
+    _add_v2_fields(plan, random.Random(f"{seed}/{index}/response-plan-2"))
     return {
         "format": FORMAT,
         "team": _TEAM_DOCUMENTS[town.code],
         "person": person,
         "plan": plan,
     }
+
+
+PLEASE_DO = (
+    "Use my first name and tell me yours",
+    "Give me time to answer before asking again",
+    "Tell me what is happening before you do it",
+    "Offer me a drink of water",
+    "Let me sit down somewhere quieter",
+)
+PLEASE_DONT = (
+    "Stand between me and the door",
+    "Talk about me as if I am not there",
+    "Use flashing lights if they can be turned off",
+    "Raise your voice",
+)
+COMMUNICATION = (
+    "Short sentences, one question at a time.",
+    "I lip-read: face me and speak clearly.",
+    "Write things down if I stop answering.",
+)
+WARNING_SIGNS = (
+    "Stops answering the phone",
+    "Stops eating",
+    "Talks about being a burden",
+    "Gives away belongings",
+    "Not sleeping for several nights",
+)
+COPING = (
+    "Walking by the water",
+    "Calling my sister",
+    "Music through headphones",
+    "Going to the crisis cafe",
+)
+
+
+def _add_v2_fields(plan: dict[str, Any], extra: random.Random) -> None:
+    """Add the response-plan/2 fields to some demo plans.
+
+    A generator of their own, so every response-plan/1 field of every demo
+    person stays what it was for the same seed.
+    """
+    if extra.random() < 0.5:
+        plan["please_do"] = extra.sample(PLEASE_DO, extra.randint(1, 2))
+        plan["please_dont"] = extra.sample(PLEASE_DONT, 1)
+    if extra.random() < 0.3:
+        plan["communication"] = extra.choice(COMMUNICATION)
+    if extra.random() < 0.5:
+        plan["early_warning_signs"] = extra.sample(WARNING_SIGNS, extra.randint(1, 3))
+    if extra.random() < 0.4:
+        plan["coping_strategies"] = extra.sample(COPING, extra.randint(1, 2))
+    if extra.random() < 0.15:
+        plan["dependants"] = [
+            {
+                "who": "Dog",
+                "kind": "pet",
+                "action": "A neighbour has a key and will look after the dog.",
+            }
+        ]
+    if extra.random() < 0.6:
+        # DEMO codes are not Organisation Data Service codes of any practice.
+        plan["gp_practice"] = {
+            "name": "Demo Surgery",
+            "ods_code": f"DEMO{extra.randint(1, 999):03d}",
+            "phone": f"+44 1632 960{extra.randint(0, 999):03d}",
+        }
+    if extra.random() < 0.4:
+        plan["mental_health_act"] = {
+            "status": extra.choice(("none", "informal", "community_treatment_order"))
+        }
+    if extra.random() < 0.3:
+        plan["review"] = {
+            "responsible": "Care coordinator",
+            "interval_months": extra.choice((6, 12)),
+        }
 
 
 _TEAM_DOCUMENTS: dict[str, dict[str, Any]] = {
