@@ -14,6 +14,8 @@ from an older backup still reads.
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -68,68 +70,69 @@ def _to_v1(document: dict) -> dict | None:
     return dict(document, format="response-plan/1", person=person)
 
 
-_OLD_ROLES = (
-    "police",
-    "ambulance",
-    "emergency_department",
-    "control_room",
-    "mentor",
-    "lead_clinician",
-    "privacy_officer",
-    "admin",
-)
-_NEW_ROLES = (
-    "police",
-    "ambulance",
-    "emergency_department",
-    "control_room",
+# The responder kinds this revision adds. The roles already allowed are read
+# from the database's own CHECK, so the revision holds wherever it is chained.
+_NEW_KINDS = (
     "mental_health_crisis_team",
     "home_treatment_team",
     "liaison_psychiatry",
     "nhs_111_crisis_line",
     "street_triage",
     "liaison_and_diversion",
-    "mentor",
-    "lead_clinician",
-    "privacy_officer",
-    "admin",
 )
+_ROLE_CHECK = re.compile(r"role IN \(([^)]*)\)")
 
 
-def _roles_check(roles: tuple[str, ...]) -> str:
+def _roles_check(roles: list[str]) -> str:
     return "role IN (" + ", ".join(f"'{role}'" for role in roles) + ")"
 
 
-def _set_role_check(old: tuple[str, ...], new: tuple[str, ...]) -> None:
-    """Replace the users.role CHECK with one naming `new` roles."""
+def _allowed_roles(connection: sa.Connection) -> tuple[list[str], str]:
+    """Return the roles users.role's CHECK allows now, and its stored text."""
+    if connection.dialect.name == "sqlite":
+        stored = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'"
+        ).scalar_one()
+        match = _ROLE_CHECK.search(stored)
+        if match is None:
+            raise RuntimeError("users has no role CHECK this revision can read")
+        return re.findall(r"'([^']+)'", match.group(1)), stored
+    definition = connection.execute(
+        sa.text(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conname = 'ck_users_role'"
+        )
+    ).scalar_one()
+    return re.findall(r"'([^']+)'", definition), definition
+
+
+def _set_roles(roles: list[str]) -> None:
+    """Make users.role's CHECK allow exactly `roles`."""
     connection = op.get_bind()
     if connection.dialect.name != "sqlite":
         op.drop_constraint(op.f("ck_users_role"), "users", type_="check")
-        op.create_check_constraint(op.f("ck_users_role"), "users", _roles_check(new))
+        op.create_check_constraint(op.f("ck_users_role"), "users", _roles_check(roles))
         return
     # SQLite cannot alter a CHECK, and a batch rebuild of `users` fails its
     # foreign keys once any row refers to it (foreign_keys is on, and cannot be
     # turned off inside the migration's transaction). SQLite documents editing
-    # the stored CREATE TABLE for exactly this change of a CHECK constraint
+    # the stored CREATE TABLE for a change of a CHECK constraint
     # (sqlite.org/lang_altertable.html, "otherwise").
-    stored = connection.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'"
-    ).scalar_one()
-    old_check, new_check = _roles_check(old), _roles_check(new)
-    if old_check not in stored:
-        raise RuntimeError("users.role CHECK is not the one this migration expects")
+    _old, stored = _allowed_roles(connection)
+    rewritten = _ROLE_CHECK.sub(lambda _m: _roles_check(roles), stored, count=1)
     version = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
     connection.exec_driver_sql("PRAGMA writable_schema = ON")
     connection.exec_driver_sql(
         "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'users'",
-        (stored.replace(old_check, new_check),),
+        (rewritten,),
     )
     connection.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
     connection.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def upgrade() -> None:
-    _set_role_check(_OLD_ROLES, _NEW_ROLES)
+    roles, _stored = _allowed_roles(op.get_bind())
+    _set_roles([*roles, *(kind for kind in _NEW_KINDS if kind not in roles)])
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("nhs_number", sa.String(length=10), nullable=True)
@@ -143,23 +146,19 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Accounts of the new kinds cannot stay under the old CHECK; an operator
     # decides what becomes of them, not a downgrade.
+    kinds = ", ".join(f"'{kind}'" for kind in _NEW_KINDS)
     held = (
         op.get_bind()
-        .execute(
-            sa.text(
-                "SELECT count(*) FROM users WHERE role NOT IN ("
-                + ", ".join(f"'{role}'" for role in _OLD_ROLES)
-                + ")"
-            )
-        )
+        .execute(sa.text(f"SELECT count(*) FROM users WHERE role IN ({kinds})"))
         .scalar_one()
     )
     if held:
         raise RuntimeError(
-            f"{held} accounts have a role 0005 does not know; disable and change "
-            "their role before downgrading"
+            f"{held} accounts have a responder kind this revision added; disable "
+            "them and change their role before downgrading"
         )
-    _set_role_check(_NEW_ROLES, _OLD_ROLES)
+    roles, _stored = _allowed_roles(op.get_bind())
+    _set_roles([role for role in roles if role not in _NEW_KINDS])
     _rewrite_documents(_to_v1)
     op.drop_index("uq_people_nhs_number", table_name="people")
     # A plain DROP COLUMN (SQLite 3.35 and later): a batch rebuild of `people`
