@@ -68,6 +68,8 @@ REASON_WORDS: dict[str, str] = {
     "incident": "attending_incident",
     "control": "control_room_incident",
     "ed": "ed_attendance",
+    "call": "crisis_call",
+    "assessing": "crisis_assessment",
 }
 
 UK = zoneinfo.ZoneInfo("Europe/London")

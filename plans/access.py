@@ -39,6 +39,8 @@ BASES: dict[str, str] = {
     "attending_incident": "Attending an incident with this person",
     "control_room_incident": "Control room: incident in progress",
     "ed_attendance": "Person attending the Emergency Department",
+    "crisis_call": "On a call with this person (NHS 111 or a crisis line)",
+    "crisis_assessment": "Assessing or treating this person in crisis",
 }
 GRANT_LIFETIME = dt.timedelta(hours=12)
 BURST_WINDOW = dt.timedelta(minutes=60)
@@ -66,12 +68,24 @@ REFERENCE_HINTS: dict[str, tuple[str, str]] = {
     "ambulance": ("CAD incident number", "e.g. 12345678 or AMB-2026-012345"),
     "emergency_department": ("ED attendance number", "e.g. ED26-012345"),
     "control_room": ("Log number", "e.g. LOG 0345 03/12/26"),
+    "mental_health_crisis_team": ("Referral or contact number", "e.g. CRHT-012345"),
+    "home_treatment_team": ("Referral or contact number", "e.g. HTT-012345"),
+    "liaison_psychiatry": ("Referral number", "e.g. LP26-012345"),
+    "nhs_111_crisis_line": ("Call reference", "e.g. 111-20261203-0345"),
+    "street_triage": ("CAD or log number", "e.g. CAD 1234 03/12"),
+    "liaison_and_diversion": ("Custody or case number", "e.g. CUST-2026-012345"),
 }
 AGENCY_NAMES: dict[str, str] = {
     "police": "Police",
     "ambulance": "Ambulance service",
     "emergency_department": "Emergency Department",
     "control_room": "Control room",
+    "mental_health_crisis_team": "Mental-health crisis team",
+    "home_treatment_team": "Home treatment team",
+    "liaison_psychiatry": "Liaison psychiatry",
+    "nhs_111_crisis_line": "NHS 111 or crisis line",
+    "street_triage": "Street triage",
+    "liaison_and_diversion": "Liaison and diversion",
 }
 
 

@@ -1,10 +1,13 @@
-"""Synthetic response-plan/1 documents for demos, load tests and search tuning.
+"""Synthetic response-plan/2 documents for demos, load tests and search tuning.
 
 Every person here is invented. Phone numbers come from Ofcom's ranges reserved for
 drama (07700 900xxx for mobiles, 01632 960xxx and the city 496 ranges for
 landlines), so none of them reaches a real subscriber. Towns, stations, bridges
 and hospitals are real places with approximate coordinates, because responders
 recognise them and the search ranks by distance.
+
+NHS numbers come from the synthetic range (starting with 9) that the `nhs-number`
+package generates and no live system issues (`plans.nhs_numbers`).
 
 Wording rule: advice, boundaries and summaries never withhold care, never threaten
 sanctions and never stigmatise. `tests/plans/test_demo.py` checks thousands of
@@ -23,9 +26,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from plans import clock
+from plans.exchange.upgrade import FORMAT
+from plans.nhs_numbers import SYNTHETIC_SERIALS, synthetic_nhs_number
 from plans.publish_rules import risk_level
-
-FORMAT = "response-plan/1"
 
 
 @dataclass(frozen=True)
@@ -882,7 +885,7 @@ def _team_phone(town: Town, rng: random.Random) -> str:
 
 
 def team_document(town: Town) -> dict[str, Any]:
-    """Return the response-plan/1 `team` object of a demo town's team."""
+    """Return the response-plan `team` object of a demo town's team."""
     rng = random.Random(town.code)
     return {
         "code": town.code,
@@ -986,6 +989,11 @@ def _document(
         "given_name": given,
         "family_name": family,
     }
+    # Numbered, not drawn from `rng`: every other field of every demo person
+    # stays what it was for the same seed, and no two share a number.
+    person["nhs_number"] = synthetic_nhs_number(
+        (seed * 1_000_003 + index) % SYNTHETIC_SERIALS
+    )
     nicknames = NICKNAMES.get(given, ())
     preferred = given
     if nicknames and rng.random() < 0.55:
@@ -1234,12 +1242,87 @@ def _document(
             "review": "Reviewed under Guide s.21: the plan gives advice only and "
             "asks responders to assess capacity at the time.",
         }
+    _add_v2_fields(plan, random.Random(f"{seed}/{index}/response-plan-2"))
     return {
         "format": FORMAT,
         "team": _TEAM_DOCUMENTS[town.code],
         "person": person,
         "plan": plan,
     }
+
+
+PLEASE_DO = (
+    "Use my first name and tell me yours",
+    "Give me time to answer before asking again",
+    "Tell me what is happening before you do it",
+    "Offer me a drink of water",
+    "Let me sit down somewhere quieter",
+)
+PLEASE_DONT = (
+    "Stand between me and the door",
+    "Talk about me as if I am not there",
+    "Use flashing lights if they can be turned off",
+    "Raise your voice",
+)
+COMMUNICATION = (
+    "Short sentences, one question at a time.",
+    "I lip-read: face me and speak clearly.",
+    "Write things down if I stop answering.",
+)
+WARNING_SIGNS = (
+    "Stops answering the phone",
+    "Stops eating",
+    "Talks about being a burden",
+    "Gives away belongings",
+    "Not sleeping for several nights",
+)
+COPING = (
+    "Walking by the water",
+    "Calling my sister",
+    "Music through headphones",
+    "Going to the crisis cafe",
+)
+
+
+def _add_v2_fields(plan: dict[str, Any], extra: random.Random) -> None:
+    """Add the response-plan/2 fields to some demo plans.
+
+    A generator of their own, so every response-plan/1 field of every demo
+    person stays what it was for the same seed.
+    """
+    if extra.random() < 0.5:
+        plan["please_do"] = extra.sample(PLEASE_DO, extra.randint(1, 2))
+        plan["please_dont"] = extra.sample(PLEASE_DONT, 1)
+    if extra.random() < 0.3:
+        plan["communication"] = extra.choice(COMMUNICATION)
+    if extra.random() < 0.5:
+        plan["early_warning_signs"] = extra.sample(WARNING_SIGNS, extra.randint(1, 3))
+    if extra.random() < 0.4:
+        plan["coping_strategies"] = extra.sample(COPING, extra.randint(1, 2))
+    if extra.random() < 0.15:
+        plan["dependants"] = [
+            {
+                "who": "Dog",
+                "kind": "pet",
+                "action": "A neighbour has a key and will look after the dog.",
+            }
+        ]
+    if extra.random() < 0.6:
+        # DEMO codes are not Organisation Data Service codes of any practice.
+        plan["gp_practice"] = {
+            "name": "Demo Surgery",
+            "ods_code": f"DEMO{extra.randint(1, 999):03d}",
+            "phone": f"+44 1632 960{extra.randint(0, 999):03d}",
+        }
+    if extra.random() < 0.4:
+        plan["mental_health_act"] = {
+            "status": extra.choice(("none", "informal", "community_treatment_order"))
+        }
+    if extra.random() < 0.3:
+        plan["review"] = {
+            "responsible": "Care coordinator",
+            "interval_months": extra.choice((6, 12)),
+        }
 
 
 _TEAM_DOCUMENTS: dict[str, dict[str, Any]] = {
@@ -1287,7 +1370,7 @@ def apply_demo_contacts(session: Session) -> int:
 def generate_documents(
     n: int, *, seed: int = 0, today: dt.date | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Yield `n` synthetic response-plan/1 documents, the same ones for a seed."""
+    """Yield `n` synthetic response-plan/2 documents, the same ones for a seed."""
     if n < 0:
         raise ValueError("n must not be negative")
     day = today or clock.today()

@@ -1,7 +1,7 @@
 """The mentors' desk: drafting, editing, submitting, approving, publishing, retiring.
 
 A draft is a `PlanVersion` in status "draft" whose `document` holds the whole
-response-plan/1 document. Mentors edit it; optimistic concurrency (the version's
+response-plan/2 document. Mentors edit it; optimistic concurrency (the version's
 `edit_count`, SQLAlchemy's `version_id_col`) refuses a save that started from an
 older edit and hands back the field-level differences, so nothing is silently
 overwritten. A lead clinician of the person's team publishes: blocking guardrail
@@ -23,16 +23,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from plans import audit, clock, guardrails, publish_rules
+from plans import audit, clock, guardrails, nhs_numbers, publish_rules
 from plans.cases import workflow as cases_gate
 from plans.db import utcnow
 from plans.exchange.reading import schema_problems, value_problems
+from plans.exchange.upgrade import FORMAT as FORMAT
+from plans.exchange.upgrade import current
 from plans.models import Person, PlanVersion, Team, User
 from plans.publish_rules import DEFAULT_RULES, PublishRules
 from plans.versions import live_version, make_live, next_version_number, retire
 from plans.vocabulary import AuditAction
 
-FORMAT = "response-plan/1"
 DRAFTERS = ("mentor", "lead_clinician")
 RETIRE_REASONS: dict[str, str] = {
     "withdrew": "The person withdrew their agreement",
@@ -149,10 +150,24 @@ _LABELS: dict[str, str] = {
     "team": "Team",
     "advice_for": "Advice for",
     "emergency_department": "Emergency Department",
+    "mental_health_crisis_team": "Mental-health crisis team",
+    "home_treatment_team": "Home treatment team",
+    "liaison_psychiatry": "Liaison psychiatry",
+    "nhs_111_crisis_line": "NHS 111 and crisis lines",
+    "street_triage": "Street triage",
+    "liaison_and_diversion": "Liaison and diversion",
     "if_breached": "If breached",
     "person_statement": "Person's statement",
     "agreed_with_person": "Agreed with the person",
     "plain_explanation": "Plain explanation",
+    "gp_practice": "GP practice",
+    "ods_code": "ODS code",
+    "please_do": "Please do",
+    "please_dont": "Please don't",
+    "mental_health_act": "Mental Health Act",
+    "lpa_health_welfare": "Lasting Power of Attorney",
+    "adrt": "Advance Decision to Refuse Treatment",
+    "interval_months": "Review every (months)",
     "review_by": "Review by",
     "sharing_basis": "Sharing basis",
     "consent_recorded": "Consent recorded",
@@ -220,6 +235,7 @@ def apply_person_fields(person: Person, fields: Mapping[str, Any]) -> None:
     """Copy the document's `person` object onto the person's row."""
     person.given_name = str(fields.get("given_name") or person.given_name)
     person.family_name = str(fields.get("family_name") or person.family_name)
+    person.nhs_number = nhs_numbers.normalised_or_none(fields.get("nhs_number"))
     person.preferred_name = fields.get("preferred_name") or None
     person.aliases = list(fields.get("aliases") or [])
     person.date_of_birth = _date(fields.get("date_of_birth"))
@@ -237,7 +253,7 @@ def _normalised(
     document: Mapping[str, Any], person: Person, team: Team, number: int
 ) -> dict[str, Any]:
     """Return the document as a draft of `person`: ref, team, version, status."""
-    doc = copy.deepcopy(dict(document))
+    doc = copy.deepcopy(dict(current(dict(document))))
     doc["format"] = FORMAT
     doc["team"] = team.exchange_dict()
     person_fields = dict(doc.get("person") or {})
@@ -316,6 +332,37 @@ def _refuse_unsafe_values(document: Mapping[str, Any]) -> None:
 _AGREEMENT_KEYS = ("agreed_with_person", "agreed_on", "channel")
 
 
+def nhs_number_problem(
+    session: Session, document: Mapping[str, Any], person: Person | None
+) -> str | None:
+    """Say why the document's NHS number cannot be this person's, or None."""
+    person_fields = document.get("person") or {}
+    typed = person_fields.get("nhs_number") if isinstance(person_fields, dict) else None
+    if typed is None or typed == "":
+        return None
+    if not isinstance(typed, str):
+        return "NHS number: write the 10 digits, such as 943 476 5919"
+    try:
+        digits = nhs_numbers.normalise(typed)
+    except nhs_numbers.NhsNumberError as error:
+        return f"NHS number: {error}"
+    holder = session.scalar(select(Person).where(Person.nhs_number == digits))
+    if holder is not None and (person is None or holder.id != person.id):
+        return (
+            f"NHS number: {holder.ref} already has this NHS number; "
+            "check it, or edit that person's plan"
+        )
+    return None
+
+
+def _check_nhs_number(
+    session: Session, document: Mapping[str, Any], person: Person | None
+) -> None:
+    problem = nhs_number_problem(session, document, person)
+    if problem:
+        raise DraftError(problem)
+
+
 def _agreement(document: Mapping[str, Any]) -> tuple[Any, ...]:
     coproduction = (document.get("plan") or {}).get("coproduction") or {}
     return tuple(coproduction.get(key) for key in _AGREEMENT_KEYS)
@@ -366,6 +413,7 @@ def create_draft(
     person_fields = dict(document.get("person") or {})
     ref = str(person_fields.get("ref") or "").strip()
     person = session.scalar(select(Person).where(Person.ref == ref)) if ref else None
+    _check_nhs_number(session, document, person)
     if person is not None:
         _require_drafter(author, person.team_id)
         # Someone who came through a case is drafted for only with the lead
@@ -497,6 +545,7 @@ def edit_draft(
         )
     _refuse_without_case_consent(session, version.person)
     _refuse_unsafe_values(document)
+    _check_nhs_number(session, document, version.person)
     mine = as_draft_of(version, document)
     if based_on != version.edit_count:
         raise EditConflict(
@@ -602,6 +651,10 @@ def submit(
             f"{describe_pointer(f.pointer)}: \u201c{f.phrase}\u201d withholds care"
             for f in blocks
         )
+    # Another person's draft may have taken the number since this one was saved.
+    number_problem = nhs_number_problem(session, version.document, version.person)
+    if number_problem:
+        problems.append(number_problem)
     if problems:
         raise PublishRefused(problems, blocks)
     version.submitted_at = utcnow()
@@ -729,7 +782,7 @@ def publish(
     capacity_review = acknowledgements.pop(
         publish_rules.CAPACITY_ACKNOWLEDGEMENT_KEY, ""
     )
-    document = copy.deepcopy(version.document)
+    document = copy.deepcopy(current(version.document))
     plan = document.setdefault("plan", {})
     if publish_rules.capacity_has_no(plan) and capacity_review:
         plan["capacity"]["acknowledgement"] = {
@@ -796,6 +849,10 @@ def publish(
                 "on": today.isoformat(),
             }
         )
+    # Another person's draft may have taken the number since this one was saved.
+    number_problem = nhs_number_problem(session, document, person)
+    if number_problem:
+        problems.append(number_problem)
     if problems:
         raise PublishRefused(problems, blocks)
 

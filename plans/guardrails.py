@@ -1,6 +1,6 @@
 """Plan guardrails: plans advise, they never withhold care or mandate a response.
 
-`check_plan` reads every free-text field of a response-plan/1 document and returns
+`check_plan` reads every free-text field of a response-plan document and returns
 findings. A "block" finding is a directive that withholds care or mandates a
 response ("do not convey", "not to be admitted", "no police attendance"):
 publishing refuses it until the words change. An "acknowledge" finding is
@@ -67,6 +67,7 @@ _NOT_FREE_TEXT = frozenset(
         "given_name",
         "family_name",
         "preferred_name",
+        "nhs_number",
         "aliases",
         "date_of_birth",
         "sex",
@@ -91,12 +92,27 @@ _NOT_FREE_TEXT = frozenset(
         "role",
         "level",
         "name",
+        # response-plan/2: codes, enumerations and the names of who is responsible
+        "ods_code",
+        "kind",
+        "outcome",
+        "assessor",
+        "responsible",
+        "recorded_on",
     }
 )
 # Exceptions to the list above: the diagnosis's name is clinical text.
 _FREE_TEXT_POINTERS = frozenset({"/plan/diagnosis/name"})
 # Objects that hold no advice at all: who owns the plan and who to call.
-_SKIPPED_POINTERS = frozenset({"/team", "/plan/nominated_people", "/plan/mentors"})
+_SKIPPED_POINTERS = frozenset(
+    {
+        "/team",
+        "/plan/nominated_people",
+        "/plan/mentors",
+        "/plan/supported_by",
+        "/plan/gp_practice",
+    }
+)
 
 
 def _escape(token: str | int) -> str:
@@ -1818,7 +1834,7 @@ def check_text(text: str, pointer: str = "") -> list[Finding]:
 
 
 def check_plan(document: dict[str, Any]) -> list[Finding]:
-    """Return every guardrail finding in a response-plan/1 document, blocks first."""
+    """Return every guardrail finding in a response-plan document, blocks first."""
     findings: list[Finding] = []
     for pointer, text in free_text_fields(document):
         findings.extend(_findings_in(pointer, text))

@@ -17,7 +17,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from plans import access, audit, cards, clock, ratelimit, rules
+from plans import access, audit, cards, clock, nhs_numbers, ratelimit, rules
 from plans.models import Person, PlanVersion, User
 from plans.ratelimit import Counter, DatabaseCounter, Limit
 from plans.search import SearchResult, search, team_area
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 # grid queries in 34 s.
 DEFAULT_SEARCH_LIMITS: tuple[Limit, ...] = (Limit(60, 60), Limit(600, 3600))
 
-QueryKind = Literal["text", "location", "text_and_location", "place"]
+QueryKind = Literal["text", "location", "text_and_location", "place", "nhs_number"]
 SearchRefusal = Literal["not_allowed", "rate_limited"]
 Disclosure = Literal["link", "summary"]
 
@@ -60,6 +60,8 @@ def query_kind_of(text: str, has_location: bool, *, place_named: bool) -> QueryK
     """Say what a search was made of, for the audit row (never the words)."""
     if place_named:
         return "place"
+    if nhs_numbers.find_in_query(text)[0] is not None:
+        return "nhs_number"
     if text and has_location:
         return "text_and_location"
     return "location" if has_location else "text"

@@ -35,6 +35,12 @@ ROLE_LABELS: dict[str, str] = {
     "ambulance": "Ambulance",
     "emergency_department": "Emergency Department",
     "control_room": "Control room",
+    "mental_health_crisis_team": "Mental-health crisis team",
+    "home_treatment_team": "Home treatment team",
+    "liaison_psychiatry": "Liaison psychiatry",
+    "nhs_111_crisis_line": "NHS 111 and crisis lines",
+    "street_triage": "Street triage",
+    "liaison_and_diversion": "Liaison and diversion",
     "mentor": "Mentor",
     "lead_clinician": "Lead clinician",
     "privacy_officer": "Privacy officer",
@@ -81,7 +87,7 @@ class Team(Base):
         )
 
     def exchange_dict(self) -> dict[str, Any]:
-        """Return the team as the response-plan/1 `team` object."""
+        """Return the team as the exchange format's `team` object."""
         out: dict[str, Any] = {"code": self.code, "name": self.name}
         for key in ("phone", "email", "hours"):
             value = getattr(self, key)
@@ -94,12 +100,18 @@ class Person(Base):
     """Someone with a crisis response plan; `ref` is stable across teams."""
 
     __tablename__ = "people"
+    # A unique index rather than a constraint: SQLite adds an index without
+    # rebuilding the table (which every plan version refers to).
+    __table_args__ = (Index("uq_people_nhs_number", "nhs_number", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(64), unique=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
+    # Ten digits, checked (modulus 11) and normalised by plans.nhs_numbers; one
+    # person per number, so an exact search finds exactly one.
+    nhs_number: Mapped[str | None] = mapped_column(String(10))
     preferred_name: Mapped[str | None] = mapped_column(String(100))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
@@ -140,12 +152,14 @@ class Person(Base):
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
     def exchange_dict(self) -> dict[str, Any]:
-        """Return the person as the response-plan/1 `person` object."""
+        """Return the person as the exchange format's `person` object."""
         out: dict[str, Any] = {
             "ref": self.ref,
             "given_name": self.given_name,
             "family_name": self.family_name,
         }
+        if self.nhs_number:
+            out["nhs_number"] = self.nhs_number
         if self.preferred_name:
             out["preferred_name"] = self.preferred_name
         out["aliases"] = list(self.aliases or [])
@@ -306,9 +320,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('police', 'ambulance', 'emergency_department', 'control_room', "
-            "'mentor', 'lead_clinician', 'privacy_officer', 'admin', 'team_lead', "
-            "'network')",
+            "role IN (" + ", ".join(f"'{role}'" for role in vocabulary.ROLES) + ")",
             name="role",
         ),
     )

@@ -3,9 +3,11 @@
 Pure: no session, no IO. The responder's plan page, the mentor desk's preview and
 the person's own view all render the `PlanView` this module builds, so the three
 can never drift apart. At scene the order matters: the summary, then advice for
-the reader's own role, then boundaries, behaviours, places of safety and the
-people to call; the background (capacity, diagnosis, the person's own words) and
-the version's provenance follow.
+the reader's own role, then boundaries, please do and please don't, how to
+talk with them, behaviours and early warning signs, places of safety, the people
+to call and the dependants who need care; the background (capacity and named
+decisions, legal status, diagnosis, the person's own words and what helps them
+cope) and the version's provenance (who supported it, who reviews it) follow.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import quote
 
 from plans.hours import NumberToCall, TeamContacts, number_open_now
 from plans.models import RESPONDER_KINDS, ROLE_LABELS, PlanVersion
+from plans.nhs_numbers import formatted
 
 ADVICE_ONLY = "Advice only: always assess and treat"
 SHARING_BASIS_LABELS: dict[str, str] = {
@@ -249,6 +252,120 @@ def _advice_section(advice: Mapping[str, Any], role: str, *, lead: bool) -> Sect
     return Section(f"advice_{role}", f"Advice for {label}", (entry,), lead=lead)
 
 
+def _texts(values: Any) -> tuple[str, ...]:
+    """Return the non-empty strings of a list field (response-plan/2 lists)."""
+    if not isinstance(values, list):
+        return ()
+    return tuple(text for text in (_text(value) for value in values) if text)
+
+
+DEPENDANT_LABELS: dict[str, str] = {
+    "child": "Child",
+    "adult_cared_for": "Adult they care for",
+    "pet": "Pet",
+    "other": "Dependant",
+}
+MHA_LABELS: dict[str, str] = {
+    "none": "Not detained or on leave",
+    "informal": "Informal patient",
+    "section_2": "Section 2",
+    "section_3": "Section 3",
+    "section_37": "Section 37",
+    "section_17_leave": "Section 17 leave",
+    "community_treatment_order": "Community treatment order",
+    "conditional_discharge": "Conditional discharge",
+    "guardianship": "Guardianship",
+    "other": "Other",
+}
+CAPACITY_OUTCOME_LABELS: dict[str, str] = {
+    "has_capacity": "Had capacity for this decision",
+    "lacks_capacity": "Lacked capacity for this decision",
+}
+
+
+def _at_scene_sections(plan: Mapping[str, Any]) -> list[Section]:
+    """Return please do / please don't and how to communicate, for the first screens."""
+    sections: list[Section] = []
+    please = tuple(
+        Entry(heading=heading, text=text)
+        for heading, key in (
+            ("Please do", "please_do"),
+            ("Please don't", "please_dont"),
+        )
+        for text in _texts(plan.get(key))
+    )
+    if please:
+        sections.append(Section("please", "Please do, please don't", please))
+    talk = tuple(
+        Entry(heading=heading, text=text)
+        for heading, text in (
+            ("How to communicate with me", _text(plan.get("communication"))),
+            ("Reasonable adjustments", _text(plan.get("reasonable_adjustments"))),
+        )
+        if text
+    )
+    if talk:
+        sections.append(Section("communication", "How to communicate", talk))
+    return sections
+
+
+def _legal_sections(plan: Mapping[str, Any]) -> list[Section]:
+    """Return Mental Health Act status, LPA and ADRT, and capacity decisions."""
+    sections: list[Section] = []
+    details: list[tuple[str, str]] = []
+    act: Mapping[str, Any] = plan.get("mental_health_act") or {}
+    status = MHA_LABELS.get(str(act.get("status", "")))
+    if status:
+        recorded = _date(act.get("recorded_on"))
+        details.append(
+            (
+                "Mental Health Act",
+                status + (f" (recorded {long_date(recorded)})" if recorded else ""),
+            )
+        )
+    if _text(act.get("notes")):
+        details.append(("Mental Health Act notes", str(act["notes"])))
+    legal: Mapping[str, Any] = plan.get("legal") or {}
+    for key, label in (
+        ("lpa_health_welfare", "Lasting Power of Attorney (health and welfare)"),
+        ("adrt", "Advance Decision to Refuse Treatment"),
+    ):
+        if isinstance(legal.get(key), bool):
+            details.append((label, "Yes" if legal[key] else "No"))
+    if _text(legal.get("notes")):
+        details.append(("Where to find them", str(legal["notes"])))
+    if details:
+        sections.append(
+            Section("legal", "Legal status", (Entry(details=tuple(details)),))
+        )
+    decisions = tuple(
+        Entry(
+            heading=str(item["decision"]),
+            text=CAPACITY_OUTCOME_LABELS.get(str(item.get("outcome", ""))),
+            details=tuple(
+                (label, value)
+                for label, value in (
+                    ("Assessed by", _text(item.get("assessor"))),
+                    ("Assessed on", long_date(_date(item.get("assessed_on")))),
+                    ("Best-interests decision", _text(item.get("best_interests"))),
+                )
+                if value
+            ),
+        )
+        for item in plan.get("capacity_decisions") or ()
+        if isinstance(item, Mapping) and _text(item.get("decision"))
+    )
+    if decisions:
+        sections.append(
+            Section(
+                "capacity_decisions",
+                "Capacity for named decisions (assess it now)",
+                decisions,
+            )
+        )
+    return sections
+
+
 def team_lines(
     contacts: TeamContacts, call: NumberToCall | None
 ) -> tuple[TeamLine, ...]:
@@ -345,6 +462,7 @@ def build(
         sections.append(
             Section("boundaries", "Boundaries and the agreed response", boundaries)
         )
+    sections.extend(_at_scene_sections(plan))
 
     behaviours = tuple(
         Entry(
@@ -360,6 +478,11 @@ def build(
     )
     if behaviours:
         sections.append(Section("behaviours", "Behaviours and triggers", behaviours))
+    warnings = tuple(
+        Entry(text=text) for text in _texts(plan.get("early_warning_signs"))
+    )
+    if warnings:
+        sections.append(Section("early_warning_signs", "Early warning signs", warnings))
 
     safety = tuple(_place_entry(p) for p in plan.get("places_of_safety") or ())
     if safety:
@@ -415,6 +538,25 @@ def build(
         )
         for item in plan.get("mentors") or ()
     )
+    dependants = tuple(
+        Entry(
+            heading=str(item["who"]),
+            text=_text(item.get("action")),
+            details=(
+                (("Kind", DEPENDANT_LABELS[str(item["kind"])]),)
+                if str(item.get("kind", "")) in DEPENDANT_LABELS
+                else ()
+            ),
+        )
+        for item in plan.get("dependants") or ()
+        if isinstance(item, Mapping) and _text(item.get("who"))
+    )
+    if dependants:
+        sections.append(
+            Section(
+                "dependants", "Dependants: who needs care if they cannot", dependants
+            )
+        )
     if mentors:
         sections.append(Section("mentors", "Mentors", mentors))
 
@@ -444,6 +586,25 @@ def build(
             (Entry(heading=team_name, details=team_details, links=team_links),),
         )
     )
+    gp: Mapping[str, Any] = plan.get("gp_practice") or {}
+    if _text(gp.get("name")) or _text(gp.get("phone")):
+        sections.append(
+            Section(
+                "gp_practice",
+                "GP practice",
+                (
+                    Entry(
+                        heading=_text(gp.get("name")),
+                        details=(
+                            (("ODS code", str(gp["ods_code"])),)
+                            if _text(gp.get("ods_code"))
+                            else ()
+                        ),
+                        links=_phone_links(gp.get("phone"), "Call"),
+                    ),
+                ),
+            )
+        )
 
     capacity: Mapping[str, Any] = plan.get("capacity") or {}
     if capacity:
@@ -476,6 +637,8 @@ def build(
             )
         )
 
+    sections.extend(_legal_sections(plan))
+
     diagnosis: Mapping[str, Any] = plan.get("diagnosis") or {}
     explanation = _text(diagnosis.get("plain_explanation"))
     diagnosis_name = _text(diagnosis.get("name"))
@@ -507,6 +670,9 @@ def build(
                 (Entry(text=statement),),
             )
         )
+    coping = tuple(Entry(text=text) for text in _texts(plan.get("coping_strategies")))
+    if coping:
+        sections.append(Section("coping_strategies", "What helps them cope", coping))
 
     if role is None:
         for kind in RESPONDER_KINDS:
@@ -558,6 +724,21 @@ def build(
     basis = plan.get("sharing_basis")
     if basis in SHARING_BASIS_LABELS:
         provenance.append(("Shared on the basis of", SHARING_BASIS_LABELS[basis]))
+    supporters = ", ".join(
+        str(item["name"]) + (f" ({item['role']})" if _text(item.get("role")) else "")
+        for item in plan.get("supported_by") or ()
+        if isinstance(item, Mapping) and _text(item.get("name"))
+    )
+    if supporters:
+        provenance.append(("Written with the support of", supporters))
+    review: Mapping[str, Any] = plan.get("review") or {}
+    if _text(review.get("responsible")):
+        provenance.append(("Responsible for review", str(review["responsible"])))
+    if isinstance(review.get("interval_months"), int):
+        months = review["interval_months"]
+        provenance.append(
+            ("Reviewed every", f"{months} month" + ("" if months == 1 else "s"))
+        )
     sections.append(
         Section("about", "About this plan", (Entry(details=tuple(provenance)),))
     )
@@ -606,7 +787,7 @@ def build(
         legal_name=legal_name,
         preferred_name=preferred if legal_name else None,
         date_of_birth=date_of_birth,
-        nhs_number=_text(person.get("nhs_number")),
+        nhs_number=formatted(_text(person.get("nhs_number"))),
         call=call,
         checked_at=now,
         team_lines=lines,

@@ -100,7 +100,9 @@ TABLE: Mapping[Action, Mapping[Channel, frozenset[Party]]] = {
     "approve": {"web": frozenset(("lead_clinician",))},
     "retire": {"web": MENTORS},
     "import_plans": {"web": MENTORS, "cli": ONLY_OPERATOR},
-    "export_plans": {"cli": ONLY_OPERATOR},
+    # A trust system's account (a mentor's or lead clinician's token) fetches
+    # its own teams' plans as FHIR bundles (plans.exchange.serving).
+    "export_plans": {"cli": ONLY_OPERATOR, "api": MENTORS},
     "read_access_log": {"web": PLAN_STAFF},
     "handle_concerns": {"web": PLAN_STAFF},
     "oversee_privacy": {"web": frozenset(("privacy_officer",))},

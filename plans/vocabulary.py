@@ -10,7 +10,21 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-ResponderRole = Literal["police", "ambulance", "emergency_department", "control_room"]
+# Everyone who meets the person in crisis and reads the plan there. The last six
+# are the NHS and partner services the NRL's crisis-plan model and the PRSB
+# standard name (issue 16): they search, open and read plans as responders do.
+ResponderRole = Literal[
+    "police",
+    "ambulance",
+    "emergency_department",
+    "control_room",
+    "mental_health_crisis_team",
+    "home_treatment_team",
+    "liaison_psychiatry",
+    "nhs_111_crisis_line",
+    "street_triage",
+    "liaison_and_diversion",
+]
 StaffRole = Literal[
     "mentor", "lead_clinician", "privacy_officer", "admin", "team_lead", "network"
 ]

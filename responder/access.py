@@ -107,6 +107,7 @@ ENDPOINT_RULES: dict[str, tuple[Channel, Action]] = {
     "photos.remove": ("web", "manage_cards"),
     "api.openapi": ("api", "read_public"),
     "api.search": ("api", "search"),
+    "api.plan_fhir": ("api", "export_plans"),
     # signing in, and one's own account
     "auth.login": ("web", "sign_in"),
     "auth.login_passkey": ("web", "sign_in"),

@@ -1,8 +1,9 @@
-"""The JSON API, version 1: bearer-token search, health, and its OpenAPI document."""
+"""The JSON API, version 1: bearer-token search, FHIR bundles, health, OpenAPI."""
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -11,7 +12,8 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest, Unauthorized
 
-from plans import accounts, clock, lookup
+from plans import accounts, clock, lookup, rules
+from plans.exchange import fhir, serving
 from plans.models import User
 from responder.access import public
 from responder.db import get_engine, get_session
@@ -161,6 +163,26 @@ def search() -> ResponseReturnValue:
         abort(403, description="Only responders search plans.")
     session.commit()
     response = jsonify(results_json(results, offset))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/v1/plans/<path:ref>/fhir")
+@token_required
+def plan_fhir(ref: str) -> ResponseReturnValue:
+    """Serve a live plan as a FHIR R4 collection Bundle to its team's system."""
+    session = get_session()
+    try:
+        bundle = serving.fhir_bundle(session, g.api_user, ref, channel="api")
+    except rules.NotAllowed:
+        abort(403, description="Only a plan team's system account fetches bundles.")
+    except serving.BundleNotFound:
+        abort(404, description="No live plan with this reference in your teams.")
+    session.commit()
+    response = current_app.response_class(
+        json.dumps(bundle, ensure_ascii=False), mimetype="application/fhir+json"
+    )
+    response.headers["Content-Type"] = fhir.MEDIA_TYPE
     response.headers["Cache-Control"] = "no-store"
     return response
 

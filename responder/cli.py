@@ -133,8 +133,10 @@ users_cli = click.Group("users", help="Manage user accounts.")
 @click.option(
     "--role",
     required=True,
-    help="police, ambulance, emergency_department, "
-    "control_room, mentor, lead_clinician, privacy_officer or admin",
+    help="police, ambulance, emergency_department, control_room, "
+    "mental_health_crisis_team, home_treatment_team, liaison_psychiatry, "
+    "nhs_111_crisis_line, street_triage, liaison_and_diversion, mentor, "
+    "lead_clinician, privacy_officer or admin",
 )
 @click.option("--team", "teams", multiple=True, help="Team code (repeatable).")
 @click.option("--name", "display_name", help="Name shown to colleagues.")
@@ -249,6 +251,12 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("ambulance", "Demo Paramedic", "Demo Ambulance Service"),
     ("emergency_department", "Demo ED Nurse", "Demo General Hospital"),
     ("control_room", "Demo Control Room", "Demo Constabulary"),
+    ("mental_health_crisis_team", "Demo Crisis Team Nurse", "Demo NHS Trust"),
+    ("home_treatment_team", "Demo Home Treatment Worker", "Demo NHS Trust"),
+    ("liaison_psychiatry", "Demo Liaison Psychiatrist", "Demo General Hospital"),
+    ("nhs_111_crisis_line", "Demo 111 Mental Health Adviser", "Demo NHS 111"),
+    ("street_triage", "Demo Street Triage Nurse", "Demo Constabulary"),
+    ("liaison_and_diversion", "Demo L&D Practitioner", "Demo NHS Trust"),
     ("mentor", "Demo Mentor", "Demo NHS Trust"),
     ("lead_clinician", "Dr Demo Lead", "Demo NHS Trust"),
     ("privacy_officer", "Demo Privacy Officer", "Demo NHS Trust"),

@@ -72,7 +72,7 @@ def _echo_problems(path: str, problems: Iterable[exchange.ImportProblem]) -> Non
 )
 @with_appcontext
 def import_command(files: tuple[str, ...], batch_size: int) -> None:
-    """Import response-plan/1 files: one document, a JSON array or JSON Lines."""
+    """Import response-plan files or our FHIR bundles: one, an array or JSON Lines."""
     session = get_session()
     actor = _cli_actor()
     rules = PublishRules.from_config(current_app.config)
@@ -126,7 +126,7 @@ def import_command(files: tuple[str, ...], batch_size: int) -> None:
 )
 @with_appcontext
 def export_command(refs: tuple[str, ...], output: str, export_format: str) -> None:
-    """Export each person's current plan as response-plan/1 documents."""
+    """Export each person's current plan: response-plan/2, or FHIR R4 bundles."""
     session = get_session()
     if refs:
         known = {

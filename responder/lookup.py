@@ -50,6 +50,12 @@ DEFAULT_BASIS: dict[str, str] = {
     "ambulance": "attending_incident",
     "emergency_department": "ed_attendance",
     "control_room": "control_room_incident",
+    "mental_health_crisis_team": "crisis_assessment",
+    "home_treatment_team": "crisis_assessment",
+    "liaison_psychiatry": "crisis_assessment",
+    "nhs_111_crisis_line": "crisis_call",
+    "street_triage": "attending_incident",
+    "liaison_and_diversion": "crisis_assessment",
 }
 # A card scan is a basis only the card route can state.
 STATED_BASES = tuple(basis for basis in access.BASES if basis != "card_scan")

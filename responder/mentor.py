@@ -1,7 +1,7 @@
 """Blueprint `mentor`: the mentors' desk and the lead clinician's approvals.
 
 Mentors (and lead clinicians) of a team see that team's people and plans, draft
-and edit plans with every field of response-plan/1, preview them exactly as a
+and edit plans with every field of response-plan/2, preview them exactly as a
 responder reads them, compare them with the live version and submit them. A lead
 clinician of the team acknowledges each flagged phrase with a reason and
 publishes. Team scope is checked on every object: another team's plans are 404.
@@ -144,6 +144,33 @@ BASIS_CHOICES = (("", "Choose the lawful basis"),) + tuple(
 AGREEMENT_CHOICES = (("", "Not recorded"),) + tuple(
     (key, label.capitalize()) for key, label in AGREEMENT_CHANNELS.items()
 )
+DEPENDANT_CHOICES = (
+    ("", "Not set"),
+    ("child", "Child"),
+    ("adult_cared_for", "Adult the person cares for"),
+    ("pet", "Pet"),
+    ("other", "Other"),
+)
+MHA_CHOICES = (
+    ("", "Not recorded"),
+    ("none", "Not detained or on leave"),
+    ("informal", "Informal patient"),
+    ("section_2", "Section 2"),
+    ("section_3", "Section 3"),
+    ("section_37", "Section 37"),
+    ("section_17_leave", "Section 17 leave"),
+    ("community_treatment_order", "Community treatment order"),
+    ("conditional_discharge", "Conditional discharge"),
+    ("guardianship", "Guardianship"),
+    ("other", "Other"),
+)
+CAPACITY_OUTCOME_CHOICES = (
+    ("", "Not recorded"),
+    ("has_capacity", "Has capacity for this decision"),
+    ("lacks_capacity", "Lacks capacity for this decision"),
+)
+RECORDED_YES_NO = (("", "Not recorded"), ("yes", "Yes"), ("no", "No"))
+MONTH_CHOICES = (("", "Not set"),) + tuple((str(n), str(n)) for n in range(1, 25))
 MENTOR_ROLE_CHOICES = (
     ("", "Not set"),
     ("clinician", "Clinician"),
@@ -168,6 +195,12 @@ FIELDSETS: tuple[Fieldset, ...] = (
             Field("given_name", "Given name", maxlength=100),
             Field("family_name", "Family name", maxlength=100),
             Field("preferred_name", "Preferred name", maxlength=100),
+            Field(
+                "nhs_number",
+                "NHS number",
+                hint="Optional: 10 digits, such as 943 476 5919",
+                maxlength=14,
+            ),
             Field("aliases", "Other names", "lines", hint="One a line", maxlength=4000),
             Field("date_of_birth", "Date of birth", "date"),
             Field("sex", "Sex", "select", choices=SEX_CHOICES),
@@ -210,6 +243,52 @@ FIELDSETS: tuple[Fieldset, ...] = (
         tuple(
             Field(kind, f"Advice for {ROLE_LABELS[kind]}", "textarea", maxlength=4000)
             for kind in RESPONDER_KINDS
+        ),
+    ),
+    Fieldset(
+        "Please do, please don't",
+        ("plan",),
+        (
+            Field(
+                "please_do",
+                "Please do",
+                "lines",
+                hint="In the person's words, one a line",
+                maxlength=6000,
+            ),
+            Field(
+                "please_dont",
+                "Please don't",
+                "lines",
+                hint="In the person's words, one a line",
+                maxlength=6000,
+            ),
+            Field(
+                "communication",
+                "How to communicate with me",
+                "textarea",
+                hint="Language, interpreter, pace, what to avoid saying",
+                maxlength=2000,
+            ),
+            Field(
+                "reasonable_adjustments",
+                "Reasonable adjustments",
+                "textarea",
+                maxlength=2000,
+            ),
+        ),
+    ),
+    Fieldset(
+        "Early warning signs",
+        ("plan",),
+        (
+            Field(
+                "early_warning_signs",
+                "Early warning signs",
+                "lines",
+                hint="Signs that a crisis is building, one a line",
+                maxlength=8000,
+            ),
         ),
     ),
     Fieldset(
@@ -269,6 +348,33 @@ FIELDSETS: tuple[Fieldset, ...] = (
         max_items=20,
     ),
     Fieldset(
+        "Dependants",
+        ("plan", "dependants"),
+        (
+            Field("who", "Who", maxlength=200, hint="e.g. son, 8; dog"),
+            Field("kind", "Kind", "select", choices=DEPENDANT_CHOICES),
+            Field(
+                "action",
+                "What to do for them",
+                "textarea",
+                hint="If the person is taken to hospital or custody",
+                maxlength=2000,
+            ),
+        ),
+        repeats=True,
+        item="dependant",
+        max_items=20,
+    ),
+    Fieldset(
+        "Mental Health Act",
+        ("plan", "mental_health_act"),
+        (
+            Field("status", "Status", "select", choices=MHA_CHOICES),
+            Field("recorded_on", "Recorded on", "date"),
+            Field("notes", "Notes", "textarea", maxlength=1000),
+        ),
+    ),
+    Fieldset(
         "Mentors",
         ("plan", "mentors"),
         (
@@ -299,6 +405,77 @@ FIELDSETS: tuple[Fieldset, ...] = (
             Field("employ", "Can use or weigh information", "yesno"),
             Field("notes", "Notes", "textarea", maxlength=2000),
         ),
+    ),
+    Fieldset(
+        "Capacity for named decisions",
+        ("plan", "capacity_decisions"),
+        (
+            Field("decision", "Decision", maxlength=500),
+            Field("outcome", "Outcome", "select", choices=CAPACITY_OUTCOME_CHOICES),
+            Field("assessor", "Assessed by", maxlength=200),
+            Field("assessed_on", "Assessed on", "date"),
+            Field(
+                "best_interests",
+                "Best-interests decision",
+                "textarea",
+                maxlength=2000,
+            ),
+        ),
+        repeats=True,
+        item="decision",
+        max_items=20,
+    ),
+    Fieldset(
+        "Lasting Power of Attorney and advance decisions",
+        ("plan", "legal"),
+        (
+            Field(
+                "lpa_health_welfare",
+                "A Lasting Power of Attorney for health and welfare is registered",
+                "yesno",
+                choices=RECORDED_YES_NO,
+            ),
+            Field(
+                "adrt",
+                "An Advance Decision to Refuse Treatment exists",
+                "yesno",
+                choices=RECORDED_YES_NO,
+            ),
+            Field("notes", "Where they are, whom to ask", "textarea", maxlength=1000),
+        ),
+    ),
+    Fieldset(
+        "GP practice",
+        ("plan", "gp_practice"),
+        (
+            Field("name", "Practice", maxlength=300),
+            Field("ods_code", "ODS code", hint="e.g. J82001", maxlength=10),
+            Field("phone", "Phone", "tel", maxlength=40),
+        ),
+    ),
+    Fieldset(
+        "Coping strategies",
+        ("plan",),
+        (
+            Field(
+                "coping_strategies",
+                "What helps me cope",
+                "lines",
+                hint="One a line",
+                maxlength=8000,
+            ),
+        ),
+    ),
+    Fieldset(
+        "Who supported me to write it",
+        ("plan", "supported_by"),
+        (
+            Field("name", "Name", maxlength=200),
+            Field("role", "Role or relationship", maxlength=100),
+        ),
+        repeats=True,
+        item="supporter",
+        max_items=10,
     ),
     Fieldset(
         "Co-production",
@@ -338,6 +515,21 @@ FIELDSETS: tuple[Fieldset, ...] = (
             Field("review_by", "Review by", "date"),
         ),
         hint="Required before the plan can be published.",
+    ),
+    Fieldset(
+        "Review",
+        ("plan", "review"),
+        (
+            Field("responsible", "Responsible for review", maxlength=200),
+            Field(
+                "interval_months",
+                "Review every (months)",
+                "int",
+                choices=MONTH_CHOICES,
+            ),
+        ),
+        hint="Who reviews the plan and how often; the review date above still "
+        "decides when responders see it as overdue.",
     ),
 )
 
@@ -407,8 +599,9 @@ def _read(field: Field, raw: str | None) -> Any:
             )
         return number
     if field.kind == "int":
-        if raw not in {"1", "2", "3", "4", "5"}:
-            raise FormProblem(f"{field.label}: choose 1 to 5")
+        numbers = [key for key, _ in field.choices if key]
+        if raw not in numbers:
+            raise FormProblem(f"{field.label}: choose {numbers[0]} to {numbers[-1]}")
         return int(raw)
     if field.kind == "yesno":
         return {"yes": True, "no": False}.get(raw)
@@ -1011,7 +1204,7 @@ def access_log(person_id: int) -> ResponseReturnValue:
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(*MENTORS)
 def import_documents() -> ResponseReturnValue:
-    """Turn uploaded response-plan/1 documents into drafts for the lead clinician."""
+    """Turn uploaded response-plan documents into drafts for the lead clinician."""
     if request.method == "GET":
         return render_template("mentor/import.html", outcomes=None, problems=[])
     upload = request.files.get("file")

@@ -191,6 +191,36 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/plans/{ref}/fhir": {
+                "get": {
+                    "operationId": "planFhirBundle",
+                    "summary": "A live plan as a FHIR R4 (4.0.1) collection Bundle",
+                    "description": "For a plan team's system account (a mentor's or "
+                    "lead clinician's token): UK Core profiles, CarePlan category "
+                    "SNOMED CT 736253002, security label V. Audited as an export.",
+                    "parameters": [
+                        {
+                            "name": "ref",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The Bundle",
+                            "content": {
+                                "application/fhir+json": {"schema": {"type": "object"}}
+                            },
+                        },
+                        "401": _error_response("Missing or invalid token"),
+                        "403": _error_response(
+                            "The token's account may not fetch bundles"
+                        ),
+                        "404": _error_response("No live plan in the account's teams"),
+                    },
+                }
+            },
             "/healthz": {
                 "get": {
                     "operationId": "health",

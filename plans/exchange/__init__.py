@@ -1,4 +1,4 @@
-"""Import and export of plans in the response-plan/1 exchange format."""
+"""Import and export of plans in the response-plan exchange format (v2; v1 upgraded)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from plans.exchange.landing import (
     import_documents,
 )
 from plans.exchange.reading import (
-    FORMAT,
     ImportProblem,
     ParsedDocument,
     check_document,
@@ -24,6 +23,7 @@ from plans.exchange.reading import (
     validator,
     with_file_checks,
 )
+from plans.exchange.upgrade import FORMAT, FORMATS, upgrade_document
 from plans.exchange.writing import (
     EXPORT_FORMATS,
     current_versions,
@@ -35,6 +35,7 @@ from plans.exchange.writing import (
 __all__ = [
     "EXPORT_FORMATS",
     "FORMAT",
+    "FORMATS",
     "OUTCOMES",
     "DocumentOutcome",
     "GuardrailResult",
@@ -53,6 +54,7 @@ __all__ = [
     "read_text",
     "schema",
     "schema_problems",
+    "upgrade_document",
     "validator",
     "with_file_checks",
     "write_documents",

@@ -206,6 +206,7 @@ def _date(value: str | None) -> dt.date | None:
 def _apply_person_fields(person: Person, fields: dict[str, Any]) -> None:
     person.given_name = fields["given_name"]
     person.family_name = fields["family_name"]
+    person.nhs_number = fields.get("nhs_number") or None
     person.preferred_name = fields.get("preferred_name") or None
     person.aliases = list(fields.get("aliases") or [])
     person.date_of_birth = _date(fields.get("date_of_birth"))
@@ -416,6 +417,19 @@ class _Lander:
                     "/plan/version",
                     f"version {number} of {ref} is older than version "
                     f"{highest_published} already held; nothing changed",
+                )
+
+        nhs_number = document["person"].get("nhs_number")
+        if nhs_number:
+            holder = session.scalar(
+                select(Person.ref).where(
+                    Person.nhs_number == nhs_number, Person.ref != ref
+                )
+            )
+            if holder is not None:
+                raise _Refused(
+                    "/person/nhs_number",
+                    f"{holder} already has this NHS number; nothing of {ref} changed",
                 )
 
         problems: list[ImportProblem] = []

@@ -1,4 +1,7 @@
-"""Reading response-plan/1 files and reporting every problem in them.
+"""Reading response-plan files and reporting every problem in them.
+
+response-plan/1 documents are upgraded to response-plan/2 before they are
+checked (`plans.exchange.upgrade`), so both formats import.
 
 A file holds one document, a JSON array of documents, or JSON Lines. Each problem
 names where it is (the line of a JSON Lines file, the index in an array, the line
@@ -22,7 +25,9 @@ from typing import IO, Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-FORMAT = "response-plan/1"
+from plans import nhs_numbers
+from plans.exchange import fhir
+from plans.exchange.upgrade import FORMAT, FORMATS, current
 
 ERROR = "error"
 WARNING = "warning"
@@ -76,10 +81,10 @@ class ParsedDocument:
 
 @cache
 def schema() -> dict[str, Any]:
-    """Return the response-plan/1 JSON Schema that ships with the package."""
+    """Return the response-plan/2 JSON Schema that ships with the package."""
     text = (
         resources.files("plans")
-        .joinpath("schema/response-plan-1.schema.json")
+        .joinpath("schema/response-plan-2.schema.json")
         .read_text(encoding="utf-8")
     )
     loaded: dict[str, Any] = json.loads(text)
@@ -110,7 +115,7 @@ def _format_checker() -> FormatChecker:
 
 @cache
 def validator() -> Draft202012Validator:
-    """Return a validator for response-plan/1 that checks dates and times."""
+    """Return a validator for response-plan/2 that checks dates and times."""
     return Draft202012Validator(schema(), format_checker=_format_checker())
 
 
@@ -135,6 +140,8 @@ _PATTERN_HINTS = {
     "(e.g. SOTON-HIT)",
     "ref": "use letters, digits and / _ . - only, up to 64 characters "
     "(e.g. SOTON-HIT/00042)",
+    "nhs_number": "an NHS number is 10 digits, such as 943 476 5919",
+    "ods_code": "an ODS code is 3 to 10 capital letters and digits, such as J82001",
 }
 
 
@@ -171,6 +178,9 @@ def _describe(error: ValidationError, path: list[str | int]) -> list[tuple[str, 
         choices = ", ".join(str(choice) for choice in value)
         return [(pointer, f"must be one of: {choices} (got {instance!r})")]
     if kind == "const":
+        if path == ["format"]:
+            accepted = " or ".join(repr(name) for name in FORMATS)
+            return [(pointer, f"must be {accepted} (got {instance!r})")]
         return [(pointer, f"must be {value!r} (got {instance!r})")]
     if kind == "format":
         if value == "date":
@@ -206,7 +216,12 @@ def _describe(error: ValidationError, path: list[str | int]) -> list[tuple[str, 
 
 
 def schema_problems(document: object, position: str = "") -> list[ImportProblem]:
-    """Return every way a document breaks the response-plan/1 schema."""
+    """Return every way a document breaks the response-plan/2 schema.
+
+    A response-plan/1 document is judged as its upgrade (`upgrade.current`), so
+    a stored version the migration has not reached still reads.
+    """
+    document = current(document)
     problems: list[ImportProblem] = []
     seen: set[tuple[str, str]] = set()
     errors = sorted(
@@ -226,6 +241,16 @@ def domain_problems(
 ) -> list[ImportProblem]:
     """Return problems the schema cannot express: dates out of order, and so on."""
     problems: list[ImportProblem] = []
+    person = document.get("person") or {}
+    typed_number = person.get("nhs_number")
+    if isinstance(typed_number, str) and not nhs_numbers.is_valid(typed_number):
+        problems.append(
+            ImportProblem(
+                position,
+                "/person/nhs_number",
+                "is not a valid NHS number: its check digit does not match",
+            )
+        )
     plan = document.get("plan") or {}
     approved_on = _date(plan.get("approved_on"))
     review_by = _date(plan.get("review_by"))
@@ -440,11 +465,31 @@ def check_document(document: object, position: str = "") -> ParsedDocument:
     """Validate one already-parsed document against the schema and domain rules.
 
     A document holding a value no plan may hold (see `value_problems`) is not
-    kept at all, so nothing of it can land.
+    kept at all, so nothing of it can land. A response-plan/1 document is
+    upgraded first, and values typed several ways are normalised.
     """
     hostile = value_problems(document, position)
     if hostile:
         return ParsedDocument(position, None, hostile)
+    if fhir.is_bundle(document):
+        # One of our FHIR bundles: checked as FHIR R4, then read back into the
+        # document it carries, which meets every check a document meets.
+        assert isinstance(document, dict)
+        try:
+            fhir.validate_bundle(document)
+            document = fhir.document_from_bundle(document)
+        except fhir.BundleError as error:
+            problem = ImportProblem(position, error.pointer, error.message)
+            return ParsedDocument(position, None, [problem])
+        except (KeyError, TypeError, IndexError, ValueError) as error:
+            problem = ImportProblem(
+                position,
+                "",
+                f"not a bundle this service wrote ({type(error).__name__}); "
+                "import it as a response-plan document instead",
+            )
+            return ParsedDocument(position, None, [problem])
+    document = current(document)
     problems = schema_problems(document, position)
     if not isinstance(document, dict):
         return ParsedDocument(position, None, problems)

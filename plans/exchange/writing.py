@@ -1,4 +1,4 @@
-"""Exporting stored plan versions as response-plan/1 documents."""
+"""Exporting stored plan versions as response-plan/2 documents."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plans.exchange.reading import FORMAT
+from plans.exchange import fhir
+from plans.exchange.upgrade import FORMAT, upgrade_document
 from plans.models import Person, PlanVersion
 
 JSONL = "jsonl"
 JSON = "json"
-EXPORT_FORMATS: tuple[str, ...] = (JSONL, JSON)
+# One FHIR R4 collection Bundle per plan, one a line (plans.exchange.fhir).
+FHIR = "fhir"
+EXPORT_FORMATS: tuple[str, ...] = (JSONL, JSON, FHIR)
 
 # The exchange format knows draft, live and retired. A superseded version is no
 # longer shown to responders, which is what retired means to a receiving team.
@@ -28,13 +31,15 @@ _EXCHANGE_STATUS = {
 
 
 def document_for(version: PlanVersion) -> dict[str, Any]:
-    """Return the response-plan/1 document of a stored version, as it stands now.
+    """Return the response-plan/2 document of a stored version, as it stands now.
 
     The stored document is the record of the version, so it comes back as it
     arrived; only the status follows the version's lifecycle. A publication time
     is never invented: `published_at` is exported when the document carries it.
     """
-    document = copy.deepcopy(version.document)
+    # Migration 0006 upgraded every stored version; upgrading again is a no-op,
+    # and keeps a version restored from an older backup exportable.
+    document: dict[str, Any] = copy.deepcopy(upgrade_document(version.document))
     document["format"] = FORMAT
     plan = document.setdefault("plan", {})
     plan["version"] = version.version
@@ -79,10 +84,22 @@ def export_documents(
 def write_documents(
     documents: Iterable[dict[str, Any]], stream: IO[str], *, format: str = JSONL
 ) -> int:
-    """Write documents as JSON Lines or a JSON array; return how many."""
+    """Write documents as JSON Lines, a JSON array or FHIR bundles; return how many.
+
+    Every FHIR bundle is checked against the FHIR R4 models before it is
+    written, so an export never hands on a bundle another system would refuse.
+    """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {format!r}")
     count = 0
+    if format == FHIR:
+        for document in documents:
+            bundle = fhir.bundle_for(document)
+            fhir.validate_bundle(bundle)
+            stream.write(json.dumps(bundle, ensure_ascii=False))
+            stream.write("\n")
+            count += 1
+        return count
     if format == JSONL:
         for document in documents:
             stream.write(json.dumps(document, ensure_ascii=False))

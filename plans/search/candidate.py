@@ -285,7 +285,7 @@ def _place(raw: dict[str, Any], kind: str) -> Place | None:
 def candidate_from_document(
     document: dict[str, Any], *, person_id: int | None = None
 ) -> Candidate:
-    """Build a candidate from a response-plan/1 document (person, plan and team)."""
+    """Build a candidate from a response-plan document (person, plan and team)."""
     person = document.get("person") or {}
     plan = document.get("plan") or {}
     team = document.get("team") or {}

@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from plans import clock
+from plans import clock, nhs_numbers
 from plans.db import Base, after_create, chunks
 from plans.models import Person, PlanVersion, Team
 from plans.search.candidate import Candidate, candidate_from_document
@@ -56,7 +56,7 @@ from plans.search.keys import (
     query_groups,
     text_keys,
 )
-from plans.search.query import ParsedQuery, parse_query
+from plans.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from plans.search.rank import Scored, rank
 from plans.versions import on_live_change
 
@@ -742,6 +742,29 @@ def team_area(session: Session, team_ids: Iterable[int]) -> tuple[float, float] 
     return float(best[2]), float(best[3])
 
 
+def _by_nhs_number(
+    session: Session, nhs_number: str, *, today: dt.date, offset: int
+) -> SearchResults:
+    """Return the one live person with this NHS number, or nobody.
+
+    An NHS number names one person, so nothing else is ranked beside it: a
+    near miss on a name must never sit next to an exact identifier.
+    """
+    row = session.execute(
+        select(SearchEntry.person_id, SearchEntry.candidate)
+        .join(Person, Person.id == SearchEntry.person_id)
+        .where(Person.nhs_number == nhs_number)
+    ).first()
+    if row is None:
+        return SearchResults()
+    candidate = Candidate.from_row(json.loads(row.candidate), person_id=row.person_id)
+    scored = Scored(candidate, 1.0, ("NHS number matches",), match="strong")
+    page = [scored][offset:]
+    return SearchResults(
+        (result_of(item, today) for item in page), total=1, offset=offset
+    )
+
+
 def search(
     session: Session,
     text: str,
@@ -760,6 +783,9 @@ def search(
     (`offset`, `limit`) that also carries how many matched in all.
     """
     today = today or clock.today()
+    nhs_number, _rest = nhs_numbers.find_in_query(text[:MAX_QUERY_CHARS])
+    if nhs_number is not None:
+        return _by_nhs_number(session, nhs_number, today=today, offset=offset)
     query = parse_query(text, lat=lat, lon=lon, today=today, area=area)
     if query.is_empty and not query.has_location:
         return SearchResults()

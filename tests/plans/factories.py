@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from plans.models import Person, PlanVersion, Team
 
 BASE_DOCUMENT: dict[str, Any] = {
-    "format": "response-plan/1",
+    "format": "response-plan/2",
     "team": {
         "code": "TEST-TEAM",
         "name": "Test High Intensity Team",
@@ -143,7 +143,7 @@ def draft(session: Session, who: Person, version: int = 1, **plan: Any) -> PlanV
 
 
 def meeting_publish_rules(doc: dict[str, Any]) -> dict[str, Any]:
-    """Return a copy of a response-plan/1 document written before the publish rules,
+    """Return a copy of a response-plan document written before the publish rules,
     completed as its team would: how the person agreed, and a C-U-R-E assessment
     on the day it was approved."""
     doc = copy.deepcopy(doc)

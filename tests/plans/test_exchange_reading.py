@@ -64,7 +64,11 @@ def _delete(path: str) -> Callable[[dict[str, Any]], None]:
         (_delete("/person/ref"), "/person/ref", "is required"),
         (_delete("/team"), "/team", "is required"),
         (_set("/plan/colour", "blue"), "/plan/colour", "is not a field"),
-        (_set("/format", "response-plan/2"), "/format", "must be 'response-plan/1'"),
+        (
+            _set("/format", "response-plan/3"),
+            "/format",
+            "must be 'response-plan/1' or 'response-plan/2'",
+        ),
         (_set("/plan/status", "superseded"), "/plan/status", "must be one of"),
         (_set("/plan/version", 0), "/plan/version", "at least 1"),
         (_set("/plan/version", "2"), "/plan/version", "must be a whole number"),
