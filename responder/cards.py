@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,12 @@ def load_keys(app: Flask) -> cards.KeySet:
 def write_key_file(path: Path, text: str, *, replace: bool = False) -> None:
     """Write a key file readable by its owner only, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A name of its own for each call (mkstemp makes it 0600): two first requests
+    # in one process once shared a per-process name and one got a 500.
+    descriptor, name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    temporary = Path(name)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
     if replace:

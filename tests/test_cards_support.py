@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import zxingcpp
 from flask import Flask
@@ -68,3 +69,34 @@ def decode_qr(png: bytes) -> str:
 def path_of(url: str) -> str:
     """Return the path of an absolute card URL, for the test client."""
     return "/" + url.split("/", 3)[3]
+
+
+def test_first_requests_in_parallel_create_one_key_file(tmp_path: Path) -> None:
+    """Threads of one process writing the key file at once: one file, no error."""
+    import threading
+
+    from responder.cards import write_key_file
+
+    errors: list[BaseException] = []
+    for round_ in range(40):
+        path = tmp_path / f"instance-{round_}" / "card-keys.json"
+        barrier = threading.Barrier(8)
+
+        def write(
+            number: int, path: Path = path, barrier: threading.Barrier = barrier
+        ) -> None:
+            barrier.wait()
+            try:
+                write_key_file(path, f"keys {number}\n" * 2000)
+            except BaseException as error:  # noqa: BLE001 - any error fails the test
+                errors.append(error)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [p.name for p in path.parent.iterdir()] == ["card-keys.json"]
+        assert path.read_text().startswith("keys ")
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert errors == []
