@@ -30,9 +30,13 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = make_engine(str(config.get_main_option("sqlalchemy.url")))
-    with engine.connect() as connection:
-        _run(connection)
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+    finally:
+        # Also when a revision refuses: the pool's connection is closed, not
+        # left for the garbage collector.
+        engine.dispose()
 
 
 def _run(connection: object) -> None:

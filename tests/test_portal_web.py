@@ -5,6 +5,7 @@ Runs on SQLite and, with RESPONDER_TEST_POSTGRES_URL set, on PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import threading
@@ -18,7 +19,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plans import people
+from plans import clock, people
 from plans.audit import AuditEvent
 from plans.models import Person
 from plans.portal.models import DemandCount, SavedReport
@@ -86,8 +87,10 @@ def test_a_mentor_enters_a_month_and_sees_it_drawn_beside_the_harms(
     client: FlaskClient, auth: AuthActions, db: Session, person: Person
 ) -> None:
     auth.login("mentor", teams=(TEAM,))
-    path = f"/portal/people/{person.id}/demand?month=2025-11"
-    form = month_form("2025-11", police_incidents=3, ed_attendances=2)
+    # Last month by the one clock: the page draws the months before today.
+    month = (clock.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    path = f"/portal/people/{person.id}/demand?month={month}"
+    form = month_form(month, police_incidents=3, ed_attendances=2)
     form["csrf_token"] = csrf(client, path)
     response = client.post(f"/portal/people/{person.id}/demand", data=form)
     assert response.status_code == 302
@@ -95,7 +98,7 @@ def test_a_mentor_enters_a_month_and_sees_it_drawn_beside_the_harms(
     page = client.get(f"/portal/people/{person.id}")
     html = page.get_data(as_text=True)
     assert "What the person experienced" in html
-    assert 'data-month="2025-11" data-series="Police" data-value="3"' in html
+    assert f'data-month="{month}" data-series="Police" data-value="3"' in html
     assert "style=" not in html
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert page.headers["Cache-Control"] == "no-store"

@@ -99,8 +99,10 @@ def _allowed_roles(connection: sa.Connection) -> tuple[list[str], str]:
         return re.findall(r"'([^']+)'", match.group(1)), stored
     definition = connection.execute(
         sa.text(
+            # The users table on the search path: another schema in the same
+            # database (a second deployment, or the tests) has its own.
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conname = 'ck_users_role'"
+            "WHERE conname = 'ck_users_role' AND conrelid = 'users'::regclass"
         )
     ).scalar_one()
     return re.findall(r"'([^']+)'", definition), definition
