@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -52,7 +51,9 @@ def publish(db: Session, ref: str) -> None:
 
 def settle(path: Path) -> None:
     """Age the file past the 'recently written' guard, as a stopped service's is."""
-    past = time.time() - 3600
+    # An hour before its own stamp: the file system's clock, which the guard reads,
+    # not the process clock (the clock-ahead run moves only the latter).
+    past = path.stat().st_mtime - 3600
     os.utime(path, (past, past))
 
 
