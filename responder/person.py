@@ -8,6 +8,7 @@ lifetime. Every page here is personal, so none of it may be cached.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -23,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from plans import agreement, cards, clock, people
 from plans.models import Person, PlanVersion
@@ -255,6 +257,27 @@ def _proposal_or_none(person: Person) -> PlanVersion | None:
     return proposed
 
 
+def _answer_proposal(
+    person: Person, answer: Callable[[Session, PlanVersion], object], thanks: str
+) -> ResponseReturnValue:
+    """Record the person's answer to the proposed version; say thanks or why not."""
+    back = redirect(url_for("person.home") + "#proposed")
+    proposed = _proposal_or_none(person)
+    if proposed is None:
+        flash("Your team changed the plan since you opened it. Please read it again.")
+        return back
+    session = get_session()
+    try:
+        answer(session, proposed)
+    except agreement.AgreementError as error:
+        session.rollback()
+        flash(str(error), "error")
+        return back
+    session.commit()
+    flash(thanks, "ok")
+    return back
+
+
 @bp.post("/proposed/agree")
 @public
 def agree() -> ResponseReturnValue:
@@ -265,25 +288,14 @@ def agree() -> ResponseReturnValue:
     if request.form.get("confirm") != "yes":
         flash("Tick the box to say you agree.", "error")
         return redirect(url_for("person.home") + "#proposed")
-    proposed = _proposal_or_none(person)
-    if proposed is None:
-        flash("Your team changed the plan since you opened it. Please read it again.")
-        return redirect(url_for("person.home") + "#proposed")
-    session = get_session()
-    try:
-        agreement.agree(
-            session,
-            proposed,
-            channel="own_view",
-            comment=request.form.get("message", ""),
-        )
-    except agreement.AgreementError as error:
-        session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("person.home") + "#proposed")
-    session.commit()
-    flash("Thank you. Your team can see that you agree.", "ok")
-    return redirect(url_for("person.home") + "#proposed")
+    comment = request.form.get("message", "")
+    return _answer_proposal(
+        person,
+        lambda session, proposed: agreement.agree(
+            session, proposed, channel="own_view", comment=comment
+        ),
+        "Thank you. Your team can see that you agree.",
+    )
 
 
 @bp.post("/proposed/comment")
@@ -293,25 +305,14 @@ def comment() -> ResponseReturnValue:
     person = current_person()
     if person is None:
         return redirect(url_for("person.pin_form"))
-    proposed = _proposal_or_none(person)
-    if proposed is None:
-        flash("Your team changed the plan since you opened it. Please read it again.")
-        return redirect(url_for("person.home") + "#proposed")
-    session = get_session()
-    try:
-        agreement.comment_on(
-            session,
-            proposed,
-            message=request.form.get("message", ""),
-            channel="own_view",
-        )
-    except agreement.AgreementError as error:
-        session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("person.home") + "#proposed")
-    session.commit()
-    flash("Thank you. Your team has your comment.", "ok")
-    return redirect(url_for("person.home") + "#proposed")
+    message = request.form.get("message", "")
+    return _answer_proposal(
+        person,
+        lambda session, proposed: agreement.comment_on(
+            session, proposed, message=message, channel="own_view"
+        ),
+        "Thank you. Your team has your comment.",
+    )
 
 
 @bp.post("/requests")
