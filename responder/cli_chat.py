@@ -9,6 +9,7 @@ responder chat rebuild-places    re-read the places plans name (for "near")
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -60,15 +61,25 @@ def _queue(app: Flask) -> Any:
     )
 
 
+@functools.cache
+def _worker_app() -> Flask:
+    """The worker process's one app: its engine and pool serve every job.
+
+    Building an app per job left an engine (and its pooled connections) for the
+    garbage collector after each one.
+    """
+    from responder import create_app
+
+    return create_app()
+
+
 def drain_job() -> str:
     """RQ job: drain the outbox, then come back when the next retry falls due."""
     if has_app_context():
         app = _app()
         report = drain_now(app)
     else:
-        from responder import create_app
-
-        app = create_app()
+        app = _worker_app()
         with app.app_context():
             report = drain_now(app)
     with app.extensions["responder.sessions"]() as session:

@@ -8,6 +8,7 @@ test in a schema of its own that is dropped afterwards.
 from __future__ import annotations
 
 import os
+import traceback
 import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -15,8 +16,9 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from plans import hashing
 from plans.db import create_schema, make_engine, make_session_factory
@@ -52,6 +54,10 @@ def production_hash_cost() -> Iterator[hashing.HashCost]:
     hashing.set_cost(before)
 
 
+# Any fixed number: the advisory lock that serialises creating the extension.
+_EXTENSION_LOCK = 720_136
+
+
 @pytest.fixture(scope="session")
 def postgres_admin() -> Iterator[Engine]:
     """Connect to the PostgreSQL test database as its administrator."""
@@ -59,7 +65,21 @@ def postgres_admin() -> Iterator[Engine]:
         pytest.skip("RESPONDER_TEST_POSTGRES_URL is not set")
     engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+        # CREATE EXTENSION IF NOT EXISTS is not safe against itself: on a fresh
+        # database the two test workers (or a bench run beside them) both create it
+        # and one fails with a unique violation, which failed every test on that
+        # worker. A lock on the database makes them take turns.
+        connection.execute(
+            text("SELECT pg_advisory_lock(:key)"), {"key": _EXTENSION_LOCK}
+        )
+        try:
+            connection.execute(
+                text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+            )
+        finally:
+            connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": _EXTENSION_LOCK}
+            )
     yield engine
     engine.dispose()
 
@@ -248,3 +268,40 @@ def auth(app: Flask, client: FlaskClient) -> AuthActions:
     CSRF on or off (it posts the form's token when the page has one).
     """
     return AuthActions(app, client)
+
+
+# Every pooled connection a test checks out must be back in its pool when the test
+# ends. One left out when its engine is disposed is never closed: on PostgreSQL the
+# driver warns when the garbage collector finds it, in whichever later test is running.
+_CHECKED_OUT: dict[int, str] = {}
+_TRACE_CHECKOUTS = os.environ.get("RESPONDER_TRACE_CHECKOUTS") == "1"
+
+
+@event.listens_for(Pool, "checkout")
+def _on_checkout(_dbapi: object, record: object, _proxy: object) -> None:
+    where = "".join(traceback.format_stack(limit=30)) if _TRACE_CHECKOUTS else ""
+    _CHECKED_OUT[id(record)] = where
+
+
+@event.listens_for(Pool, "checkin")
+def _on_checkin(_dbapi: object, record: object) -> None:
+    _CHECKED_OUT.pop(id(record), None)
+
+
+@event.listens_for(Pool, "detach")
+def _on_detach(_dbapi: object, record: object) -> None:
+    _CHECKED_OUT.pop(id(record), None)
+
+
+@pytest.fixture(autouse=True)
+def _connections_returned(request: pytest.FixtureRequest) -> Iterator[None]:
+    before = set(_CHECKED_OUT)
+    yield
+    left = {key: where for key, where in _CHECKED_OUT.items() if key not in before}
+    if left:
+        for key in left:
+            _CHECKED_OUT.pop(key, None)
+        with open("/tmp/checkouts.log", "a") as log:
+            log.write(f"== {request.node.nodeid}: {len(left)}\n")
+            for where in left.values():
+                log.write(where + "\n")
