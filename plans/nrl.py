@@ -39,7 +39,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, and_, exists, func, s
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from plans import audit
-from plans.db import Base, dialect_name, utcnow
+from plans.db import Base, chunks, dialect_name, utcnow
 from plans.models import SHARING_BASES, Person, PlanVersion
 from plans.notify import LEASE, MAX_ATTEMPTS, backoff
 from plans.versions import on_live_change
@@ -276,66 +276,113 @@ def queue_change(
     anything else deletes the pointer the person may have. A person who never had
     a pointer queued gets nothing.
     """
+    queued = queue_changes(session, [(person, event)], now=now)
+    return queued[0] if queued else None
+
+
+def queue_changes(
+    session: Session,
+    changes: Sequence[tuple[Person, str]],
+    *,
+    now: dt.datetime | None = None,
+) -> list[NrlMessage]:
+    """Queue the pointer changes of many live-plan events in a few statements.
+
+    A bulk import hears thousands of changes at once; the state they depend on
+    (live versions, pointers held, messages waiting) is read a chunk of people
+    at a time rather than person by person.
+    """
     now = now or utcnow()
-    version = (
-        session.scalar(
-            select(PlanVersion).where(
-                PlanVersion.person_id == person.id, PlanVersion.status == "live"
+    queued: list[NrlMessage] = []
+    for chunk in chunks(list(changes)):
+        ids = [person.id for person, _event in chunk]
+        with session.no_autoflush:
+            live = {
+                v.person_id: v
+                for v in session.scalars(
+                    select(PlanVersion).where(
+                        PlanVersion.person_id.in_(ids), PlanVersion.status == "live"
+                    )
+                )
+            }
+            pointed = set(
+                session.scalars(
+                    select(NrlPointer.person_id).where(NrlPointer.person_id.in_(ids))
+                )
             )
-        )
-        if event == "published"
-        else None
-    )
-    if version is not None and may_point(person, version):
-        action: Action = "publish"
-        key = f"publish:{version.id}"
-    else:
-        if not _ever_pointed(session, person):
-            return None
-        action = "delete"
-        latest = session.scalar(
-            select(func.max(PlanVersion.id)).where(PlanVersion.person_id == person.id)
-        )
-        key = f"delete:{person.id}:{latest}:{event}"
-    with session.no_autoflush:
-        if session.scalar(select(NrlMessage.id).where(NrlMessage.key == key)):
-            return None
-        for older in session.scalars(
-            select(NrlMessage).where(
-                NrlMessage.person_id == person.id, NrlMessage.status == "pending"
+            waiting: dict[int, list[NrlMessage]] = {}
+            for row in session.scalars(
+                select(NrlMessage).where(
+                    NrlMessage.person_id.in_(ids),
+                    NrlMessage.status.in_(("pending", "sending")),
+                )
+            ):
+                waiting.setdefault(row.person_id, []).append(row)
+        wanted: list[tuple[Person, str, Action, PlanVersion | None]] = []
+        retiring: list[Person] = []
+        for person, event in chunk:
+            version = live.get(person.id) if event == "published" else None
+            if version is not None and may_point(person, version):
+                wanted.append((person, f"publish:{version.id}", "publish", version))
+            elif person.id in pointed or any(
+                row.action == "publish" for row in waiting.get(person.id, ())
+            ):
+                if version is not None:
+                    # Live, but without a number or basis: the pointer goes.
+                    wanted.append((person, f"delete:{version.id}", "delete", None))
+                else:
+                    retiring.append(person)
+        if retiring:
+            # The version just retired names the deletion, so the same
+            # retirement never queues twice.
+            with session.no_autoflush:
+                retired = dict(
+                    session.execute(
+                        select(PlanVersion.person_id, func.max(PlanVersion.id))
+                        .where(
+                            PlanVersion.person_id.in_([p.id for p in retiring]),
+                            PlanVersion.status == "retired",
+                        )
+                        .group_by(PlanVersion.person_id)
+                    ).all()
+                )
+            wanted += [
+                (p, f"delete:{retired.get(p.id)}:{p.id}", "delete", None)
+                for p in retiring
+            ]
+        if not wanted:
+            continue
+        with session.no_autoflush:
+            stored = set(
+                session.scalars(
+                    select(NrlMessage.key).where(
+                        NrlMessage.key.in_([key for _p, key, _a, _v in wanted])
+                    )
+                )
             )
-        ):
-            older.status = "cancelled"
-            older.last_error = "a newer change replaced it"
-    message = NrlMessage(
-        key=key,
-        action=action,
-        person_id=person.id,
-        version_id=version.id if action == "publish" and version else None,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(message)
+        for person, key, action, version in wanted:
+            if key in stored:
+                continue
+            stored.add(key)
+            for older in waiting.get(person.id, ()):
+                if older.status == "pending":
+                    older.status = "cancelled"
+                    older.last_error = "a newer change replaced it"
+            message = NrlMessage(
+                key=key,
+                action=action,
+                person_id=person.id,
+                version_id=version.id if version is not None else None,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            session.add(message)
+            waiting[person.id] = [message]
+            queued.append(message)
     session.flush()
-    return message
-
-
-def _ever_pointed(session: Session, person: Person) -> bool:
-    return (
-        session.get(NrlPointer, person.id) is not None
-        or session.scalar(
-            select(NrlMessage.id)
-            .where(
-                NrlMessage.person_id == person.id,
-                NrlMessage.action == "publish",
-                NrlMessage.status.in_(("pending", "sending")),
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    return queued
 
 
 @on_live_change
@@ -344,8 +391,7 @@ def _queue_on_live_change(
 ) -> None:
     if not session.info.get(SESSION_FLAG):
         return
-    for person, event_name in changes:
-        queue_change(session, person, event_name)
+    queue_changes(session, changes)
 
 
 # -- sending -----------------------------------------------------------------------

@@ -548,3 +548,37 @@ def test_the_request_body_is_json_serialisable() -> None:
     )
     assert json.loads(json.dumps(document)) == document
     assert document["content"][0]["attachment"]["title"].endswith("Crisis team")
+
+
+def test_a_bulk_import_queues_one_pointer_per_plan_that_may_have_one(
+    session: Session,
+    sessions: sessionmaker[Session],
+    config: NrlConfig,
+    nrl_server: StandInNrl,
+) -> None:
+    from plans import exchange
+    from plans.nhs_numbers import synthetic_nhs_number
+
+    documents = []
+    for serial in range(6):
+        doc = factories.document(f"TEST-TEAM/{serial:05d}")
+        if serial % 3:  # two in three have an NHS number
+            doc["person"]["nhs_number"] = synthetic_nhs_number(serial)
+        documents.append(doc)
+    report = exchange.import_documents(session, documents, actor="test", source="t")
+    session.commit()
+    assert report.added == 6
+
+    assert [m.action for m in messages(session)] == ["publish"] * 4
+    # The same documents again change nothing, and queue nothing.
+    exchange.import_documents(session, documents, actor="test", source="t")
+    session.commit()
+    assert len(messages(session)) == 4
+
+    assert send(sessions, config).sent == 4
+    numbers = {
+        p["subject"]["identifier"]["value"] for p in nrl_server.pointers.values()
+    }
+    assert numbers == {
+        d["person"]["nhs_number"] for d in documents[1:3] + documents[4:]
+    }
