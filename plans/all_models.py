@@ -11,6 +11,7 @@ import plans.chat  # noqa: F401
 import plans.identity  # noqa: F401
 import plans.models  # noqa: F401
 import plans.notify  # noqa: F401
+import plans.nrl  # noqa: F401
 import plans.people  # noqa: F401
 import plans.photos  # noqa: F401
 import plans.portal.models  # noqa: F401

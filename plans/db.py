@@ -128,9 +128,15 @@ def chunks(items: Sequence[_Item], size: int = 500) -> Iterator[list[_Item]]:
         yield list(items[start : start + size])
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Return a session factory whose objects stay usable after commit."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(
+    engine: Engine, *, info: dict[str, Any] | None = None
+) -> sessionmaker[Session]:
+    """Return a session factory whose objects stay usable after commit.
+
+    `info` seeds every session's `Session.info`: how the app tells the domain's
+    subscribers what is switched on (plans.nrl.SESSION_FLAG).
+    """
+    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
 
 
 # Hooks run after the tables exist: triggers, FTS tables, extensions. Each module

@@ -163,6 +163,11 @@ AuditAction = Literal[
     "case_contact_recorded",
     "case_border_asked",
     "case_border_answered",
+    # National Record Locator pointers (plans.nrl)
+    "nrl_pointer_created",
+    "nrl_pointer_superseded",
+    "nrl_pointer_deleted",
+    "nrl_pointer_refused",
     # operations
     "database_backed_up",
     "database_restored",

@@ -280,6 +280,8 @@ COMMAND_RULES: dict[str, Action] = {
     "telegram set-webhook": "operate",
     "sessions purge": "operate",
     "privacy alert-overdue": "operate",
+    "nrl send": "operate",
+    "nrl status": "operate",
     "sessions revoke": "manage_users",
     "users create": "manage_users",
     "users demo": "manage_users",

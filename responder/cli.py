@@ -466,6 +466,7 @@ def init_app(app: Flask) -> None:
         cli_cases,
         cli_chat,
         cli_exchange,
+        cli_nrl,
         cli_ops,
         cli_portal,
         cli_privacy,
@@ -479,5 +480,6 @@ def init_app(app: Flask) -> None:
         cli_ops,
         cli_portal,
         cli_privacy,
+        cli_nrl,
     ):
         module.register(app)

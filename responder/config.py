@@ -67,3 +67,17 @@ SSO_PROVIDERS: dict[str, object] = {}
 ACCOUNT_HELP = "your organisation's Responder administrator"
 # The person through NHS login (P9): off until the plan's NHS number is recorded.
 NHS_LOGIN_ENABLED = False
+
+# National Record Locator pointers (plans/nrl.py, docs/deploy.md): off while
+# NRL_BASE_URL is unset. The producer API's base URL, the token endpoint (default:
+# /oauth2/token on the same host), the application's API key and the id and PEM
+# file of the private key registered with it, the organisation's ODS code, and a
+# public page with the team's contact details (`{team}` becomes its code).
+NRL_BASE_URL: str | None = None
+NRL_TOKEN_URL: str | None = None
+NRL_API_KEY: str | None = None
+NRL_KID: str | None = None
+NRL_KEY_FILE: str | None = None
+NRL_ODS_CODE: str | None = None
+NRL_CONTACT_URL: str | None = None
+NRL_TIMEOUT_SECONDS = 10.0

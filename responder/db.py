@@ -8,6 +8,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from plans import nrl
 from plans.db import make_engine, make_session_factory
 
 
@@ -24,7 +25,9 @@ def init_app(app: Flask) -> None:
     """Create the engine and close the request's session when the context ends."""
     engine = make_engine(database_url(app))
     app.extensions["responder.engine"] = engine
-    app.extensions["responder.sessions"] = make_session_factory(engine)
+    # NRL pointers are queued only by sessions of an app that can send them.
+    info = {nrl.SESSION_FLAG: True} if app.config.get("NRL_BASE_URL") else {}
+    app.extensions["responder.sessions"] = make_session_factory(engine, info=info)
     app.teardown_appcontext(close_session)
 
 

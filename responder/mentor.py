@@ -35,7 +35,16 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from plans import access, agreement, clock, drafts, oversight, people, plan_view
+from plans import (
+    access,
+    agreement,
+    clock,
+    drafts,
+    oversight,
+    people,
+    plan_view,
+    snomed,
+)
 from plans.exchange import reading
 from plans.models import (
     RESPONDER_KINDS,
@@ -150,6 +159,10 @@ DEPENDANT_CHOICES = (
     ("adult_cared_for", "Adult the person cares for"),
     ("pet", "Pet"),
     ("other", "Other"),
+)
+BEHAVIOUR_CODE_CHOICES = (
+    ("", "None"),
+    *((code, f"{name} ({code})") for code, name in snomed.BEHAVIOUR_CODES.items()),
 )
 MHA_CHOICES = (
     ("", "Not recorded"),
@@ -296,6 +309,13 @@ FIELDSETS: tuple[Fieldset, ...] = (
         ("plan", "behaviours"),
         (
             Field("description", "What the person does", "textarea", maxlength=1000),
+            Field(
+                "code",
+                "SNOMED CT code",
+                "select",
+                choices=BEHAVIOUR_CODE_CHOICES,
+                hint="Optional: lets other systems match it; the words stay the plan",
+            ),
             Field("triggers", "Triggers", "textarea", maxlength=1000),
             Field("advice", "What helps", "textarea", maxlength=2000),
         ),

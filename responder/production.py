@@ -91,6 +91,30 @@ def production_problems(app: Flask) -> list[str]:
     problems += _card_key_problems(app)
     problems += _webauthn_problems(config)
     problems += _audit_checkpoint_problems(app)
+    problems += _nrl_problems(config)
+    return problems
+
+
+def _nrl_problems(config: Mapping[str, Any]) -> list[str]:
+    """NRL pointers, once switched on, need every setting and a readable RSA key."""
+    from responder import nrl
+
+    if not nrl.enabled(config):
+        return []
+    problems = []
+    for key in ("NRL_BASE_URL", "NRL_TOKEN_URL", "NRL_CONTACT_URL"):
+        value = config.get(key)
+        if value and not str(value).startswith("https://"):
+            problems.append(f"RESPONDER_{key} must be an https:// address")
+    try:
+        nrl.load_config(config)
+    except nrl.NrlNotConfigured as error:
+        problems.append(f"NRL pointers are on but {error}")
+    except (OSError, ValueError, TypeError) as error:
+        problems.append(
+            "NRL pointers are on but RESPONDER_NRL_KEY_FILE cannot be read as a PEM "
+            f"private key ({type(error).__name__})"
+        )
     return problems
 
 

@@ -183,6 +183,30 @@ def test_another_teams_plans_are_not_found(
 # --- drafting -----------------------------------------------------------------
 
 
+def test_a_behaviour_can_carry_a_snomed_code(
+    client: FlaskClient, db: Session, mentor: User
+) -> None:
+    page = client.get("/mentor/new").get_data(as_text=True)
+    assert "Self-injurious behaviour (248062006)" in page
+    version = _new_plan(client, db, **{"plan.behaviours.0.code": "248062006"})
+    [behaviour] = version.document["plan"]["behaviours"]
+    assert behaviour["code"] == "248062006"
+    assert behaviour["description"] == "Walks along the railway when distressed."
+
+
+def test_a_behaviour_code_outside_the_list_is_refused_in_words(
+    client: FlaskClient, db: Session, mentor: User
+) -> None:
+    page = client.get("/mentor/new").get_data(as_text=True)
+    form = {**plan_form(page), **FILLED, "plan.behaviours.0.code": "55680006"}
+    response = client.post("/mentor/new", data={**form, "action": "save"})
+    assert response.status_code in (200, 400, 422)
+    assert "SNOMED CT code: choose one of the options" in text_of(
+        response.get_data(as_text=True)
+    )
+    assert db.scalars(select(PlanVersion)).first() is None
+
+
 def test_a_mentor_drafts_a_new_plan_and_previews_it(
     client: FlaskClient, db: Session, mentor: User
 ) -> None:

@@ -437,3 +437,48 @@ def test_the_password_hash_cost_is_only_lowered_in_development() -> None:
         assert hashing.cost() == hashing.HashCost(time_cost=4)
     finally:
         hashing.set_cost(before)
+
+
+def nrl_settings(tmp_path: Path, **changes: Any) -> dict[str, Any]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / "nrl.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    settings = {
+        "NRL_BASE_URL": "https://int.api.service.nhs.uk/record-locator/producer/FHIR/R4",
+        "NRL_API_KEY": "app-key",
+        "NRL_KID": "test-1",
+        "NRL_KEY_FILE": str(path),
+        "NRL_ODS_CODE": "RX4",
+        "NRL_CONTACT_URL": "https://trust.example/crisis-teams/{team}",
+    }
+    return {**settings, **changes}
+
+
+def test_a_complete_nrl_configuration_starts(tmp_path: Path) -> None:
+    check_production(production_app(tmp_path, **nrl_settings(tmp_path)))
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"NRL_KID": None}, "RESPONDER_NRL_KID"),
+        ({"NRL_ODS_CODE": None}, "RESPONDER_NRL_ODS_CODE"),
+        ({"NRL_BASE_URL": "http://nrl.example/p"}, "https://"),
+        ({"NRL_KEY_FILE": "/nonexistent/nrl.pem"}, "NRL_KEY_FILE"),
+    ],
+)
+def test_a_partial_nrl_configuration_refuses_to_start(
+    tmp_path: Path, changes: dict[str, Any], named: str
+) -> None:
+    app = production_app(tmp_path, **nrl_settings(tmp_path, **changes))
+    with pytest.raises(ConfigurationError, match=named):
+        check_production(app)

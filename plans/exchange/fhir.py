@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from plans import nhs_numbers
+from plans import nhs_numbers, snomed
 from plans.exchange.upgrade import FORMAT
 
 FHIR_VERSION = "4.0.1"
@@ -528,9 +528,15 @@ def _words(item: Any) -> str:
 
 def _activity(section: str, kind: str | None, item: Any, text: str) -> dict[str, Any]:
     code = section if kind is None else f"{section}.{kind}"
+    codings = [{"system": SECTION_SYSTEM, "code": code}]
+    # A behaviour's SNOMED CT concept, beside our section code, so another
+    # system can match it without our extensions; the words stay the source.
+    concept = item.get("code") if isinstance(item, Mapping) else None
+    if section == "behaviours" and snomed.display(concept):
+        codings.append(snomed.coding(str(concept)))
     return {
         "detail": {
-            "code": {"coding": [{"system": SECTION_SYSTEM, "code": code}]},
+            "code": {"coding": codings},
             "status": "unknown",
             "description": text or section,
             "extension": [_ext("item", item)],
@@ -568,6 +574,16 @@ def _resources(bundle: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         if not isinstance(resource, dict):
             raise BundleError(f"/entry/{index}", "an entry without a resource")
         yield resource
+
+
+def _with_snomed_code(item: Any, detail: Mapping[str, Any]) -> Any:
+    """Return the behaviour with the SNOMED CT code its activity carries, if any."""
+    if not isinstance(item, dict) or "code" in item:
+        return item
+    for coding in (detail.get("code") or {}).get("coding") or ():
+        if coding.get("system") == SNOMED and snomed.display(coding.get("code")):
+            return {**item, "code": str(coding["code"])}
+    return item
 
 
 def _place_of(location: Mapping[str, Any]) -> dict[str, Any]:
@@ -724,6 +740,8 @@ def document_from_bundle(bundle: Mapping[str, Any]) -> dict[str, Any]:
         if code.startswith("advice_for."):
             plan.setdefault("advice_for", {})[code.split(".", 1)[1]] = item["advice"]
         else:
+            if code == "behaviours":
+                item = _with_snomed_code(item, detail)
             plan.setdefault(code, []).append(item)
     for resource in by_kind.get("Condition", []):
         plan["diagnosis"] = _own_extensions(resource)["diagnosis"]
