@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from plans import guardrails_lexicon as lexicon
+from plans import guardrails_model
 from plans.guardrails_text import normalise
 
 BLOCK = "block"
@@ -1695,6 +1696,13 @@ _MESSAGES: dict[str, str] = {
     + " Describe what usually helps and leave admission to clinical judgement.",
     "mandate_coercion": "This orders a coercive step (detention, restraint, "
     "force, custody or sedation)." + _COERCION_HINT,
+    "withholding_wording": "This reads as telling responders to withhold care, "
+    "a response or a service from the person." + _WITHHOLD_HINT + " Write what "
+    "usually helps instead, and leave assessment, treatment and conveyance to "
+    "the responder's judgement.",
+    "concern_wording": "This reads as an order to use coercion, a threat of "
+    "sanction or a label for the person." + _COERCION_HINT + " Describe the "
+    "behaviour and what helps, in neutral words.",
     "mandate_plan": "This makes the plan an order responders must obey."
     + _COERCION_HINT
     + " Write it as advice: 'This plan describes what usually helps.'",
@@ -1785,7 +1793,42 @@ def _answers_no(label: _Clause, answer: _Clause) -> bool:
     return words[:1] == ["not"] and len(words) > 1 and words[1] in _LEX.NOT_NEEDED
 
 
-def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
+_MODEL_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def _model_spans(
+    plain: str, spans: list[tuple[str, int, int, str, str]]
+) -> Iterator[tuple[str, int, int, str, str]]:
+    """Read each sentence the rules left alone with the small model.
+
+    A sentence the model reads as withholding care is refused; one it reads as a
+    mandate, threat or label is held for acknowledgement. Both thresholds are
+    conservative (set on the development set so that good advice is rarely held).
+    """
+    model = guardrails_model.load()
+    if model is None:
+        return
+    for match in _MODEL_SENTENCE.finditer(plain):
+        sentence = match.group().strip()
+        if len(sentence) < 3:
+            continue
+        start = match.start() + (len(match.group()) - len(match.group().lstrip()))
+        end = start + len(sentence)
+        covered = {s[0] for s in spans if s[1] < end and start < s[2]}
+        if BLOCK in covered:
+            continue
+        names = guardrails_model.features(sentence)
+        if model.withhold.probability(names) >= model.withhold.threshold:
+            yield (BLOCK, start, end, "withholding_wording", "")
+        elif not covered and (
+            model.concern.probability(names) >= model.concern.threshold
+        ):
+            yield (ACKNOWLEDGE, start, end, "concern_wording", "")
+
+
+def _findings_in(
+    pointer: str, text: str, *, use_model: bool = True
+) -> Iterator[Finding]:
     normalised = normalise(text, _LEX.VOCABULARY)
     plain = normalised.text
     # (severity, normalised start, normalised end, code, message)
@@ -1807,6 +1850,8 @@ def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
                 opening = tokens[min(hit.first, last)]
                 closing = tokens[min(hit.last, last)]
                 spans.append((severity, opening.start, closing.end, hit.code, ""))
+    if use_model:
+        spans.extend(list(_model_spans(plain, spans)))
     kept: list[tuple[str, int, int, str, str]] = []
     for span in spans:
         severity, start, end, _, _ = span
@@ -1828,9 +1873,12 @@ def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
         )
 
 
-def check_text(text: str, pointer: str = "") -> list[Finding]:
-    """Return the findings in one piece of text (`pointer` names its field)."""
-    return list(_findings_in(pointer, text))
+def check_text(text: str, pointer: str = "", *, use_model: bool = True) -> list[Finding]:
+    """Return the findings in one piece of text (`pointer` names its field).
+
+    `use_model=False` reads with the rules alone (training and benchmarks).
+    """
+    return list(_findings_in(pointer, text, use_model=use_model))
 
 
 def check_plan(document: dict[str, Any]) -> list[Finding]:
