@@ -4,12 +4,12 @@
 
 Reads `bench/data/guardrails/dev.jsonl` (never a held-out split), turns each
 sentence into the features of `plans.guardrails_model`, and fits two logistic
-regressions (withhold; mandate/sanction/stigma) by AdaGrad with L2, in pure
-Python. With `--folds K` it first runs K-fold cross-validation on dev and prints,
-for each candidate threshold, what the rules OR the model would score on the
-held-out folds; the thresholds written are the lowest that keep good advice
-flagged *by the model* (beyond what the rules already flag) at most
-`--max-false-positive` (default 1 %) in cross-validation. `--write` saves `plans/guardrails_model.json` (weights rounded,
+regressions (withhold; mandate/sanction/stigma; good) by AdaGrad with L2, in pure
+Python. With `--folds K` it first runs K-fold cross-validation on dev and scores,
+for each choice of thresholds, the whole engine (rules, model findings, the good
+head's veto) on the held-out folds; it keeps the choice that blocks the most
+withholding, then flags the most, while good advice flagged stays at most
+`--max-false-positive` (default 3 %, the issue's bar). `--write` saves `plans/guardrails_model.json` (weights rounded,
 near-zero ones dropped).
 """
 
@@ -21,6 +21,7 @@ import math
 import random
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,9 @@ from plans.guardrails_text import normalise  # noqa: E402
 DEV = ROOT / "bench" / "data" / "guardrails" / "dev.jsonl"
 CONCERN = ("mandate", "sanction", "stigma")
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99)
+GOOD_THRESHOLDS = (0.8, 0.9, 0.95, 0.98)
+VETO_BELOW = 0.1  # the good head vetoes only when the other two are this unsure
+HEADS = ("withhold", "concern", "good")
 
 
 def _load() -> list[tuple[str, str]]:
@@ -83,68 +87,81 @@ def _probability(weights: dict[str, float], names: list[str]) -> float:
     return 1.0 / (1.0 + math.exp(-score))
 
 
-def _heads(rows: Sequence[tuple[str, str, list[str]]]) -> tuple[dict, dict]:
+def _heads(rows: Sequence[tuple[str, str, list[str]]]) -> dict[str, dict[str, float]]:
     samples = [names for _, _, names in rows]
-    withhold = fit(samples, [int(kind == "withhold") for kind, _, _ in rows])
-    concern = fit(samples, [int(kind in CONCERN) for kind, _, _ in rows])
-    return withhold, concern
+    return {
+        "withhold": fit(samples, [int(kind == "withhold") for kind, _, _ in rows]),
+        "concern": fit(samples, [int(kind in CONCERN) for kind, _, _ in rows]),
+        "good": fit(samples, [int(kind == "good") for kind, _, _ in rows]),
+    }
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One choice of thresholds, and what it scored in cross-validation."""
+
+    withhold: float
+    concern: float
+    good: float  # 1.01: the good head never vetoes
+    withhold_blocked: float
+    concern_flagged: float
+    good_flagged: float
 
 
 def cross_validate(
     rows: list[tuple[str, str, list[str]]], folds: int, rules: dict[str, list[str]]
-) -> list[tuple[str, float, float, float, float, float, float]]:
-    """Return (label, thresholds, withhold blocked, concern flagged, good flagged,
-    good flagged by the model alone) for each pair of thresholds."""
+) -> list[Setting]:
+    """Score every choice of thresholds on held-out folds of dev, rules included."""
     rng = random.Random(20261203)
     order = list(range(len(rows)))
     rng.shuffle(order)
-    scored: list[tuple[str, list[str], float, float]] = []
+    scored: list[tuple[str, list[str], float, float, float]] = []
     for fold in range(folds):
         test = set(order[fold::folds])
-        train = [rows[i] for i in range(len(rows)) if i not in test]
-        withhold, concern = _heads(train)
+        heads = _heads([rows[i] for i in range(len(rows)) if i not in test])
         for i in test:
             kind, text, names = rows[i]
             scored.append(
-                (
-                    kind,
-                    rules[text],
-                    _probability(withhold, names),
-                    _probability(concern, names),
-                )
+                (kind, rules[text], *(_probability(heads[h], names) for h in HEADS))
             )
     table = []
     for tw in THRESHOLDS:
         for tc in THRESHOLDS:
-            totals = {"withhold": 0, "concern": 0, "good": 0}
-            hits = dict.fromkeys(totals, 0)
-            added = 0  # good advice flagged by the model and not by the rules
-            for kind, severities, pw, pc in scored:
-                blocked = BLOCK in severities or pw >= tw
-                flagged = bool(severities) or blocked or pc >= tc
-                group = "concern" if kind in CONCERN else kind
-                totals[group] += 1
-                hits[group] += blocked if group == "withhold" else flagged
-                added += group == "good" and flagged and not severities
-            table.append(
-                (
-                    f"{tw:.2f}/{tc:.2f}",
-                    tw,
-                    tc,
-                    hits["withhold"] / totals["withhold"],
-                    hits["concern"] / totals["concern"],
-                    hits["good"] / totals["good"],
-                    added / totals["good"],
+            for tg in (*GOOD_THRESHOLDS, 1.01):
+                totals = {"withhold": 0, "concern": 0, "good": 0}
+                hits = dict.fromkeys(totals, 0)
+                for kind, severities, pw, pc, pg in scored:
+                    if pg >= tg and max(pw, pc) < VETO_BELOW:
+                        severities = []
+                    blocked = BLOCK in severities or pw >= tw
+                    flagged = bool(severities) or blocked or pc >= tc
+                    group = "concern" if kind in CONCERN else kind
+                    totals[group] += 1
+                    hits[group] += blocked if group == "withhold" else flagged
+                table.append(
+                    Setting(
+                        tw,
+                        tc,
+                        tg,
+                        *(hits[g] / totals[g] for g in ("withhold", "concern", "good")),
+                    )
                 )
-            )
     return table
+
+
+def _line(s: Setting) -> str:
+    good = "never" if s.good > 1 else f"{s.good:.2f}"
+    return (
+        f"  {s.withhold:.2f} / {s.concern:.2f} / {good}: {s.withhold_blocked:6.1%}"
+        f" {s.concern_flagged:6.1%} {s.good_flagged:6.1%}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Cross-validate, choose thresholds, and write the weights."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--max-false-positive", type=float, default=0.01)
+    parser.add_argument("--max-false-positive", type=float, default=0.03)
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--min-weight", type=float, default=0.01)
     args = parser.parse_args(argv)
@@ -156,40 +173,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         text: [f.severity for f in check_text(text, use_model=False)]
         for _, text, _ in rows
     }
-    threshold_w, threshold_c = 0.9, 0.9
+    chosen = Setting(0.9, 0.9, 0.95, 0.0, 0.0, 0.0)
     if args.folds > 1:
         table = cross_validate(rows, args.folds, rules)
-        print(
-            "thresholds w/c   withhold blocked  concern flagged  good flagged"
-            "  (by the model alone)"
-        )
-        for label, _, _, w, c, g, a in table:
-            print(f"  {label}      {w:7.1%}          {c:7.1%}        {g:6.1%}  ({a:.1%})")
-        fitting = [row for row in table if row[6] <= args.max_false_positive]
+        fitting = [s for s in table if s.good_flagged <= args.max_false_positive]
+        print("withhold / concern / good thresholds: blocked, flagged, good flagged")
+        for s in sorted(table, key=lambda s: -s.withhold_blocked)[:12]:
+            print(_line(s))
         if fitting:
-            best = max(fitting, key=lambda row: (row[3] + row[4], -row[1], -row[2]))
-            threshold_w, threshold_c = best[1], best[2]
-        print(f"chosen thresholds: withhold {threshold_w}, concern {threshold_c}")
-    withhold, concern = _heads(rows)
+            # Withholding first (the bar that refuses), then the flags, then
+            # the most conservative thresholds among equals.
+            chosen = max(
+                fitting,
+                key=lambda s: (
+                    round(s.withhold_blocked, 3),
+                    round(s.concern_flagged, 3),
+                    s.withhold,
+                    s.concern,
+                    s.good,
+                ),
+            )
+        print("chosen: " + _line(chosen))
+    heads = _heads(rows)
     if args.write:
+        thresholds = {
+            "withhold": chosen.withhold,
+            "concern": chosen.concern,
+            "good": chosen.good,
+        }
         model = {
             "trained_on": "bench/data/guardrails/dev.jsonl",
             "sentences": len(rows),
-            "withhold": {
-                "threshold": threshold_w,
-                "weights": {
-                    k: round(v, 4)
-                    for k, v in sorted(withhold.items())
-                    if abs(v) >= args.min_weight
-                },
-            },
-            "concern": {
-                "threshold": threshold_c,
-                "weights": {
-                    k: round(v, 4)
-                    for k, v in sorted(concern.items())
-                    if abs(v) >= args.min_weight
-                },
+            "veto_below": VETO_BELOW,
+            **{
+                head: {
+                    "threshold": thresholds[head],
+                    "weights": {
+                        k: round(v, 4)
+                        for k, v in sorted(heads[head].items())
+                        if abs(v) >= args.min_weight
+                    },
+                }
+                for head in HEADS
             },
         }
         MODEL_PATH.write_text(
@@ -198,9 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(
             f"wrote {MODEL_PATH.relative_to(ROOT)}: "
-            f"{len(model['withhold']['weights'])} + "
-            f"{len(model['concern']['weights'])} weights, "
-            f"{MODEL_PATH.stat().st_size / 1024:.0f} KiB"
+            + " + ".join(str(len(model[h]["weights"])) for h in HEADS)  # type: ignore[index]
+            + f" weights, {MODEL_PATH.stat().st_size / 1024:.0f} KiB"
         )
     return 0
 

@@ -1796,34 +1796,47 @@ def _answers_no(label: _Clause, answer: _Clause) -> bool:
 _MODEL_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
-def _model_spans(
+def _with_model(
     plain: str, spans: list[tuple[str, int, int, str, str]]
-) -> Iterator[tuple[str, int, int, str, str]]:
-    """Read each sentence the rules left alone with the small model.
+) -> list[tuple[str, int, int, str, str]]:
+    """Read each sentence again with the small model, beside the rules.
 
     A sentence the model reads as withholding care is refused; one it reads as a
-    mandate, threat or label is held for acknowledgement. Both thresholds are
-    conservative (set on the development set so that good advice is rarely held).
+    mandate, threat or label is held for acknowledgement. A sentence the model
+    reads, confidently, as good advice (and not at all as either) keeps no rule
+    finding: "do not admit her to the ward where she was assaulted" names a
+    ward, not a refusal. The thresholds come from cross-validation on the
+    development set (`bench/guardrail_train.py`).
     """
     model = guardrails_model.load()
     if model is None:
-        return
+        return spans
+    kept = list(spans)
     for match in _MODEL_SENTENCE.finditer(plain):
         sentence = match.group().strip()
         if len(sentence) < 3:
             continue
         start = match.start() + (len(match.group()) - len(match.group().lstrip()))
         end = start + len(sentence)
-        covered = {s[0] for s in spans if s[1] < end and start < s[2]}
+        names = guardrails_model.features(sentence)
+        withhold = model.withhold.probability(names)
+        concern = model.concern.probability(names)
+        inside = [s for s in kept if start <= s[1] and s[2] <= end]
+        if (
+            inside
+            and model.good.probability(names) >= model.good.threshold
+            and max(withhold, concern) < model.veto_below
+        ):
+            kept = [s for s in kept if s not in inside]
+            continue
+        covered = {s[0] for s in kept if s[1] < end and start < s[2]}
         if BLOCK in covered:
             continue
-        names = guardrails_model.features(sentence)
-        if model.withhold.probability(names) >= model.withhold.threshold:
-            yield (BLOCK, start, end, "withholding_wording", "")
-        elif not covered and (
-            model.concern.probability(names) >= model.concern.threshold
-        ):
-            yield (ACKNOWLEDGE, start, end, "concern_wording", "")
+        if withhold >= model.withhold.threshold:
+            kept.append((BLOCK, start, end, "withholding_wording", ""))
+        elif not covered and concern >= model.concern.threshold:
+            kept.append((ACKNOWLEDGE, start, end, "concern_wording", ""))
+    return kept
 
 
 def _findings_in(
@@ -1851,7 +1864,7 @@ def _findings_in(
                 closing = tokens[min(hit.last, last)]
                 spans.append((severity, opening.start, closing.end, hit.code, ""))
     if use_model:
-        spans.extend(list(_model_spans(plain, spans)))
+        spans = _with_model(plain, spans)
     kept: list[tuple[str, int, int, str, str]] = []
     for span in spans:
         severity, start, end, _, _ = span

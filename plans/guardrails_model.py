@@ -9,10 +9,11 @@ within a few words; a negator, then a safety word such as "alone" or "restrain")
 The classes come from `plans.guardrails_lexicon`, so a care verb added there is
 read by both.
 
-Two heads, each a logistic regression trained on the development set only
+Three heads, each a logistic regression trained on the development set only
 (`bench/guardrail_train.py`, pure Python): *withhold* (the sentence withholds
-care or a response) and *concern* (a mandate, a threat of sanction or a
-stigmatising label). The weights ship as `guardrails_model.json` next to this
+care or a response), *concern* (a mandate, a threat of sanction or a
+stigmatising label) and *good* (ordinary advice; when it is confident and the
+other two are not, a rule's finding in that sentence is set aside). The weights ship as `guardrails_model.json` next to this
 module; nothing is fetched at runtime. The thresholds are set conservatively in
 the JSON and read by `plans.guardrails`, which ORs the model with its rules.
 
@@ -156,10 +157,12 @@ class Head:
 
 @dataclass(frozen=True)
 class Model:
-    """The two heads."""
+    """The three heads, and how unsure the others must be for *good* to veto."""
 
     withhold: Head
     concern: Head
+    good: Head
+    veto_below: float
 
 
 @lru_cache(maxsize=1)
@@ -174,6 +177,8 @@ def load(path: str = str(MODEL_PATH)) -> Model | None:
             {str(k): float(v) for k, v in data[name]["weights"].items()},
             float(data[name]["threshold"]),
         )
-        for name in ("withhold", "concern")
+        for name in ("withhold", "concern", "good")
     }
-    return Model(heads["withhold"], heads["concern"])
+    return Model(
+        heads["withhold"], heads["concern"], heads["good"], float(data["veto_below"])
+    )
