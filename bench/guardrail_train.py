@@ -19,6 +19,7 @@ import argparse
 import json
 import math
 import random
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,11 @@ sys.path.insert(0, str(ROOT))
 
 from plans.guardrails import BLOCK, check_text  # noqa: E402
 from plans.guardrails_lexicon import VOCABULARY  # noqa: E402
-from plans.guardrails_model import MODEL_PATH, features  # noqa: E402
+from plans.guardrails_model import (  # noqa: E402
+    MODEL_PATH,
+    features,
+    withholding_cue,
+)
 from plans.guardrails_text import normalise  # noqa: E402
 
 DEV = ROOT / "bench" / "data" / "guardrails" / "dev.jsonl"
@@ -47,6 +52,31 @@ def _load() -> list[tuple[str, str]]:
             row = json.loads(line)
             rows.append((row["kind"], row["text"]))
     return rows
+
+
+def _extra() -> list[tuple[str, str]]:
+    """Return the other development material: the guardrail test tables and the
+    sentences of synthetic demo plans (a different seed from the test's), as
+    good advice, so the model knows the register of a whole plan."""
+    from plans.demo import generate_documents
+    from plans.guardrails import free_text_fields
+    from tests.plans import test_guardrails as tables
+    from tests.plans import test_guardrails_generalise as tricks
+
+    rows = [("withhold", text) for text in tables.CARE_WITHHOLDING]
+    rows += [("withhold", text) for text in tricks.WITHHOLDING]
+    rows += [("good", text) for text in tables.SUPPORTIVE + tables.NEUTRAL]
+    rows += [("good", text) for text in tricks.GOOD_ADVICE]
+    rows += [("stigma", text) for text, _ in tables.SANCTION_OR_STIGMA]
+    rows += [("mandate", text) for text in tricks.FLAGGED]
+    seen: set[str] = set()
+    for doc in generate_documents(200, seed=20261203):
+        for _, text in free_text_fields(doc):
+            for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
+                if sentence.strip() and sentence not in seen:
+                    seen.add(sentence)
+                    rows.append(("good", sentence.strip()))
+    return [(kind, text) for kind, text in rows if isinstance(text, str)]
 
 
 def fit(
@@ -109,20 +139,25 @@ class Setting:
 
 
 def cross_validate(
-    rows: list[tuple[str, str, list[str]]], folds: int, rules: dict[str, list[str]]
+    rows: list[tuple[str, str, list[str]]],
+    folds: int,
+    rules: dict[str, list[str]],
+    extra: list[tuple[str, str, list[str]]],
 ) -> list[Setting]:
-    """Score every choice of thresholds on held-out folds of dev, rules included."""
+    """Score every choice of thresholds on held-out folds of dev, rules included
+    (the extra material always trains, never scores)."""
     rng = random.Random(20261203)
     order = list(range(len(rows)))
     rng.shuffle(order)
-    scored: list[tuple[str, list[str], float, float, float]] = []
+    scored: list[tuple[str, list[str], float, float, float, bool]] = []
     for fold in range(folds):
         test = set(order[fold::folds])
-        heads = _heads([rows[i] for i in range(len(rows)) if i not in test])
+        heads = _heads([rows[i] for i in range(len(rows)) if i not in test] + extra)
         for i in test:
             kind, text, names = rows[i]
+            probabilities = (_probability(heads[h], names) for h in HEADS)
             scored.append(
-                (kind, rules[text], *(_probability(heads[h], names) for h in HEADS))
+                (kind, rules[text], *probabilities, withholding_cue(names))
             )
     table = []
     for tw in THRESHOLDS:
@@ -130,10 +165,10 @@ def cross_validate(
             for tg in (*GOOD_THRESHOLDS, 1.01):
                 totals = {"withhold": 0, "concern": 0, "good": 0}
                 hits = dict.fromkeys(totals, 0)
-                for kind, severities, pw, pc, pg in scored:
-                    if pg >= tg and max(pw, pc) < VETO_BELOW:
+                for kind, severities, pw, pc, pg, cue in scored:
+                    if pg >= tg and max(pw, pc) < VETO_BELOW and severities:
                         severities = []
-                    blocked = BLOCK in severities or pw >= tw
+                    blocked = BLOCK in severities or (pw >= tw and cue)
                     flagged = bool(severities) or blocked or pc >= tc
                     group = "concern" if kind in CONCERN else kind
                     totals[group] += 1
@@ -169,13 +204,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         (kind, text, features(normalise(text, VOCABULARY).text))
         for kind, text in _load()
     ]
+    extra = [
+        (kind, text, features(normalise(text, VOCABULARY).text))
+        for kind, text in _extra()
+    ]
     rules = {
         text: [f.severity for f in check_text(text, use_model=False)]
         for _, text, _ in rows
     }
     chosen = Setting(0.9, 0.9, 0.95, 0.0, 0.0, 0.0)
     if args.folds > 1:
-        table = cross_validate(rows, args.folds, rules)
+        table = cross_validate(rows, args.folds, rules, extra)
         fitting = [s for s in table if s.good_flagged <= args.max_false_positive]
         print("withhold / concern / good thresholds: blocked, flagged, good flagged")
         for s in sorted(table, key=lambda s: -s.withhold_blocked)[:12]:
@@ -194,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ),
             )
         print("chosen: " + _line(chosen))
-    heads = _heads(rows)
+    heads = _heads(rows + extra)
     if args.write:
         thresholds = {
             "withhold": chosen.withhold,
@@ -203,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         model = {
             "trained_on": "bench/data/guardrails/dev.jsonl",
-            "sentences": len(rows),
+            "sentences": len(rows) + len(extra),
             "veto_below": VETO_BELOW,
             **{
                 head: {

@@ -1832,7 +1832,9 @@ def _with_model(
         covered = {s[0] for s in kept if s[1] < end and start < s[2]}
         if BLOCK in covered:
             continue
-        if withhold >= model.withhold.threshold:
+        if withhold >= model.withhold.threshold and guardrails_model.withholding_cue(
+            names
+        ):
             kept.append((BLOCK, start, end, "withholding_wording", ""))
         elif not covered and concern >= model.concern.threshold:
             kept.append((ACKNOWLEDGE, start, end, "concern_wording", ""))

@@ -139,7 +139,18 @@ def features(text: str) -> list[str]:
                     break
     if classes and classes[0] in ("NEG", "WOP"):
         found.append("first:" + classes[0])
+    found += sorted({"has:" + cls for cls in classes if cls in ("NEG", "WOP", "COND")})
     return found
+
+
+def withholding_cue(names: Iterable[str]) -> bool:
+    """Say whether a sentence has a word that can withhold: a negator, a refusing
+    verb ("decline", "leave", "ignore") or a condition ("only if").
+
+    The model may refuse only such sentences: a description of the person or a
+    plain instruction to help has nothing to withhold with, whatever its score.
+    """
+    return any(name.startswith("has:") for name in names)
 
 
 @dataclass(frozen=True)
