@@ -9,8 +9,8 @@ Python. With `--folds K` it first runs K-fold cross-validation on dev and scores
 for each choice of thresholds, the whole engine (rules, model findings, the good
 head's veto) on the held-out folds; it keeps the choice that blocks the most
 withholding, then flags the most, while good advice flagged stays at most
-`--max-false-positive` (default 3 %, the issue's bar). `--write` saves `plans/guardrails_model.json` (weights rounded,
-near-zero ones dropped).
+`--max-false-positive` (default 3 %, the issue's bar). `--write` saves
+`plans/data/guardrails_model.json` (weights rounded, near-zero ones dropped).
 """
 
 from __future__ import annotations
@@ -156,9 +156,7 @@ def cross_validate(
         for i in test:
             kind, text, names = rows[i]
             probabilities = (_probability(heads[h], names) for h in HEADS)
-            scored.append(
-                (kind, rules[text], *probabilities, withholding_cue(names))
-            )
+            scored.append((kind, rules[text], *probabilities, withholding_cue(names)))
     table = []
     for tw in THRESHOLDS:
         for tc in THRESHOLDS:

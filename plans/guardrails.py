@@ -1888,7 +1888,9 @@ def _findings_in(
         )
 
 
-def check_text(text: str, pointer: str = "", *, use_model: bool = True) -> list[Finding]:
+def check_text(
+    text: str, pointer: str = "", *, use_model: bool = True
+) -> list[Finding]:
     """Return the findings in one piece of text (`pointer` names its field).
 
     `use_model=False` reads with the rules alone (training and benchmarks).

@@ -13,9 +13,10 @@ Three heads, each a logistic regression trained on the development set only
 (`bench/guardrail_train.py`, pure Python): *withhold* (the sentence withholds
 care or a response), *concern* (a mandate, a threat of sanction or a
 stigmatising label) and *good* (ordinary advice; when it is confident and the
-other two are not, a rule's finding in that sentence is set aside). The weights ship as `guardrails_model.json` next to this
-module; nothing is fetched at runtime. The thresholds are set conservatively in
-the JSON and read by `plans.guardrails`, which ORs the model with its rules.
+other two are not, a rule's finding in that sentence is set aside). The weights
+ship as `plans/data/guardrails_model.json`; nothing is fetched at runtime. The
+thresholds, chosen by cross-validation on dev, are in the JSON too;
+`plans.guardrails` ORs the model with its rules.
 
 Pure: the weights are read once from the package directory; no other IO.
 """
@@ -32,13 +33,13 @@ from pathlib import Path
 
 from plans import guardrails_lexicon as lexicon
 
-MODEL_PATH = Path(__file__).with_name("guardrails_model.json")
+MODEL_PATH = Path(__file__).parent / "data" / "guardrails_model.json"
 
 _WORD = re.compile(r"[a-z0-9]+(?:[&'-][a-z0-9]+)*")
 
 _NEGATORS = frozenset(
     {"not", "never", "no", "nobody", "none", "nothing", "neither", "nor",
-     "without", "cannot", "nowhere", "nor", "unnecessary", "needless",
+     "without", "cannot", "nowhere", "unnecessary", "needless",
      "pointless", "inappropriate", "unsuitable", "ineligible"}
 )  # fmt: skip
 _WITHHOLDERS = frozenset(
@@ -74,11 +75,7 @@ def _care_words() -> frozenset[str]:
 
 _CARE = _care_words()
 _COERCE = frozenset(
-    {
-        form
-        for form, lemma in lexicon.FORMS.items()
-        if lemma in lexicon.COERCIVE_VERBS
-    }
+    {form for form, lemma in lexicon.FORMS.items() if lemma in lexicon.COERCIVE_VERBS}
     | lexicon.COERCIVE_NOUNS
     | lexicon.CUSTODY_PLACES
 )
