@@ -7,7 +7,9 @@ Each split is a JSON-lines file under `bench/data/guardrails/` (`dev.jsonl`, tun
 on; `held.jsonl`, written once up front and not tuned on; `held2.jsonl`, written
 fresh after the first engine and not tuned on; `held3.jsonl`, written and
 committed before the second engine, by someone other than the engine's first
-author, in the registers of real plans, measured once). Every line is
+author, in the registers of real plans, measured once; `held4.jsonl` and
+`held5.jsonl`, each committed before the engine change it measured). The model's
+training (`bench/guardrail_train.py`) reads dev only. Every line is
 {"kind": ..., "text": ...} with one of these kinds:
 
 - withhold: a directive that withholds or denies care or a response. It counts as
@@ -29,6 +31,7 @@ import argparse
 import json
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from plans.guardrails import BLOCK, check_text  # noqa: E402
 
 DEFAULT_DATA = ROOT / "bench" / "data" / "guardrails"
-DEFAULT_SPLITS = ("dev", "held", "held2", "held3")
+DEFAULT_SPLITS = ("dev", "held", "held2", "held3", "held4", "held5")
 FLAG_KINDS = ("mandate", "sanction", "stigma")
 KINDS = ("withhold", *FLAG_KINDS, "good")
 BAR_BLOCK = 0.98
@@ -64,6 +67,7 @@ class SplitResult:
     hits: dict[str, int]  # caught (or, for good advice, flagged)
     misses: dict[str, list[str]]  # missed (or, for good advice, flagged) sentences
     seconds_per_sentence: float
+    rules_seconds_per_sentence: float = 0.0  # the same, with the rules alone
 
     def rate(self, kind: str) -> float:
         """Return recall for a kind, or the false-positive rate for good advice."""
@@ -119,13 +123,40 @@ def evaluate(name: str, examples: Sequence[Example], *, repeat: int = 3) -> Spli
             hits[example.kind] += 1
         if ok == (example.kind == "good"):
             misses[example.kind].append(example.text)
-    best = float("inf")
+    best = {True: float("inf"), False: float("inf")}
     for _ in range(max(1, repeat)):
-        started = time.process_time()
-        for example in examples:
-            check_text(example.text)
-        best = min(best, time.process_time() - started)
-    return SplitResult(name, totals, hits, misses, best / max(1, len(examples)))
+        for use_model in (True, False):
+            started = time.process_time()
+            for example in examples:
+                check_text(example.text, use_model=use_model)
+            best[use_model] = min(best[use_model], time.process_time() - started)
+    count = max(1, len(examples))
+    return SplitResult(
+        name, totals, hits, misses, best[True] / count, best[False] / count
+    )
+
+
+def model_cost() -> str:
+    """Return what loading the model costs: wall time, and memory it keeps."""
+    from plans import guardrails_model
+
+    guardrails_model.load.cache_clear()
+    tracemalloc.start()
+    started = time.perf_counter()
+    model = guardrails_model.load()
+    seconds = time.perf_counter() - started
+    kept, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    size = guardrails_model.MODEL_PATH.stat().st_size
+    weights = (
+        sum(len(h.weights) for h in (model.withhold, model.concern, model.good))
+        if model
+        else 0
+    )
+    return (
+        f"model: {size / 1024:.0f} KiB on disk, {weights} weights, loaded in "
+        f"{seconds * 1e3:.0f} ms, {kept / 2**20:.1f} MiB kept"
+    )
 
 
 def report(result: SplitResult, *, show_misses: bool) -> str:
@@ -146,7 +177,10 @@ def report(result: SplitResult, *, show_misses: bool) -> str:
         )
         if show_misses:
             lines.extend(f"      - {text!r}" for text in result.misses[kind])
-    lines.append(f"  mean per sentence: {result.seconds_per_sentence * 1e6:.1f} µs")
+    lines.append(
+        f"  mean per sentence: {result.seconds_per_sentence * 1e6:.1f} µs "
+        f"(rules alone {result.rules_seconds_per_sentence * 1e6:.1f} µs)"
+    )
     return "\n".join(lines)
 
 
@@ -159,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--show-misses", action="store_true")
     args = parser.parse_args(argv)
     failures: list[str] = []
+    print(model_cost())
     for name in args.splits or DEFAULT_SPLITS:
         result = evaluate(
             name, load_split(args.data / f"{name}.jsonl"), repeat=args.repeat

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from plans import guardrails_lexicon as lexicon
+from plans import guardrails_model
 from plans.guardrails_text import normalise
 
 BLOCK = "block"
@@ -1695,6 +1696,13 @@ _MESSAGES: dict[str, str] = {
     + " Describe what usually helps and leave admission to clinical judgement.",
     "mandate_coercion": "This orders a coercive step (detention, restraint, "
     "force, custody or sedation)." + _COERCION_HINT,
+    "withholding_wording": "This reads as telling responders to withhold care, "
+    "a response or a service from the person." + _WITHHOLD_HINT + " Write what "
+    "usually helps instead, and leave assessment, treatment and conveyance to "
+    "the responder's judgement.",
+    "concern_wording": "This reads as an order to use coercion, a threat of "
+    "sanction or a label for the person." + _COERCION_HINT + " Describe the "
+    "behaviour and what helps, in neutral words.",
     "mandate_plan": "This makes the plan an order responders must obey."
     + _COERCION_HINT
     + " Write it as advice: 'This plan describes what usually helps.'",
@@ -1785,7 +1793,57 @@ def _answers_no(label: _Clause, answer: _Clause) -> bool:
     return words[:1] == ["not"] and len(words) > 1 and words[1] in _LEX.NOT_NEEDED
 
 
-def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
+_MODEL_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def _with_model(
+    plain: str, spans: list[tuple[str, int, int, str, str]]
+) -> list[tuple[str, int, int, str, str]]:
+    """Read each sentence again with the small model, beside the rules.
+
+    A sentence the model reads as withholding care is refused; one it reads as a
+    mandate, threat or label is held for acknowledgement. A sentence the model
+    reads, confidently, as good advice (and not at all as either) keeps no rule
+    finding: "do not admit her to the ward where she was assaulted" names a
+    ward, not a refusal. The thresholds come from cross-validation on the
+    development set (`bench/guardrail_train.py`).
+    """
+    model = guardrails_model.load()
+    if model is None:
+        return spans
+    kept = list(spans)
+    for match in _MODEL_SENTENCE.finditer(plain):
+        sentence = match.group().strip()
+        if len(sentence) < 3:
+            continue
+        start = match.start() + (len(match.group()) - len(match.group().lstrip()))
+        end = start + len(sentence)
+        names = guardrails_model.features(sentence)
+        withhold = model.withhold.probability(names)
+        concern = model.concern.probability(names)
+        inside = [s for s in kept if start <= s[1] and s[2] <= end]
+        if (
+            inside
+            and model.good.probability(names) >= model.good.threshold
+            and max(withhold, concern) < model.veto_below
+        ):
+            kept = [s for s in kept if s not in inside]
+            continue
+        covered = {s[0] for s in kept if s[1] < end and start < s[2]}
+        if BLOCK in covered:
+            continue
+        if withhold >= model.withhold.threshold and guardrails_model.withholding_cue(
+            names
+        ):
+            kept.append((BLOCK, start, end, "withholding_wording", ""))
+        elif not covered and concern >= model.concern.threshold:
+            kept.append((ACKNOWLEDGE, start, end, "concern_wording", ""))
+    return kept
+
+
+def _findings_in(
+    pointer: str, text: str, *, use_model: bool = True
+) -> Iterator[Finding]:
     normalised = normalise(text, _LEX.VOCABULARY)
     plain = normalised.text
     # (severity, normalised start, normalised end, code, message)
@@ -1807,6 +1865,8 @@ def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
                 opening = tokens[min(hit.first, last)]
                 closing = tokens[min(hit.last, last)]
                 spans.append((severity, opening.start, closing.end, hit.code, ""))
+    if use_model:
+        spans = _with_model(plain, spans)
     kept: list[tuple[str, int, int, str, str]] = []
     for span in spans:
         severity, start, end, _, _ = span
@@ -1828,9 +1888,14 @@ def _findings_in(pointer: str, text: str) -> Iterator[Finding]:
         )
 
 
-def check_text(text: str, pointer: str = "") -> list[Finding]:
-    """Return the findings in one piece of text (`pointer` names its field)."""
-    return list(_findings_in(pointer, text))
+def check_text(
+    text: str, pointer: str = "", *, use_model: bool = True
+) -> list[Finding]:
+    """Return the findings in one piece of text (`pointer` names its field).
+
+    `use_model=False` reads with the rules alone (training and benchmarks).
+    """
+    return list(_findings_in(pointer, text, use_model=use_model))
 
 
 def check_plan(document: dict[str, Any]) -> list[Finding]:
