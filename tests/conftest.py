@@ -294,14 +294,19 @@ def _on_detach(_dbapi: object, record: object) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _connections_returned(request: pytest.FixtureRequest) -> Iterator[None]:
+def _connections_returned() -> Iterator[None]:
+    """Fail a test that ends with a pooled connection still checked out.
+
+    RESPONDER_TRACE_CHECKOUTS=1 records where each was checked out.
+    """
     before = set(_CHECKED_OUT)
     yield
     left = {key: where for key, where in _CHECKED_OUT.items() if key not in before}
+    for key in left:
+        _CHECKED_OUT.pop(key, None)
     if left:
-        for key in left:
-            _CHECKED_OUT.pop(key, None)
-        with open("/tmp/checkouts.log", "a") as log:
-            log.write(f"== {request.node.nodeid}: {len(left)}\n")
-            for where in left.values():
-                log.write(where + "\n")
+        where = "\n".join(left.values()) or "(set RESPONDER_TRACE_CHECKOUTS=1 to see)"
+        pytest.fail(
+            f"{len(left)} pooled connection(s) still checked out when the test "
+            f"ended; checked out at:\n{where}"
+        )

@@ -114,6 +114,10 @@ class QuietHandler(WSGIRequestHandler):
     the server as tidy as gunicorn.
     """
 
+    # An idle keep-alive connection ends after this long, so joining the request
+    # threads when the server stops cannot wait on a browser that never hangs up.
+    timeout = 10
+
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         return None
 
@@ -188,6 +192,11 @@ def live_server(live_app: Flask) -> Iterator[LiveServer]:
         threaded=True,
         request_handler=QuietHandler,
     )
+    # Werkzeug runs requests on daemon threads, which server_close() does not wait
+    # for: a request still running when the test ended returned its connection to a
+    # pool the app fixture had already disposed, and the garbage collector found it
+    # open in whichever test came next. Tracked threads are joined on close.
+    server.daemon_threads = False
     port = server.server_port
     origin = f"http://localhost:{port}"
     live_app.config["WEBAUTHN_ORIGIN"] = origin
