@@ -102,11 +102,22 @@ class Candidate:
     @cached_property
     def description_features(self) -> TextFeatures:
         """Return the stems and concepts of the physical description."""
+        stored = self._stored_features()
+        if stored is not None:
+            return _text_of_row(stored["de"])
         return text_features(self.description)
 
     @cached_property
     def behaviour_features(self) -> tuple[tuple[str, TextFeatures], ...]:
         """Return each behaviour (with its triggers) and its stems and concepts."""
+        stored = self._stored_features()
+        if stored is not None:
+            return tuple(
+                (behaviour, _text_of_row(features))
+                for behaviour, features in zip(
+                    self.behaviours, stored["b"], strict=True
+                )
+            )
         triggers = self.triggers + ("",) * (len(self.behaviours) - len(self.triggers))
         return tuple(
             (behaviour, _behaviour_features(behaviour, trigger))
@@ -116,10 +127,43 @@ class Candidate:
     @cached_property
     def place_features(self) -> tuple[tuple[str, TextFeatures], ...]:
         """Return each crisis location's name and its stems and concepts."""
-        return tuple(
-            (place.name, text_features(place.name))
-            for place in self.places
-            if place.kind == "crisis"
+        crisis = [place.name for place in self.places if place.kind == "crisis"]
+        stored = self._stored_features()
+        if stored is not None:
+            return tuple(
+                (name, _text_of_row(features))
+                for name, features in zip(crisis, stored["pl"], strict=True)
+            )
+        return tuple((name, text_features(name)) for name in crisis)
+
+    def _stored_features(self) -> dict[str, Any] | None:
+        """Return the features read from the search row, if it had them."""
+        stored: dict[str, Any] | None = self.__dict__.get("_stored")
+        return stored
+
+    def text_mentions(self, terms: frozenset[str]) -> bool:
+        """Say whether the description, a behaviour or a crisis location has any
+        of these stems or concepts.
+
+        Most candidates of a name search share no word with it: answered from
+        the stored lists, their text features are never built.
+        """
+        stored = self._stored_features()
+        if stored is not None:
+            texts: list[list[Any]] = [stored["de"], *stored["b"], *stored["pl"]]
+            return any(
+                not terms.isdisjoint(sequence) or not terms.isdisjoint(concepts)
+                for sequence, concepts in texts
+            )
+        every = [
+            self.description_features,
+            *(features for _, features in self.behaviour_features),
+            *(features for _, features in self.place_features),
+        ]
+        return any(
+            not terms.isdisjoint(features.stems)
+            or not terms.isdisjoint(features.concepts)
+            for features in every
         )
 
     @cached_property
@@ -181,24 +225,19 @@ class Candidate:
         }
 
     def _read_features(self, row: dict[str, Any]) -> None:
-        """Fill the cached features from a row's stored ones (see _features_row)."""
+        """Keep a row's stored features (see _features_row) to read when asked.
+
+        Text features are built from the stored lists only when the ranker asks
+        for them; `text_mentions` answers from the lists directly.
+        """
         stored = row.get("x")
         if not stored:
             return
-        behaviours = stored["b"]
-        crisis = [place.name for place in self.places if place.kind == "crisis"]
-        if len(behaviours) != len(self.behaviours) or len(stored["pl"]) != len(crisis):
+        crisis = sum(1 for place in self.places if place.kind == "crisis")
+        if len(stored["b"]) != len(self.behaviours) or len(stored["pl"]) != crisis:
             return  # a row from another version of the code: work them out again
         cache = self.__dict__
-        cache["description_features"] = _text_of_row(stored["de"])
-        cache["behaviour_features"] = tuple(
-            (behaviour, _text_of_row(features))
-            for behaviour, features in zip(self.behaviours, behaviours, strict=True)
-        )
-        cache["place_features"] = tuple(
-            (name, _text_of_row(features))
-            for name, features in zip(crisis, stored["pl"], strict=True)
-        )
+        cache["_stored"] = stored
         number, street, town = stored["ad"]
         cache["address_features"] = AddressFeatures(
             number, frozenset(street), frozenset(town)

@@ -48,11 +48,10 @@ from plans.models import Person, PlanVersion, Team
 from plans.search.candidate import Candidate, candidate_from_document
 from plans.search.geo import bounding_box
 from plans.search.keys import (
-    GroupProbe,
+    RowRater,
     TermGroup,
     address_keys,
     names_keys,
-    probes_strength,
     query_groups,
     text_keys,
 )
@@ -630,13 +629,13 @@ def _prefilter(
     """
     if not groups:
         return list(ids)[:MAX_RANKED]
-    probes = [GroupProbe.of(group) for group in groups]
+    rater = RowRater(groups)
     scored: list[tuple[int, int, int]] = []
     order = {person_id: index for index, person_id in enumerate(ids)}
     for chunk in chunks(list(ids), 900):
-        rows = _rows_of(session, "names, name_keys, text_keys", chunk)
-        for person_id, names, row_name_keys, row_text_keys in rows:
-            matched = probes_strength(probes, names, row_name_keys, row_text_keys)
+        rows = _rows_of(session, "names, text_keys", chunk)
+        for person_id, names, row_text_keys in rows:
+            matched = rater.rate(names, row_text_keys)
             if person_id in keep:
                 matched += 10
             if matched:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from plans.search.names import full_names_of, phonetic_keys, variant_groups
 from plans.search.query import ParsedQuery
@@ -138,52 +139,58 @@ def group_strength(
     return 0
 
 
-@dataclass(frozen=True)
-class GroupProbe:
-    """A group's keys padded with spaces, to look for in a row's key strings.
+@lru_cache(maxsize=65536)
+def word_name_keys(word: str) -> frozenset[str]:
+    """Return the index keys of one folded name word, worked out once per word."""
+    return frozenset(name_keys(word))
 
-    Looking a few keys up in a row's stored key string costs less than splitting
-    hundreds of rows' strings into sets per query; the answer is that of
-    `group_strength`.
+
+class RowRater:
+    """Rate search rows against a query's groups as `group_strength` does.
+
+    A row's name keys are those of its name words (`names_keys`), so a name word
+    rates the same in every row it appears in: each distinct word is rated once
+    per query, and a row costs a split of its few name words and a look at its
+    text keys. Neither the long name-key column (every single-letter deletion of
+    every name) nor sets of it are read per row.
     """
 
-    exact: tuple[str, ...]
-    text_keys: tuple[str, ...]
-    name_keys: tuple[str, ...]
-    prefixes: tuple[str, ...]
-
-    @classmethod
-    def of(cls, group: TermGroup) -> GroupProbe:
-        """Return the probe of a group."""
-
-        def padded(keys: Iterable[str]) -> tuple[str, ...]:
-            return tuple(f" {key} " for key in sorted(keys))
-
-        return cls(
-            padded(group.exact),
-            padded(group.text_keys),
-            padded(group.name_keys - group.exact),
-            tuple(sorted(group.prefixes)),
+    def __init__(self, groups: Sequence[TermGroup]) -> None:
+        self.groups = tuple(groups)
+        # A group's text keys padded with spaces, looked for in a row's string.
+        self.text_probes = tuple(
+            tuple(f" {key} " for key in sorted(group.text_keys)) for group in groups
         )
+        self.by_word: dict[str, tuple[int, ...]] = {}
 
+    def _word(self, word: str) -> tuple[int, ...]:
+        keys = word_name_keys(word)
+        rated = tuple(
+            2
+            if not group.exact.isdisjoint(keys)
+            else 1
+            if not group.name_keys.isdisjoint(keys)
+            or (group.prefixes and word.startswith(tuple(group.prefixes)))
+            else 0
+            for group in self.groups
+        )
+        self.by_word[word] = rated
+        return rated
 
-def probes_strength(
-    probes: Sequence[GroupProbe], names: str, name_keys: str, text_keys: str
-) -> int:
-    """Sum `group_strength` over groups for one row's stored strings."""
-    name_keys, text_keys = f" {name_keys} ", f" {text_keys} "
-    name_list: list[str] | None = None
-    total = 0
-    for probe in probes:
-        if any(key in name_keys for key in probe.exact) or any(
-            key in text_keys for key in probe.text_keys
-        ):
-            total += 2
-        elif any(key in name_keys for key in probe.name_keys):
-            total += 1
-        elif probe.prefixes:
-            if name_list is None:
-                name_list = names.split()
-            if any(name.startswith(probe.prefixes) for name in name_list):
-                total += 1
-    return total
+    def rate(self, names: str, text_keys: str) -> int:
+        """Sum the groups' strengths for one row's names and text keys."""
+        best = [0] * len(self.groups)
+        by_word = self.by_word
+        for word in names.split():
+            rated = by_word.get(word) or self._word(word)
+            for index, strength in enumerate(rated):
+                if strength > best[index]:
+                    best[index] = strength
+        padded = f" {text_keys} "
+        total = 0
+        for index, probes in enumerate(self.text_probes):
+            if best[index] < 2 and any(key in padded for key in probes):
+                total += 2
+            else:
+                total += best[index]
+        return total

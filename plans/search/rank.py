@@ -131,15 +131,20 @@ def _unit_against(
     return word
 
 
-def _text_units(units: list[_Unit], candidate: Candidate) -> list[tuple[float, str]]:
+def _text_units(
+    units: list[_Unit], candidate: Candidate, mentioned: bool
+) -> list[tuple[float, str]]:
     """Score each query unit against the candidate's behaviours, looks and places.
 
     Each unit's score comes with the kind of plan text it matched ("behaviour",
     "description", "place", "street", "town"), never the text itself: results
     are shown before any access basis is given (security finding 7).
+    `mentioned` says whether the plan text shares any stem or concept with the
+    query (`Candidate.text_mentions`); when it does not, only the home's town
+    and street can score, and the text features are never built.
     """
     scores: list[tuple[float, str]] = [(0.0, "")] * len(units)
-    behaviours = candidate.behaviour_features
+    behaviours = candidate.behaviour_features if mentioned else ()
     if behaviours:
         table = [
             [
@@ -158,12 +163,29 @@ def _text_units(units: list[_Unit], candidate: Candidate) -> list[tuple[float, s
                 other = max(range(len(behaviours)), key=lambda b: table[b][u])
                 if table[other][u] > 0:
                     scores[u] = (OTHER_BEHAVIOUR * table[other][u], "behaviour")
-    description = candidate.description_features
     home = candidate.address_features
     # "Newcastle upon Tyne" is one town: its words share one town score.
     town_units = max(
         1, sum(1 for unit in units if any(stem in home.town for stem in unit.stems))
     )
+    if mentioned:
+        _description_and_places(units, candidate, scores)
+    for u, unit in enumerate(units):
+        hits = sum(1 for word_stem in unit.stems if word_stem in home.town)
+        share = TOWN_WORD * hits / len(unit.stems) / town_units
+        if hits and scores[u][0] < share:
+            scores[u] = (share, "town")
+        hits = sum(1 for word_stem in unit.stems if word_stem in home.street)
+        if hits and scores[u][0] < STREET_WORD:
+            scores[u] = (STREET_WORD * hits / len(unit.stems), "street")
+    return scores
+
+
+def _description_and_places(
+    units: list[_Unit], candidate: Candidate, scores: list[tuple[float, str]]
+) -> None:
+    """Raise each unit's score where the description or a crisis location beats it."""
+    description = candidate.description_features
     for u, unit in enumerate(units):
         # A description has no settings: "medium height" is not a height to jump.
         shared = (unit.concepts & description.concepts) - SETTING_CONCEPTS
@@ -182,14 +204,6 @@ def _text_units(units: list[_Unit], candidate: Candidate) -> list[tuple[float, s
             score = score or _unit_against(unit, features, PLACE_WORD, PLACE_WORD)
             if score > scores[u][0]:
                 scores[u] = (score, "place")
-        hits = sum(1 for word_stem in unit.stems if word_stem in home.town)
-        share = TOWN_WORD * hits / len(unit.stems) / town_units
-        if hits and scores[u][0] < share:
-            scores[u] = (share, "town")
-        hits = sum(1 for word_stem in unit.stems if word_stem in home.street)
-        if hits and scores[u][0] < STREET_WORD:
-            scores[u] = (STREET_WORD * hits / len(unit.stems), "street")
-    return scores
 
 
 def _assign(
@@ -275,10 +289,14 @@ _TEXT_REASONS = {
 
 
 def _words_score(
-    query: ParsedQuery, units: list[_Unit], candidate: Candidate, evidence: _Evidence
+    query: ParsedQuery,
+    units: list[_Unit],
+    candidate: Candidate,
+    evidence: _Evidence,
+    mentioned: bool,
 ) -> tuple[float, float, list[str]]:
     """Return the score of the typed words, the part of it not from names, reasons."""
-    text = _text_units(units, candidate)
+    text = _text_units(units, candidate, mentioned)
     best_total = sum(score for score, _ in text)
     best_text = best_total
     best_won = [False] * len(units)
@@ -416,11 +434,17 @@ def score_candidate(
     query: ParsedQuery, candidate: Candidate, *, today: dt.date
 ) -> Scored | None:
     """Score one candidate; None when it matches none of the clues given."""
-    return _score(query, _units(query), candidate, today)
+    units = _units(query)
+    return _score(query, units, _terms(units), candidate, today)
+
+
+def _terms(units: list[_Unit]) -> frozenset[str]:
+    """Return every stem and concept of the query's units."""
+    return frozenset(term for unit in units for term in (*unit.stems, *unit.concepts))
 
 
 def _address_score(
-    query: ParsedQuery, candidate: Candidate, evidence: _Evidence
+    query: ParsedQuery, candidate: Candidate, evidence: _Evidence, mentioned: bool
 ) -> tuple[float, str]:
     """Score a typed house number with its street, and a typed postcode."""
     score, reasons = 0.0, []
@@ -433,7 +457,9 @@ def _address_score(
             score += ADDRESS_FULL
             reasons.append("the home address typed")
     typed_stems = set(query.stems)
-    for _name, features in candidate.place_features:
+    # A crisis location typed whole shares its words with the query: with no
+    # word in common (not `mentioned`), none was.
+    for _name, features in candidate.place_features if mentioned else ():
         own_words = features.stems - home.town
         # Two words at least: "Sheffield station" less its town is any station.
         if len(own_words) >= 2 and own_words <= typed_stems:
@@ -463,14 +489,19 @@ def _address_score(
 
 
 def _score(
-    query: ParsedQuery, units: list[_Unit], candidate: Candidate, today: dt.date
+    query: ParsedQuery,
+    units: list[_Unit],
+    terms: frozenset[str],
+    candidate: Candidate,
+    today: dt.date,
 ) -> Scored | None:
     reasons: list[str] = []
     evidence = _Evidence()
     words_total = soft_total = 0.0
+    mentioned = bool(terms) and candidate.text_mentions(terms)
     if query.words:
         words_total, soft_total, word_reasons = _words_score(
-            query, units, candidate, evidence
+            query, units, candidate, evidence, mentioned
         )
         reasons.extend(word_reasons)
     dob, dob_reason = _date_of_birth_score(query, candidate)
@@ -482,7 +513,7 @@ def _score(
     )
     if dob_reason:
         reasons.append(dob_reason)
-    address, address_reason = _address_score(query, candidate, evidence)
+    address, address_reason = _address_score(query, candidate, evidence, mentioned)
     if address_reason:
         reasons.append(address_reason)
     age = _age_score(query, candidate, today)
@@ -587,10 +618,11 @@ def rank(
 ) -> list[Scored]:
     """Rank candidates for a query, best first, dropping those matching no clue."""
     units = _units(query)
+    terms = _terms(units)
     scored = [
         result
         for candidate in candidates
-        if (result := _score(query, units, candidate, today)) is not None
+        if (result := _score(query, units, terms, candidate, today)) is not None
     ]
     scored.sort(
         key=lambda item: (
