@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gzip
-import hashlib
 import hmac
 import re
 import secrets
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session, object_session
 
 from plans import audit, hashing, rules
 from plans.db import utcnow
-from plans.hashing import HashCost
+from plans.hashing import HashCost, sha256_hex
 from plans.models import ROLES, ApiToken, Team, TeamMembership, User
 from plans.vocabulary import Channel, SignInEvent
 
@@ -251,10 +250,6 @@ def disable_user(user: User) -> None:
     user.disabled_at = utcnow()
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def create_token(
     session: Session,
     user: User,
@@ -267,7 +262,7 @@ def create_token(
     row = ApiToken(
         user=user,
         name=name[:100],
-        digest=_digest(token),
+        digest=sha256_hex(token),
         expires_at=utcnow() + lifetime,
     )
     session.add(row)
@@ -279,7 +274,7 @@ def authenticate_token(session: Session, token: str) -> User | None:
     """Return the active user a bearer token belongs to, or None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    digest = _digest(token)
+    digest = sha256_hex(token)
     row = session.scalar(select(ApiToken).where(ApiToken.digest == digest))
     if row is None or not hmac.compare_digest(row.digest, digest):
         return None

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import hmac
 import json
 import secrets
@@ -66,7 +65,9 @@ from webauthn.helpers.structs import (
 )
 
 from plans.db import Base, dialect_name, utcnow
+from plans.hashing import sha256_hex
 from plans.models import User
+from plans.ratelimit import doubling_wait
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_BYTES = 10  # 80 bits, written as four groups of four base32 letters
@@ -178,10 +179,6 @@ class LoginThrottle(Base):
 # -- session records --------------------------------------------------------------
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def start_session(
     session: Session,
     user: User,
@@ -193,7 +190,7 @@ def start_session(
     """Open a session record for a fully signed-in user; return it and its token."""
     token = secrets.token_urlsafe(32)
     row = UserSession(
-        digest=_digest(token),
+        digest=sha256_hex(token),
         user=user,
         method=method,
         ip_hash=ip_hash,
@@ -210,7 +207,7 @@ def _unrevoked_record(session: Session, token: str) -> UserSession | None:
     if not token or len(token) > 100:
         return None
     row = session.scalar(
-        select(UserSession).where(UserSession.digest == _digest(token))
+        select(UserSession).where(UserSession.digest == sha256_hex(token))
     )
     return None if row is None or row.revoked_at is not None else row
 
@@ -522,7 +519,7 @@ def issue_recovery_codes(session: Session, user: User) -> list[str]:
         for _ in range(RECOVERY_CODE_COUNT)
     ]
     for code in codes:
-        session.add(RecoveryCode(user_id=user.id, digest=_digest(code)))
+        session.add(RecoveryCode(user_id=user.id, digest=sha256_hex(code)))
     session.flush()
     return codes
 
@@ -539,7 +536,7 @@ def unused_recovery_codes(session: Session, user: User) -> int:
 
 def use_recovery_code(session: Session, user: User, code: str) -> bool:
     """Spend one recovery code; say whether it was valid and unused."""
-    digest = _digest(_normalise_code(code))
+    digest = sha256_hex(_normalise_code(code))
     # One conditional UPDATE: of parallel requests with one code, one wins.
     spent = session.execute(
         update(RecoveryCode)
@@ -715,7 +712,7 @@ def save_challenge(session: Session, purpose: str, challenge: bytes) -> str:
     )
     session.add(
         WebAuthnChallenge(
-            handle_digest=_digest(handle), purpose=purpose, challenge=challenge
+            handle_digest=sha256_hex(handle), purpose=purpose, challenge=challenge
         )
     )
     session.flush()
@@ -735,7 +732,7 @@ def take_challenge(
         return None
     row = session.scalar(
         select(WebAuthnChallenge).where(
-            WebAuthnChallenge.handle_digest == _digest(handle)
+            WebAuthnChallenge.handle_digest == sha256_hex(handle)
         )
     )
     if row is None:
@@ -775,10 +772,12 @@ class ThrottlePolicy:
 
     def wait_after(self, failures: int) -> dt.timedelta:
         """Return the wait earned by this many failures in a row."""
-        if failures < self.free_failures:
-            return dt.timedelta(0)
-        seconds = 2 ** min(failures - self.free_failures, 20)
-        return min(dt.timedelta(seconds=seconds), self.max_wait)
+        return doubling_wait(
+            failures,
+            first=dt.timedelta(seconds=1),
+            cap=self.max_wait,
+            free=self.free_failures,
+        )
 
 
 # One account from one address: the user mistyping, or one guesser.
@@ -813,7 +812,7 @@ class Throttled(Exception):
 def throttle_key(purpose: str, account: str, address: str) -> str:
     """Return the throttle key for a purpose, account (email or id) and address."""
     material = f"{purpose}\x00{account.strip().lower()}\x00{address}"
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    return sha256_hex(material)
 
 
 def attempt_throttles(

@@ -41,11 +41,13 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from plans import accounts, clock, sessions
+from plans.identity import ExternalIdentity
 from plans.models import ROLE_LABELS, ApiToken, Team, User
 from plans.vocabulary import SignInEvent
 from responder import qr
 from responder.access import public, roles_required, signed_in
 from responder.db import get_session, session_factory
+from responder.rows import get_or_404
 from responder.security import limiter, require_rate_limit_storage
 
 logger = logging.getLogger(__name__)
@@ -974,14 +976,6 @@ def end_other_sessions() -> ResponseReturnValue:
 # -- administration -----------------------------------------------------------------
 
 
-def get_user_or_404(user_id: int) -> User:
-    """Return a user by id or abort 404."""
-    user = get_session().get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 def _admin() -> User:
     admin: User = current_user._get_current_object()
     return admin
@@ -1067,7 +1061,7 @@ def secrets_password() -> str:
 def admin_user(user_id: int) -> ResponseReturnValue:
     """Show one account and what can be done to it, one action at a time."""
     db = get_session()
-    target = get_user_or_404(user_id)
+    target = get_or_404(User, user_id)
     [summary] = [
         s
         for s in accounts.list_accounts(db, by=_admin(), channel="web")
@@ -1083,7 +1077,7 @@ def admin_user(user_id: int) -> ResponseReturnValue:
 def admin_disable(user_id: int) -> ResponseReturnValue:
     """Disable an account for a stated reason; its sessions and tokens end at once."""
     db = get_session()
-    target = get_user_or_404(user_id)
+    target = get_or_404(User, user_id)
     if request.method == "GET":
         return render_template("auth/admin_disable.html", target=target, error=None)
     if target.id == current_user.id:
@@ -1113,7 +1107,7 @@ def admin_disable(user_id: int) -> ResponseReturnValue:
 def admin_enable(user_id: int) -> ResponseReturnValue:
     """Let a disabled account sign in again."""
     db = get_session()
-    target = get_user_or_404(user_id)
+    target = get_or_404(User, user_id)
     try:
         accounts.enable_account(db, target, by=_admin(), channel="web")
     except accounts.AccountError:
@@ -1128,21 +1122,12 @@ def admin_enable(user_id: int) -> ResponseReturnValue:
 def admin_reset_factors(user_id: int) -> ResponseReturnValue:
     """Remove a user's second factors so they enrol again at next sign-in."""
     db = get_session()
-    target = get_user_or_404(user_id)
+    target = get_or_404(User, user_id)
     if request.method == "GET":
         return render_template("auth/admin_reset.html", target=target)
     accounts.reset_factors(db, target, by=_admin(), channel="web")
     db.commit()
     return redirect(url_for("auth.admin_users", done="reset"), code=303)
-
-
-def _identity_or_404(identity_id: int) -> Any:
-    from plans.identity import ExternalIdentity
-
-    row = get_session().get(ExternalIdentity, identity_id)
-    if row is None:
-        abort(404)
-    return row
 
 
 @bp.route("/admin/sign-ins/<int:identity_id>", methods=["GET", "POST"])
@@ -1152,7 +1137,7 @@ def admin_identity(identity_id: int) -> ResponseReturnValue:
     from plans import identity as sso
 
     db = get_session()
-    row = _identity_or_404(identity_id)
+    row = get_or_404(ExternalIdentity, identity_id)
     if request.method == "GET":
         return render_template(
             "auth/admin_identity.html",

@@ -34,19 +34,18 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from fpdf import FPDF
 from qrcode.main import QRCode
-from sqlalchemy import select
 
 from plans import cards, lookup, people
-from plans.models import Person, User
+from plans.models import User
 from responder import qr
 from responder.access import (
     MENTORS,
     RESPONDERS,
     public,
-    require_team,
     roles_required,
 )
 from responder.db import get_session
+from responder.rows import get_or_404, person_by_ref_or_404
 from responder.security import cacheable, limiter
 
 logger = logging.getLogger(__name__)
@@ -255,13 +254,6 @@ RENDERERS: dict[str, tuple[Callable[[cards.Card], bytes], str]] = {
 # -- helpers --------------------------------------------------------------------
 
 
-def no_store(response: Response) -> Response:
-    """Keep a personal response out of every cache and the Referer header."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def staff_user() -> User | None:
     """Return the signed-in staff user, or None."""
     if not current_user.is_authenticated:
@@ -275,24 +267,6 @@ def ip_hash() -> str:
     key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
     address = (request.remote_addr or "").encode("utf-8")
     return hmac.new(key, address, hashlib.sha256).hexdigest()[:16]
-
-
-def person_or_404(ref: str) -> Person:
-    """Return the person with this ref in the user's teams, or abort 404."""
-    person = get_session().scalar(select(Person).where(Person.ref == ref))
-    if person is None:
-        abort(404)
-    require_team(person.team_id)
-    return person
-
-
-def card_or_404(card_pk: int) -> cards.Card:
-    """Return a card of the user's teams, or abort 404."""
-    card = get_session().get(cards.Card, card_pk)
-    if card is None:
-        abort(404)
-    require_team(card.team_id)
-    return card
 
 
 def scanned(token: str) -> cards.ScanResult:
@@ -329,7 +303,7 @@ def scan(token: str) -> ResponseReturnValue:
     card = scanned.card
     if scanned.opened is not None:
         target = url_for("lookup.plan", ref=card.person.ref)
-        return no_store(redirect(target))  # type: ignore[arg-type]
+        return redirect(target)  # type: ignore[arg-type]
     if scanned.result.state != "valid":
         # A signed-in responder is never left at a dead end: the card opens
         # nothing, but the person's live plan is still there on a stated basis.
@@ -348,7 +322,7 @@ def scan(token: str) -> ResponseReturnValue:
             open_url=open_url,
             replacement=cards.replacement_of(session, card),
         )
-        return no_store(Response(page, STATE_STATUS.get(scanned.result.state, 410)))
+        return Response(page, STATE_STATUS.get(scanned.result.state, 410))
     if scanned.refusal:
         flash(scanned.refusal)
     page = render_template(
@@ -360,7 +334,7 @@ def scan(token: str) -> ResponseReturnValue:
         sign_in=url_for("auth.login", next=request.path),
         has_pin=people.has_pin(session, card.person),
     )
-    return no_store(Response(page))
+    return Response(page)
 
 
 @bp.get("/c/<token>/current")
@@ -376,7 +350,7 @@ def current_plan(token: str) -> ResponseReturnValue:
         abort(404)
     # The normal access basis: the cancelled card is not a reason in itself.
     target = url_for("lookup.open_plan", ref=card.person.ref)
-    return no_store(redirect(target))  # type: ignore[arg-type]
+    return redirect(target)  # type: ignore[arg-type]
 
 
 # -- published documents --------------------------------------------------------
@@ -432,7 +406,7 @@ def check() -> ResponseReturnValue:
 def person_cards(ref: str) -> ResponseReturnValue:
     """List a person's cards with forms to issue, reissue and revoke."""
     session = get_session()
-    person = person_or_404(ref)
+    person = person_by_ref_or_404(ref)
     page = render_template(
         "cards/person.html",
         person=person,
@@ -440,7 +414,7 @@ def person_cards(ref: str) -> ResponseReturnValue:
         has_pin=people.has_pin(session, person),
         states=cards.CARD_STATES,
     )
-    return no_store(Response(page))
+    return Response(page)
 
 
 def _form_pin(*, required: bool) -> str | None:
@@ -460,7 +434,7 @@ def _form_pin(*, required: bool) -> str | None:
 def issue(ref: str) -> ResponseReturnValue:
     """Issue a new card for a person, setting the holder's PIN."""
     session = get_session()
-    person = person_or_404(ref)
+    person = person_by_ref_or_404(ref)
     user = staff_user()
     try:
         pin = _form_pin(required=not people.has_pin(session, person))
@@ -488,7 +462,7 @@ def issue(ref: str) -> ResponseReturnValue:
 def set_pin(ref: str) -> ResponseReturnValue:
     """Set or change the holder's PIN; the card they carry keeps working."""
     session = get_session()
-    person = person_or_404(ref)
+    person = person_by_ref_or_404(ref)
     user = staff_user()
     assert user is not None  # roles_required signed them in
     try:
@@ -509,7 +483,7 @@ def set_pin(ref: str) -> ResponseReturnValue:
 def reissue(card_pk: int) -> ResponseReturnValue:
     """Replace a card (lost, worn): the old one stops working at once."""
     session = get_session()
-    card = card_or_404(card_pk)
+    card = get_or_404(cards.Card, card_pk, team_of=lambda card: card.team_id)
     try:
         pin = _form_pin(required=False)
         new = cards.reissue(
@@ -531,7 +505,7 @@ def reissue(card_pk: int) -> ResponseReturnValue:
 def revoke(card_pk: int) -> ResponseReturnValue:
     """Revoke a card: it opens nothing from now on."""
     session = get_session()
-    card = card_or_404(card_pk)
+    card = get_or_404(cards.Card, card_pk, team_of=lambda card: card.team_id)
     try:
         cards.revoke(
             session,
@@ -556,7 +530,7 @@ def printable(card_pk: int, fmt: str) -> ResponseReturnValue:
     if fmt not in RENDERERS:
         abort(404)
     session = get_session()
-    card = card_or_404(card_pk)
+    card = get_or_404(cards.Card, card_pk, team_of=lambda card: card.team_id)
     if card.revoked_at is not None:
         abort(410)
     render, mimetype = RENDERERS[fmt]
@@ -567,4 +541,4 @@ def printable(card_pk: int, fmt: str) -> ResponseReturnValue:
     response.headers["Content-Disposition"] = (
         f'attachment; filename="plan-card-{card.short_id}.{fmt}"'
     )
-    return no_store(response)
+    return response
