@@ -47,14 +47,14 @@ def confirm_totp(session: Any, user: Any, secret_key: str) -> Any:
     """Confirm the account's authenticator app; return its TOTP."""
     import pyotp
 
-    from plans import sessions
+    from plans.signin import authenticator
 
-    cipher = sessions.totp_cipher(secret_key)
-    totp = pyotp.parse_uri(sessions.begin_totp(session, user, cipher))
+    cipher = authenticator.totp_cipher(secret_key)
+    totp = pyotp.parse_uri(authenticator.begin_totp(session, user, cipher))
     # A code from the step before: the login that follows uses the current one,
     # and a code is accepted once only.
     step = int(time.time()) // 30 - 1
-    sessions.confirm_totp(session, user, totp.at(step * 30), cipher)
+    authenticator.confirm_totp(session, user, totp.at(step * 30), cipher)
     return totp
 
 

@@ -203,15 +203,16 @@ def build_fixtures(url: str, users: int, workdir: Path, seed: int) -> Fixtures:
     import pyotp
     from sqlalchemy import select
 
-    from plans import accounts, cards, sessions
+    from plans import accounts, card_keys, cards
     from plans.db import make_engine, make_session_factory, utcnow
     from plans.models import Person, PlanVersion, User
+    from plans.signin import authenticator, second_factors
     from responder.demo import demo_teams
 
     rng = random.Random(seed)
     secret_key = secrets.token_hex(32)
-    keys = cards.KeySet((cards.generate_master_key("BENCH1"),))
-    cipher = sessions.totp_cipher(secret_key)
+    keys = card_keys.KeySet((card_keys.generate_master_key("BENCH1"),))
+    cipher = authenticator.totp_cipher(secret_key)
     engine = make_engine(url)
     factory = make_session_factory(engine)
     team_codes = [team["code"] for team in demo_teams()]
@@ -229,9 +230,9 @@ def build_fixtures(url: str, users: int, workdir: Path, seed: int) -> Fixtures:
                     display_name=f"Bench Responder {index}",
                 )
                 session.flush()
-            sessions.reset_second_factors(session, user)
-            uri = sessions.begin_totp(session, user, cipher)
-            row = session.get(sessions.TotpFactor, user.id)
+            second_factors.reset_second_factors(session, user)
+            uri = authenticator.begin_totp(session, user, cipher)
+            row = session.get(authenticator.TotpFactor, user.id)
             # Confirmed without spending a code, so the sign-in code is fresh.
             row.confirmed_at = utcnow()
             _row, token = accounts.create_token(session, user, name="bench")
@@ -277,7 +278,7 @@ def build_fixtures(url: str, users: int, workdir: Path, seed: int) -> Fixtures:
         card_tokens=card_tokens,
         refs=refs,
         words=words,
-        card_keys=cards.format_keys(keys),
+        card_keys=card_keys.format_keys(keys),
         secret_key=secret_key,
         names=full_names(url),
     )

@@ -487,7 +487,7 @@ def disable_account(
     Return how many sign-in sessions ended. An administrator cannot disable their
     own account: nobody would be left to open the door again.
     """
-    from plans import sessions
+    from plans.signin import sessions
 
     _require_user_manager(by, channel)
     reason = " ".join(reason.split())
@@ -603,7 +603,7 @@ def list_accounts(
     include_disabled: bool = True,
 ) -> list[AccountSummary]:
     """Return every account with how it signs in and when it last did."""
-    from plans import sessions
+    from plans.signin import second_factors, sessions
 
     _require_user_manager(by, channel)
     query = select(User).order_by(User.active.desc(), User.display_name, User.email)
@@ -617,7 +617,7 @@ def list_accounts(
         methods: list[str] = []
         methods.extend(linked.get(user.id, ()))
         if user.password_hash:
-            factors = sessions.second_factor_methods(session, user)
+            factors = second_factors.second_factor_methods(session, user)
             methods.append(
                 "password + " + " or ".join(factors) if factors else "password"
             )
@@ -644,10 +644,10 @@ def reset_factors(
     session: Session, target: User, *, by: User | None, channel: Channel
 ) -> int:
     """Remove a user's second factors (they enrol again), audited; return the count."""
-    from plans import sessions
+    from plans.signin import second_factors
 
     _require_user_manager(by, channel)
-    count = sessions.reset_second_factors(session, target)
+    count = second_factors.reset_second_factors(session, target)
     audit.record_for(
         session,
         by,
@@ -662,7 +662,7 @@ def sign_out_everywhere(
     session: Session, target: User, *, by: User | None, channel: Channel
 ) -> int:
     """End every sign-in session of a user on an operator's word, audited."""
-    from plans import sessions
+    from plans.signin import sessions
 
     count = sessions.revoke_user_sessions(session, target, reason="revoked_by_operator")
     audit.record_for(

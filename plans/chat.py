@@ -40,7 +40,6 @@ from plans.hashing import sha256_hex
 from plans.models import Person, PlanVersion, User
 from plans.places import plan_places
 from plans.search.geo import haversine_m
-from plans.versions import on_live_change
 from plans.vocabulary import as_channel
 
 CHANNELS: tuple[str, ...] = ("telegram", "sms", "whatsapp")
@@ -681,7 +680,6 @@ def rebuild_places(session: Session) -> int:
     return len(session.scalars(select(ChatPlace.id)).all())
 
 
-@on_live_change
 def _refresh_places_on_live_change(
     session: Session, changes: Sequence[tuple[Person, str]]
 ) -> None:

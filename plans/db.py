@@ -130,6 +130,8 @@ def chunks(items: Sequence[_Item], size: int = 500) -> Iterator[list[_Item]]:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory whose objects stay usable after commit."""
+    import plans.all_models  # noqa: F401  (the listeners every session relies on)
+
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

@@ -15,7 +15,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
     inspect,
     text,
 )
@@ -284,7 +283,6 @@ _LIFECYCLE_COLUMNS = frozenset(
 )
 
 
-@event.listens_for(Session, "before_flush")
 def _refuse_edits_to_published_versions(
     session: Session, _context: Any, _instances: Any
 ) -> None:

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Integer,
     String,
     delete,
-    event,
     func,
     or_,
     select,
@@ -40,7 +39,6 @@ from plans.models import ROLE_LABELS, Person, PlanVersion, Team, User
 from plans.places import plan_places
 from plans.ratelimit import doubling_wait
 from plans.search.geo import haversine_m
-from plans.versions import on_live_change
 
 STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "cancelled")
 KINDS: tuple[str, ...] = (
@@ -179,7 +177,8 @@ _commit_callbacks: list[Callable[[], None]] = []
 
 def on_outbox_commit(callback: Callable[[], None]) -> Callable[[], None]:
     """Call `callback()` after any commit that added outbox rows (wake a worker)."""
-    _commit_callbacks.append(callback)
+    if callback not in _commit_callbacks:  # registering twice wakes once
+        _commit_callbacks.append(callback)
     return callback
 
 
@@ -342,7 +341,6 @@ def plan_changed(
     return rows
 
 
-@on_live_change
 def _queue_on_live_change(
     session: Session, changes: Sequence[tuple[Person, str]]
 ) -> None:
@@ -400,7 +398,6 @@ def _queue_opened(session: Session, grant: AccessGrant) -> None:
             )
 
 
-@event.listens_for(Session, "before_flush")
 def _queue_on_new_grants(session: Session, _context: Any, _instances: Any) -> None:
     """Queue 'your plan was opened' messages in the flush that creates the grant."""
     for obj in list(session.new):
@@ -408,7 +405,6 @@ def _queue_on_new_grants(session: Session, _context: Any, _instances: Any) -> No
             _queue_opened(session, obj)
 
 
-@event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     session.info.pop("outbox_keys", None)
     if session.info.pop("outbox_added", False):
@@ -416,7 +412,6 @@ def _after_commit(session: Session) -> None:
             callback()
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, _previous: Any) -> None:
     session.info.pop("outbox_keys", None)
     session.info.pop("outbox_added", None)

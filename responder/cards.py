@@ -35,7 +35,7 @@ from flask_login import current_user
 from fpdf import FPDF
 from qrcode.main import QRCode
 
-from plans import cards, lookup, people
+from plans import card_documents, card_keys, cards, lookup, people
 from plans.models import User
 from responder import qr
 from responder.access import (
@@ -70,7 +70,7 @@ def key_file_path(app: Flask) -> Path:
     return Path(configured) if configured else Path(app.instance_path) / KEY_FILE_NAME
 
 
-def load_keys(app: Flask) -> cards.KeySet:
+def load_keys(app: Flask) -> card_keys.KeySet:
     """Return the card keys: CARD_SIGNING_KEYS, else the key file.
 
     In development a key file is created on first use; elsewhere a missing key
@@ -81,18 +81,18 @@ def load_keys(app: Flask) -> cards.KeySet:
 
     configured = app.config.get("CARD_SIGNING_KEYS")
     if configured:
-        return cards.parse_keys(str(configured))
+        return card_keys.parse_keys(str(configured))
     path = key_file_path(app)
     if path.exists():
-        return cards.read_key_file(path.read_text(encoding="utf-8"))
+        return card_keys.read_key_file(path.read_text(encoding="utf-8"))
     if not is_development(app):
         raise ConfigurationError(
             "set RESPONDER_CARD_SIGNING_KEYS (kid:base64-key,...) or create a key "
             f"file with `responder cards keys generate` at {path}"
         )
-    keys = cards.KeySet((cards.generate_master_key("DEV1"),))
-    write_key_file(path, cards.write_key_file(keys))
-    return cards.read_key_file(path.read_text(encoding="utf-8"))
+    keys = card_keys.KeySet((card_keys.generate_master_key("DEV1"),))
+    write_key_file(path, card_keys.write_key_file(keys))
+    return card_keys.read_key_file(path.read_text(encoding="utf-8"))
 
 
 def write_key_file(path: Path, text: str, *, replace: bool = False) -> None:
@@ -118,7 +118,7 @@ def write_key_file(path: Path, text: str, *, replace: bool = False) -> None:
         temporary.unlink()
 
 
-def current_keys() -> cards.KeySet:
+def current_keys() -> card_keys.KeySet:
     """Return the app's card keys, loaded once."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     source = app.config.get("CARD_SIGNING_KEYS")
@@ -126,7 +126,7 @@ def current_keys() -> cards.KeySet:
     if cached is None or cached[0] != source:
         cached = (source, load_keys(app))
         app.extensions["responder.card_keys"] = cached
-    keys: cards.KeySet = cached[1]
+    keys: card_keys.KeySet = cached[1]
     return keys
 
 
@@ -274,7 +274,7 @@ def scanned(token: str) -> cards.ScanResult:
     session = get_session()
     try:
         return cards.scan(session, token, current_keys())
-    except cards.InvalidToken:
+    except card_keys.InvalidToken:
         session.rollback()
         cards.record_invalid_scan(session, ip_hash=ip_hash())
         session.commit()
@@ -296,7 +296,7 @@ def scan(token: str) -> ResponseReturnValue:
         scanned = lookup.scan_card(
             session, user, token, current_keys(), ip_hash=ip_hash()
         )
-    except cards.InvalidToken:
+    except card_keys.InvalidToken:
         session.commit()  # the audit row of the failed scan, and any alert
         abort(404)
     session.commit()
@@ -373,7 +373,7 @@ def keys_document() -> ResponseReturnValue:
     """Publish the card verification keys and whom to call for each."""
     name, phone = service_contact()
     return _json(
-        cards.keys_document(
+        card_documents.keys_document(
             get_session(), current_keys(), service_name=name, service_phone=phone
         ),
         300,
@@ -385,7 +385,7 @@ def keys_document() -> ResponseReturnValue:
 @cacheable
 def revoked_list() -> ResponseReturnValue:
     """Publish the signed list of cards that no longer open a plan."""
-    return _json(cards.revocation_list(get_session(), current_keys()), 60)
+    return _json(card_documents.revocation_list(get_session(), current_keys()), 60)
 
 
 @bp.get("/cards/check")
@@ -448,7 +448,7 @@ def issue(ref: str) -> ResponseReturnValue:
         )
         if pin:
             people.set_pin(session, person, pin)
-    except (cards.CardError, people.PersonError) as error:
+    except (card_keys.CardError, people.PersonError) as error:
         session.rollback()
         flash(str(error), "error")
         return redirect(url_for("cards.person_cards", ref=ref))
@@ -469,7 +469,7 @@ def set_pin(ref: str) -> ResponseReturnValue:
         pin = _form_pin(required=True)
         assert pin is not None
         cards.set_holder_pin(session, person, pin, by=user, channel="web")
-    except (cards.CardError, people.PersonError) as error:
+    except (card_keys.CardError, people.PersonError) as error:
         session.rollback()
         flash(str(error).capitalize() + ".", "error")
     else:
@@ -491,7 +491,7 @@ def reissue(card_pk: int) -> ResponseReturnValue:
         )
         if pin:
             people.set_pin(session, card.person, pin)
-    except (cards.CardError, people.PersonError) as error:
+    except (card_keys.CardError, people.PersonError) as error:
         session.rollback()
         flash(str(error), "error")
     else:
@@ -514,7 +514,7 @@ def revoke(card_pk: int) -> ResponseReturnValue:
             channel="web",
             reason=request.form.get("reason", "") or "revoked by a mentor",
         )
-    except cards.CardError as error:
+    except card_keys.CardError as error:
         session.rollback()
         flash(str(error), "error")
     else:
@@ -535,7 +535,7 @@ def printable(card_pk: int, fmt: str) -> ResponseReturnValue:
         abort(410)
     render, mimetype = RENDERERS[fmt]
     body = render(card)
-    cards.record_printed(session, card, by=staff_user(), fmt=fmt)
+    card_documents.record_printed(session, card, by=staff_user(), fmt=fmt)
     session.commit()
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (

@@ -26,7 +26,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from plans import agreement, cards, clock, people
+from plans import agreement, card_keys, cards, clock, people
 from plans.models import Person, PlanVersion
 from plans.publish_rules import AGREEMENT_CHANNELS
 from responder.access import public
@@ -94,7 +94,7 @@ def pin() -> ResponseReturnValue:
     entered = request.form.get("pin", "")
     try:
         result = cards.scan(session, token, current_keys())
-    except cards.InvalidToken:
+    except card_keys.InvalidToken:
         return _pin_page("", "Please scan your card again.", 400)
     card = result.card
     if card is None or result.state not in PIN_STATES:
