@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from plans.demo import generate_documents
 from plans.exchange.fhir import bundle_for, document_from_bundle, validate_bundle
+from responder.demo import generate_documents
 
 
 def _timed(work: Callable[[dict[str, Any]], object], items: list[Any]) -> float:

@@ -58,8 +58,8 @@ def _extra() -> list[tuple[str, str]]:
     """Return the other development material: the guardrail test tables and the
     sentences of synthetic demo plans (a different seed from the test's), as
     good advice, so the model knows the register of a whole plan."""
-    from plans.demo import generate_documents
     from plans.guardrails import free_text_fields
+    from responder.demo import generate_documents
     from tests.plans import test_guardrails as tables
     from tests.plans import test_guardrails_generalise as tricks
 

@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from plans import exchange  # noqa: E402
 from plans.db import create_schema, make_engine, make_session_factory  # noqa: E402
-from plans.demo import generate_documents  # noqa: E402
 from plans.models import PlanVersion  # noqa: E402
+from responder.demo import generate_documents  # noqa: E402
 
 
 def _write_plans(path: Path, count: int, seed: int) -> float:

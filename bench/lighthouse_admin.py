@@ -13,19 +13,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
+from bench_server import (  # noqa: E402
+    bench_app,
+    confirm_totp,
+    serving,
+    session_cookie,
+    session_factory,
+    signed_in_client,
+)
 from lighthouse import (  # noqa: E402
     BAR_ACCESSIBILITY,
     BAR_PERFORMANCE,
@@ -33,7 +38,6 @@ from lighthouse import (  # noqa: E402
     run_lighthouse,
     summarise,
 )
-from page_budget import _csrf  # noqa: E402
 
 PASSWORD = "bench admin password that is long"
 
@@ -41,41 +45,18 @@ PASSWORD = "bench admin password that is long"
 @contextmanager
 def serve(users: int) -> Iterator[tuple[str, str, str, dict[str, str]]]:
     """Serve the app with accounts; yield url, cookie name and value, pages."""
-    import pyotp
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    from plans import accounts, identity, sessions
-    from plans.db import create_schema, make_session_factory
+    from plans import accounts, identity
     from plans.models import ROLES, Team
-    from responder import create_app
-
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            return None
 
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app(
-            {
-                "ENVIRONMENT": "development",
-                "SECRET_KEY": secrets.token_hex(32),
-                "DATABASE_URL": f"sqlite:///{folder}/bench.db",
-                "CARD_KEY_FILE": f"{folder}/card-keys.json",
-                "ALLOW_HTTP_SESSION_COOKIE": True,
-                "RATELIMIT_ENABLED": False,
-            }
-        )
-        create_schema(app.extensions["responder.engine"])
-        factory = make_session_factory(app.extensions["responder.engine"])
-        with factory() as session:
+        app = bench_app(folder)
+        with session_factory(app)() as session:
             session.add(Team(code="BENCH", name="Bench team (synthetic)"))
             session.flush()
             admin = accounts.create_user(
                 session, "bench-admin@example.test", role="admin", password=PASSWORD
             )
-            cipher = sessions.totp_cipher(str(app.config["SECRET_KEY"]))
-            totp = pyotp.parse_uri(sessions.begin_totp(session, admin, cipher))
-            step = int(__import__("time").time()) // 30 - 1
-            sessions.confirm_totp(session, admin, totp.at(step * 30), cipher)
+            totp = confirm_totp(session, admin, str(app.config["SECRET_KEY"]))
             target = None
             for number in range(users):
                 user = accounts.create_user(
@@ -109,32 +90,11 @@ def serve(users: int) -> Iterator[tuple[str, str, str, dict[str, str]]]:
                 "new": "/admin/users/new",
             }
             session.commit()
-        client = app.test_client()
-        client.post(
-            "/login",
-            data={
-                "email": "bench-admin@example.test",
-                "password": PASSWORD,
-                **_csrf(client, "/login"),
-            },
-        )
-        client.post(
-            "/login/totp",
-            data={"code": totp.now(), **_csrf(client, "/login/second-factor")},
-        )
+        client = signed_in_client(app, "bench-admin@example.test", PASSWORD, totp)
+        cookie_value = session_cookie(app, client)
         name = str(app.config["SESSION_COOKIE_NAME"])
-        cookie = client.get_cookie(name)
-        if cookie is None:
-            raise RuntimeError("signing in gave no session cookie")
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://localhost:{server.server_port}", name, cookie.value, pages
-        finally:
-            server.shutdown()
-            server.server_close()
-            app.extensions["responder.engine"].dispose()
+        with serving(app) as url:
+            yield url, name, cookie_value, pages
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,11 +25,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import secrets
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -40,6 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
+from bench_server import (  # noqa: E402
+    bench_app,
+    confirm_totp,
+    serving,
+    session_cookie,
+    session_factory,
+    signed_in_client,
+)
 from lighthouse import (  # noqa: E402
     BAR_ACCESSIBILITY,
     BAR_PERFORMANCE,
@@ -47,7 +52,6 @@ from lighthouse import (  # noqa: E402
     run_lighthouse,
     summarise,
 )
-from page_budget import _csrf  # noqa: E402
 
 PASSWORD = "bench portal password that is long"
 TEAM = "BENCH"
@@ -79,19 +83,6 @@ def _user(
         organisation=organisation,
     )
     return user
-
-
-def _confirm_totp(session: Any, user: Any, secret_key: str) -> Any:
-    """Confirm the account's authenticator app; return its TOTP."""
-    import pyotp
-
-    from plans import sessions
-
-    cipher = sessions.totp_cipher(secret_key)
-    totp = pyotp.parse_uri(sessions.begin_totp(session, user, cipher))
-    step = int(time.time()) // 30 - 1
-    sessions.confirm_totp(session, user, totp.at(step * 30), cipher)
-    return totp
 
 
 def last_month() -> dt.date:
@@ -324,67 +315,30 @@ SETUPS: dict[str, Callable[[Any], tuple[dict[str, Any], Pages]]] = {
 @contextmanager
 def serve(which: str) -> Iterator[tuple[str, str, dict[str, str], Pages]]:
     """Serve the app with synthetic data; yield url, cookie name, cookies, pages."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    from plans.db import create_schema, make_session_factory
-    from responder import create_app
     from responder.cards import current_keys
 
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            return None
-
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app(
-            {
-                "ENVIRONMENT": "development",
-                "SECRET_KEY": secrets.token_hex(32),
-                "DATABASE_URL": f"sqlite:///{folder}/bench.db",
-                "CARD_KEY_FILE": f"{folder}/card-keys.json",
-                "ALLOW_HTTP_SESSION_COOKIE": True,
-                "RATELIMIT_ENABLED": False,
-            }
-        )
-        create_schema(app.extensions["responder.engine"])
-        factory = make_session_factory(app.extensions["responder.engine"])
+        app = bench_app(folder)
         secret = str(app.config["SECRET_KEY"])
-        with factory() as session:
+        with session_factory(app)() as session:
             users, pages = SETUPS[which](session)
             totps = {
-                role: (user.email, _confirm_totp(session, user, secret))
+                role: (user.email, confirm_totp(session, user, secret))
                 for role, user in users.items()
             }
             session.commit()
-        name = str(app.config["SESSION_COOKIE_NAME"])
-        cookies = {}
-        for role, (email, totp) in totps.items():
-            client = app.test_client()
-            client.post(
-                "/login",
-                data={"email": email, "password": PASSWORD, **_csrf(client, "/login")},
-            )
-            client.post(
-                "/login/totp",
-                data={"code": totp.now(), **_csrf(client, "/login/second-factor")},
-            )
-            cookie = client.get_cookie(name)
-            if cookie is None:
-                raise RuntimeError(f"signing in as the {role} gave no session cookie")
-            cookies[role] = cookie.value
+        cookies = {
+            role: session_cookie(app, signed_in_client(app, email, PASSWORD, totp))
+            for role, (email, totp) in totps.items()
+        }
         with app.app_context():
             # Load (and write) the card keys once before the threaded server
             # starts: two first requests at once race on the key file's
             # temporary name, which is per process, not per thread.
             current_keys()
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://localhost:{server.server_port}", name, cookies, pages
-        finally:
-            server.shutdown()
-            server.server_close()
-            app.extensions["responder.engine"].dispose()
+        name = str(app.config["SESSION_COOKIE_NAME"])
+        with serving(app) as url:
+            yield url, name, cookies, pages
 
 
 def main(argv: list[str] | None = None) -> int:

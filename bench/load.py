@@ -7,7 +7,7 @@
 What it does, in order:
 
 1. Builds (or reuses, in --workdir) a database of N synthetic plans from
-   `plans.demo.generate_documents`, landed with the exchange import function in
+   `responder.demo.generate_documents`, landed with the exchange import function in
    batches (the same code path as `responder import`), and times the import.
 2. Adds synthetic accounts: responders with a password and an authenticator app,
    an API token each; a mentor and a lead clinician; signed plan cards.
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import json
 import os
 import random
@@ -117,8 +116,8 @@ def build_database(url: str, plans: int, seed: int) -> dict[str, float]:
 
     from plans import exchange
     from plans.db import create_schema, make_engine, make_session_factory
-    from plans.demo import generate_documents
     from plans.models import Person
+    from responder.demo import generate_documents
 
     engine = make_engine(url)
     create_schema(engine)
@@ -190,7 +189,9 @@ def full_names(url: str, limit: int = 5000) -> list[str]:
 
 def build_fixtures(url: str, users: int, workdir: Path, seed: int) -> Fixtures:
     """Create (or reload) responders with TOTP and tokens, mentors and cards."""
-    saved = workdir / f"fixtures-{hashlib.sha256(url.encode()).hexdigest()[:10]}.json"
+    from plans.hashing import sha256_hex
+
+    saved = workdir / f"fixtures-{sha256_hex(url)[:10]}.json"
     if saved.exists():
         data = json.loads(saved.read_text())
         if len(data["responders"]) >= users:
@@ -202,15 +203,16 @@ def build_fixtures(url: str, users: int, workdir: Path, seed: int) -> Fixtures:
     import pyotp
     from sqlalchemy import select
 
-    from plans import accounts, cards, sessions
+    from plans import accounts, card_keys, cards
     from plans.db import make_engine, make_session_factory, utcnow
-    from plans.demo import demo_teams
     from plans.models import Person, PlanVersion, User
+    from plans.signin import authenticator, second_factors
+    from responder.demo import demo_teams
 
     rng = random.Random(seed)
     secret_key = secrets.token_hex(32)
-    keys = cards.KeySet((cards.generate_master_key("BENCH1"),))
-    cipher = sessions.totp_cipher(secret_key)
+    keys = card_keys.KeySet((card_keys.generate_master_key("BENCH1"),))
+    cipher = authenticator.totp_cipher(secret_key)
     engine = make_engine(url)
     factory = make_session_factory(engine)
     team_codes = [team["code"] for team in demo_teams()]
@@ -228,9 +230,9 @@ def build_fixtures(url: str, users: int, workdir: Path, seed: int) -> Fixtures:
                     display_name=f"Bench Responder {index}",
                 )
                 session.flush()
-            sessions.reset_second_factors(session, user)
-            uri = sessions.begin_totp(session, user, cipher)
-            row = session.get(sessions.TotpFactor, user.id)
+            second_factors.reset_second_factors(session, user)
+            uri = authenticator.begin_totp(session, user, cipher)
+            row = session.get(authenticator.TotpFactor, user.id)
             # Confirmed without spending a code, so the sign-in code is fresh.
             row.confirmed_at = utcnow()
             _row, token = accounts.create_token(session, user, name="bench")
@@ -276,7 +278,7 @@ def build_fixtures(url: str, users: int, workdir: Path, seed: int) -> Fixtures:
         card_tokens=card_tokens,
         refs=refs,
         words=words,
-        card_keys=cards.format_keys(keys),
+        card_keys=card_keys.format_keys(keys),
         secret_key=secret_key,
         names=full_names(url),
     )

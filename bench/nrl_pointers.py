@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from plans import exchange, nrl  # noqa: E402
 from plans.db import create_schema, make_engine, make_session_factory  # noqa: E402
-from plans.demo import generate_documents  # noqa: E402
+from responder.demo import generate_documents  # noqa: E402
 from responder.nrl import HttpTransport, NrlConfig, send_pending  # noqa: E402
 from tests.nrl_server import stand_in_nrl  # noqa: E402
 

@@ -20,11 +20,8 @@ import contextlib
 import functools
 import gzip
 import json
-import re
-import secrets
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +29,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_server import (  # noqa: E402
+    bench_app,
+    confirm_totp,
+    csrf,
+    serving,
+    session_cookie,
+    session_factory,
+    signed_in_client,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -62,12 +70,6 @@ class BenchServer:
     def pages(self) -> dict[str, str]:
         """Return the pages to measure, by name."""
         return {"home": "/", "results": self.search_path, "plan": self.plan_path}
-
-
-def _csrf(client: Any, path: str) -> dict[str, str]:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    return {"csrf_token": match.group(1)} if match else {}
 
 
 def _add_photo(session: Any, person: Any) -> None:
@@ -101,44 +103,21 @@ def _add_photo(session: Any, person: Any) -> None:
 @contextlib.contextmanager
 def serve(plans: int = 200) -> Iterator[BenchServer]:
     """Serve the app with demo plans; sign a responder in and open one plan."""
-    import pyotp
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    from plans import accounts, sessions
-    from plans.db import create_schema, make_session_factory
-    from plans.demo import apply_demo_contacts, generate_documents
+    from plans import accounts
     from plans.exchange.landing import import_documents
     from plans.models import Person, PlanVersion
-    from responder import create_app
-
-    class Quiet(WSGIRequestHandler):
-        def log_request(self, *args: Any, **kwargs: Any) -> None:
-            return None
+    from responder.demo import apply_demo_contacts, generate_documents
 
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app(
-            {
-                "ENVIRONMENT": "development",
-                "SECRET_KEY": secrets.token_hex(32),
-                "DATABASE_URL": f"sqlite:///{folder}/bench.db",
-                "CARD_KEY_FILE": f"{folder}/card-keys.json",
-                "ALLOW_HTTP_SESSION_COOKIE": True,
-                "RATELIMIT_ENABLED": False,
-            }
-        )
-        create_schema(app.extensions["responder.engine"])
-        factory = make_session_factory(app.extensions["responder.engine"])
-        with factory() as session:
+        app = bench_app(folder)
+        with session_factory(app)() as session:
             documents = list(generate_documents(plans, seed=7))
             import_documents(session, documents, actor=None, source="bench")
             apply_demo_contacts(session)
             user = accounts.create_user(
                 session, "bench-police@example.test", role="police", password=PASSWORD
             )
-            cipher = sessions.totp_cipher(str(app.config["SECRET_KEY"]))
-            totp = pyotp.parse_uri(sessions.begin_totp(session, user, cipher))
-            step = int(__import__("time").time()) // 30 - 1
-            sessions.confirm_totp(session, user, totp.at(step * 30), cipher)
+            totp = confirm_totp(session, user, str(app.config["SECRET_KEY"]))
             person = (
                 session.query(Person)
                 .join(PlanVersion)
@@ -151,49 +130,26 @@ def serve(plans: int = 200) -> Iterator[BenchServer]:
             _add_photo(session, person)
             session.commit()
 
-        client = app.test_client()
-        client.post(
-            "/login",
-            data={
-                "email": "bench-police@example.test",
-                "password": PASSWORD,
-                **_csrf(client, "/login"),
-            },
-        )
-        client.post(
-            "/login/totp",
-            data={"code": totp.now(), **_csrf(client, "/login/second-factor")},
-        )
+        client = signed_in_client(app, "bench-police@example.test", PASSWORD, totp)
         answer = client.post(
             f"/open/{ref}",
             data={
                 "basis": "attending_incident",
                 "incident": "BENCH-1",
-                **_csrf(client, f"/open/{ref}"),
+                **csrf(client, f"/open/{ref}"),
             },
         )
         if answer.status_code != 303:
             raise RuntimeError(f"could not open a plan: {answer.status_code}")
-        cookie_name = str(app.config["SESSION_COOKIE_NAME"])
-        cookie = client.get_cookie(cookie_name)
-        if cookie is None:
-            raise RuntimeError("signing in gave no session cookie")
-
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        cookie_value = session_cookie(app, client)
+        with serving(app) as url:
             yield BenchServer(
-                url=f"http://localhost:{server.server_port}",
-                cookie_name=cookie_name,
-                cookie_value=cookie.value,
+                url=url,
+                cookie_name=str(app.config["SESSION_COOKIE_NAME"]),
+                cookie_value=cookie_value,
                 plan_path=f"/plans/{ref}",
                 search_path=f"/search?q={given.lower()}",
             )
-        finally:
-            server.shutdown()
-            server.server_close()
-            app.extensions["responder.engine"].dispose()
 
 
 def measure(server: BenchServer) -> dict[str, Any]:

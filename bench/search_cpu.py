@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search_cpu.py --plans 100000 --before 03a027b
 
-Builds (or reuses) a SQLite database of `plans.demo` plans in --workdir, loaded
+Builds (or reuses) a SQLite database of `responder.demo` plans in --workdir, loaded
 directly as bench/search_speed.py does, then times `search()` in process for
 the query mix of bench/search_speed.py plus the kinds of issue 14 (home
 address, postcode, behaviour with a town, a name with the responder's area).
@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sys.path.insert(0, str(ROOT))
     from bench.search_speed import _load_direct
-    from plans.demo import generate_documents
+    from responder.demo import generate_documents
 
     documents = list(generate_documents(args.plans, seed=SEED, today=TODAY))
     url = args.url

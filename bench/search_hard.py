@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search_hard.py            # writes bench/data/search-hard/
 
-Two parts, each over its own 2,000 synthetic plans from `plans.demo` (seeds in
+Two parts, each over its own 2,000 synthetic plans from `responder.demo` (seeds in
 the manifest) and its own random seed:
 
 - `dev`: tune on this one (look at its misses);
@@ -41,8 +41,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from plans.demo import generate_documents  # noqa: E402
 from plans.search.geo import haversine_m  # noqa: E402
+from responder.demo import generate_documents  # noqa: E402
 
 OUT = ROOT / "bench" / "data" / "search-hard"
 TODAY = dt.date(2026, 12, 1)

@@ -555,7 +555,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--holdout-demo",
         type=int,
         metavar="N",
-        help="instead of --data, rank N plans from plans.demo with generated "
+        help="instead of --data, rank N plans from responder.demo with generated "
         "queries of every kind (a check against tuning to the dev rows)",
     )
     parser.add_argument(
@@ -569,7 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.hard:
-        from plans.demo import generate_documents
+        from responder.demo import generate_documents
 
         manifest = json.loads((HARD_DATA / "manifest.json").read_text())
         args.today = dt.date.fromisoformat(manifest["today"])
@@ -582,7 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         queries = load_jsonl(HARD_DATA / f"{args.hard}.jsonl")
     elif args.holdout_demo:
-        from plans.demo import generate_documents
+        from responder.demo import generate_documents
 
         documents = list(generate_documents(args.holdout_demo, seed=args.seed))
         queries = holdout_queries(documents, per_kind=args.per_kind, seed=args.seed)

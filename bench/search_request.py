@@ -333,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     from bench.search_cpu import SEED, TODAY, make_queries
-    from plans.demo import generate_documents
+    from responder.demo import generate_documents
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     documents = list(generate_documents(args.plans, seed=SEED, today=TODAY))

@@ -5,7 +5,7 @@
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test --json out.json
 
 For each size and backend it builds a database of synthetic plans from
-`plans.demo.generate_documents(n, seed)`, creates a police user and an API token
+`responder.demo.generate_documents(n, seed)`, creates a police user and an API token
 with `responder users create` / `responder tokens create`, starts `responder serve`
 (gunicorn) on 127.0.0.1 and sends a mix of searches one at a time over a
 keep-alive connection: exact names, typos, prefixes, nicknames, surname and given
@@ -47,7 +47,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from plans.demo import generate_documents  # noqa: E402
+from responder.demo import generate_documents  # noqa: E402
 
 RESPONDER = ROOT / ".venv" / "bin" / "responder"
 EMAIL = "search-bench@example.invalid"

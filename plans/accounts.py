@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gzip
-import hashlib
 import hmac
 import re
 import secrets
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session, object_session
 
 from plans import audit, hashing, rules
 from plans.db import utcnow
-from plans.hashing import HashCost
+from plans.hashing import HashCost, sha256_hex
 from plans.models import ROLES, ApiToken, Team, TeamMembership, User
 from plans.vocabulary import Channel, SignInEvent
 
@@ -251,10 +250,6 @@ def disable_user(user: User) -> None:
     user.disabled_at = utcnow()
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def create_token(
     session: Session,
     user: User,
@@ -267,7 +262,7 @@ def create_token(
     row = ApiToken(
         user=user,
         name=name[:100],
-        digest=_digest(token),
+        digest=sha256_hex(token),
         expires_at=utcnow() + lifetime,
     )
     session.add(row)
@@ -279,7 +274,7 @@ def authenticate_token(session: Session, token: str) -> User | None:
     """Return the active user a bearer token belongs to, or None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    digest = _digest(token)
+    digest = sha256_hex(token)
     row = session.scalar(select(ApiToken).where(ApiToken.digest == digest))
     if row is None or not hmac.compare_digest(row.digest, digest):
         return None
@@ -492,7 +487,7 @@ def disable_account(
     Return how many sign-in sessions ended. An administrator cannot disable their
     own account: nobody would be left to open the door again.
     """
-    from plans import sessions
+    from plans.signin import sessions
 
     _require_user_manager(by, channel)
     reason = " ".join(reason.split())
@@ -608,7 +603,7 @@ def list_accounts(
     include_disabled: bool = True,
 ) -> list[AccountSummary]:
     """Return every account with how it signs in and when it last did."""
-    from plans import sessions
+    from plans.signin import second_factors, sessions
 
     _require_user_manager(by, channel)
     query = select(User).order_by(User.active.desc(), User.display_name, User.email)
@@ -622,7 +617,7 @@ def list_accounts(
         methods: list[str] = []
         methods.extend(linked.get(user.id, ()))
         if user.password_hash:
-            factors = sessions.second_factor_methods(session, user)
+            factors = second_factors.second_factor_methods(session, user)
             methods.append(
                 "password + " + " or ".join(factors) if factors else "password"
             )
@@ -649,10 +644,10 @@ def reset_factors(
     session: Session, target: User, *, by: User | None, channel: Channel
 ) -> int:
     """Remove a user's second factors (they enrol again), audited; return the count."""
-    from plans import sessions
+    from plans.signin import second_factors
 
     _require_user_manager(by, channel)
-    count = sessions.reset_second_factors(session, target)
+    count = second_factors.reset_second_factors(session, target)
     audit.record_for(
         session,
         by,
@@ -667,7 +662,7 @@ def sign_out_everywhere(
     session: Session, target: User, *, by: User | None, channel: Channel
 ) -> int:
     """End every sign-in session of a user on an operator's word, audited."""
-    from plans import sessions
+    from plans.signin import sessions
 
     count = sessions.revoke_user_sessions(session, target, reason="revoked_by_operator")
     audit.record_for(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from plans import vocabulary
 from plans.db import Base, after_create, utcnow
+from plans.hashing import sha256_hex
 from plans.vocabulary import AuditAction, Channel
 
 GENESIS_HASH = "0" * 64
@@ -127,7 +127,7 @@ class AuditHead(Base):
 
 def _row_hash(fields: dict[str, Any]) -> str:
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return sha256_hex(canonical)
 
 
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
@@ -292,7 +292,7 @@ def checkpoint_key_id(public_key: Ed25519PublicKey) -> str:
     raw = public_key.public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return sha256_hex(raw)[:16]
 
 
 def parse_checkpoint_key(text: str) -> Ed25519PrivateKey:

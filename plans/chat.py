@@ -11,9 +11,7 @@ one chat or number can drive the bot.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
-import math
 import re
 import secrets
 from collections.abc import Sequence
@@ -38,8 +36,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from plans import audit
 from plans.db import Base, chunks, utcnow
+from plans.hashing import sha256_hex
 from plans.models import Person, PlanVersion, User
-from plans.versions import on_live_change
+from plans.places import plan_places
+from plans.search.geo import haversine_m
 from plans.vocabulary import as_channel
 
 CHANNELS: tuple[str, ...] = ("telegram", "sms", "whatsapp")
@@ -198,10 +198,6 @@ def _owner(user: User | None, person: Person | None) -> tuple[int | None, int | 
     return (user.id if user else None, person.id if person else None)
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def _audit_link(
     session: Session,
     link: ChatLink,
@@ -319,7 +315,7 @@ def create_link_token(
     token = secrets.token_urlsafe(24)
     session.add(
         LinkToken(
-            digest=_digest(token),
+            digest=sha256_hex(token),
             user_id=user_id,
             person_id=person_id,
             created_at=now,
@@ -337,7 +333,7 @@ def redeem_link_token(
     now = now or utcnow()
     if not token or len(token) > 64:
         return None
-    digest = _digest(token)
+    digest = sha256_hex(token)
     row = session.scalar(
         select(LinkToken).where(LinkToken.digest == digest).with_for_update()
     )
@@ -415,7 +411,7 @@ def start_number_link(
         user_id=user_id,
         person_id=person_id,
         salt=salt,
-        digest=_digest(salt + code),
+        digest=sha256_hex(salt + code),
         created_at=now,
         expires_at=now + CODE_LIFETIME,
         attempts=0,
@@ -468,7 +464,7 @@ def confirm_number_link(
         raise ChatError("that code has expired: ask for a new one")
     row.attempts += 1
     cleaned = "".join(code.split())
-    if not hmac.compare_digest(_digest(row.salt + cleaned), row.digest):
+    if not hmac.compare_digest(sha256_hex(row.salt + cleaned), row.digest):
         left = CODE_ATTEMPTS - row.attempts
         session.flush()
         if left <= 0:
@@ -631,22 +627,6 @@ def postcode_key(value: str) -> str | None:
     return compact if _POSTCODE.match(compact) else None
 
 
-def _places_of(document: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    address = (document.get("person") or {}).get("address")
-    if isinstance(address, dict):
-        found.append(address)
-    plan = document.get("plan") or {}
-    for key in ("crisis_locations", "places_of_safety"):
-        found.extend(p for p in plan.get(key) or [] if isinstance(p, dict))
-    return [
-        p
-        for p in found
-        if isinstance(p.get("lat"), int | float)
-        and isinstance(p.get("lon"), int | float)
-    ]
-
-
 def refresh_places(session: Session, person: Person) -> None:
     """Rebuild the named places of a person's live plan (none if not live)."""
     refresh_places_of(session, [person.id])
@@ -671,7 +651,7 @@ def refresh_places_of(session: Session, person_ids: Sequence[int]) -> None:
 
 def _place_rows(person_id: int, document: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
-    for place in _places_of(document):
+    for _kind, place in plan_places(document):
         text_parts = [str(place.get("name") or ""), str(place.get("address") or "")]
         postcode = place.get("postcode") or ""
         if not postcode:
@@ -700,7 +680,6 @@ def rebuild_places(session: Session) -> int:
     return len(session.scalars(select(ChatPlace.id)).all())
 
 
-@on_live_change
 def _refresh_places_on_live_change(
     session: Session, changes: Sequence[tuple[Person, str]]
 ) -> None:
@@ -743,7 +722,4 @@ def resolve_place(session: Session, words: str) -> tuple[float, float] | None:
 
 
 def _near(a: ChatPlace, b: ChatPlace, metres: float = 2_000.0) -> bool:
-    # Equirectangular is plenty at these distances.
-    x = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
-    y = math.radians(b.lat - a.lat)
-    return 6_371_000.0 * math.hypot(x, y) <= metres
+    return haversine_m(a.lat, a.lon, b.lat, b.lon) <= metres

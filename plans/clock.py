@@ -40,6 +40,28 @@ def london_date(instant: dt.datetime) -> dt.date:
     return instant.astimezone(LONDON).date()
 
 
+def iso_date(value: object) -> dt.date | None:
+    """Read a YYYY-MM-DD date or a timestamp's date part; None if empty or unreadable.
+
+    The one reader of dates in plan documents, forms and query strings: a bad
+    date is treated as no date, never a 500; callers that must refuse bad input
+    check for None themselves.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if len(text) > 10 and text[10] in "T ":
+        text = text[:10]  # the date part of a timestamp
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def london_time(instant: dt.datetime) -> dt.datetime:
     """Return an aware instant as Europe/London wall-clock time."""
     return instant.astimezone(LONDON)

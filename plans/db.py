@@ -136,6 +136,8 @@ def make_session_factory(
     `info` seeds every session's `Session.info`: how the app tells the domain's
     subscribers what is switched on (plans.nrl.SESSION_FLAG).
     """
+    import plans.all_models  # noqa: F401  (the listeners every session relies on)
+
     return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
 
 

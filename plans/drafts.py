@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from plans import audit, clock, guardrails, nhs_numbers, publish_rules
 from plans.cases import workflow as cases_gate
+from plans.clock import iso_date
 from plans.db import utcnow
 from plans.exchange.reading import schema_problems, value_problems
 from plans.exchange.upgrade import FORMAT as FORMAT
@@ -222,15 +223,6 @@ def new_ref(session: Session, team: Team) -> str:
     return f"{prefix}{number:05d}"
 
 
-def _date(value: Any) -> dt.date | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def apply_person_fields(person: Person, fields: Mapping[str, Any]) -> None:
     """Copy the document's `person` object onto the person's row."""
     person.given_name = str(fields.get("given_name") or person.given_name)
@@ -238,7 +230,7 @@ def apply_person_fields(person: Person, fields: Mapping[str, Any]) -> None:
     person.nhs_number = nhs_numbers.normalised_or_none(fields.get("nhs_number"))
     person.preferred_name = fields.get("preferred_name") or None
     person.aliases = list(fields.get("aliases") or [])
-    person.date_of_birth = _date(fields.get("date_of_birth"))
+    person.date_of_birth = iso_date(fields.get("date_of_birth"))
     person.sex = fields.get("sex") or None
     person.description = fields.get("description") or None
     person.address = dict(fields["address"]) if fields.get("address") else None

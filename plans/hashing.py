@@ -1,4 +1,9 @@
-"""The argon2id cost for staff passwords and holder PINs, chosen once per process.
+"""Hashing: the argon2id cost for passwords and PINs, and the one SHA-256 digest.
+
+`sha256_hex` is how tokens, throttle keys and audit rows are digested: a secret
+is stored only as this digest, so a database dump holds no usable token.
+
+The argon2id cost for staff passwords and holder PINs is chosen once per process.
 
 Production keeps the library's RFC 9106 "low memory" profile (64 MiB, 3 passes,
 4 lanes). Tests lower it (PASSWORD_HASH_COST in tests/conftest.py) because
@@ -8,6 +13,7 @@ suite; the tests of hashing itself put production cost back.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -59,3 +65,9 @@ def hasher() -> PasswordHasher:
 def cost() -> HashCost:
     """Return the cost passwords and PINs are hashed with now."""
     return _Current.cost
+
+
+def sha256_hex(material: str | bytes) -> str:
+    """Return the SHA-256 of text (UTF-8) or bytes as 64 hex digits."""
+    raw = material.encode("utf-8") if isinstance(material, str) else material
+    return hashlib.sha256(raw).hexdigest()

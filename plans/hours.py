@@ -52,7 +52,7 @@ class Span:
     end: int
 
 
-def _day(word: str) -> int | None:
+def _weekday(word: str) -> int | None:
     word = word.strip()[:3]
     return DAYS.index(word) if word in DAYS else None
 
@@ -65,12 +65,12 @@ def _days(text: str) -> tuple[int, ...] | None:
     for part in re.split(r"\s*[&,]\s*|\s+and\s+", text):
         if "-" in part:
             first, _, last = part.partition("-")
-            start, end = _day(first), _day(last)
+            start, end = _weekday(first), _weekday(last)
             if start is None or end is None:
                 return None
             days.extend((start + offset) % 7 for offset in range((end - start) % 7 + 1))
         else:
-            day = _day(part)
+            day = _weekday(part)
             if day is None:
                 return None
             days.append(day)

@@ -17,7 +17,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from plans import access, audit, cards, clock, nhs_numbers, ratelimit, rules
+from plans import access, audit, card_keys, cards, clock, nhs_numbers, ratelimit, rules
 from plans.models import Person, PlanVersion, User
 from plans.ratelimit import Counter, DatabaseCounter, Limit
 from plans.search import SearchResult, search, team_area
@@ -206,21 +206,21 @@ def scan_card(
     session: Session,
     user: User | None,
     token: str,
-    keys: cards.KeySet,
+    keys: card_keys.KeySet,
     *,
     ip_hash: str,
     now: dt.datetime | None = None,
 ) -> CardScan:
     """Check a scanned card; open its plan for a responder, audited either way.
 
-    Raise cards.InvalidToken (after auditing it, and alerting on a burst) when
+    Raise card_keys.InvalidToken (after auditing it, and alerting on a burst) when
     the token is not genuine. Anyone may scan; only a responder's scan opens the
     plan (on the card_scan basis), everyone else learns only whose card it is.
     """
     rules.require(user, "card", "scan_card")
     try:
         result = cards.scan(session, token, keys, now=now)
-    except cards.InvalidToken:
+    except card_keys.InvalidToken:
         session.rollback()
         cards.record_invalid_scan(session, ip_hash=ip_hash, now=now)
         raise

@@ -15,13 +15,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
     inspect,
     text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from plans import vocabulary
+from plans.clock import iso_date
 from plans.db import Base, utcnow
 from plans.hours import TeamContacts
 
@@ -268,17 +268,13 @@ class PlanVersion(Base):
     def sync_recorded_fields(self) -> None:
         """Copy the recorded fields out of the document into their columns."""
         plan = self.document.get("plan", {})
-        self.review_by = _date_or_none(plan.get("review_by"))
+        self.review_by = iso_date(plan.get("review_by"))
         self.sharing_basis = plan.get("sharing_basis")
         coproduction = plan.get("coproduction") or {}
         self.agreed_with_person = coproduction.get("agreed_with_person")
-        self.agreed_on = _date_or_none(coproduction.get("agreed_on"))
+        self.agreed_on = iso_date(coproduction.get("agreed_on"))
         self.approved_by_name = plan.get("approved_by")
-        self.approved_on = _date_or_none(plan.get("approved_on"))
-
-
-def _date_or_none(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
+        self.approved_on = iso_date(plan.get("approved_on"))
 
 
 # Columns that may change after a version leaves draft: its lifecycle only.
@@ -287,7 +283,6 @@ _LIFECYCLE_COLUMNS = frozenset(
 )
 
 
-@event.listens_for(Session, "before_flush")
 def _refuse_edits_to_published_versions(
     session: Session, _context: Any, _instances: Any
 ) -> None:

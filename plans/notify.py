@@ -14,7 +14,6 @@ Rows hold no plan text: only the kind of message and the few facts its words nee
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,6 @@ from sqlalchemy import (
     Integer,
     String,
     delete,
-    event,
     func,
     or_,
     select,
@@ -38,7 +36,9 @@ from plans.access import AccessGrant
 from plans.chat import ChatLink
 from plans.db import Base, chunks, dialect_name, utcnow
 from plans.models import ROLE_LABELS, Person, PlanVersion, Team, User
-from plans.versions import on_live_change
+from plans.places import plan_places
+from plans.ratelimit import doubling_wait
+from plans.search.geo import haversine_m
 
 STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "cancelled")
 KINDS: tuple[str, ...] = (
@@ -87,7 +87,7 @@ class Subscription(Base):
             return False
         radius = self.area_radius_m or 0.0
         return any(
-            distance_m(self.area_lat, self.area_lon, lat, lon) <= radius
+            haversine_m(self.area_lat, self.area_lon, lat, lon) <= radius
             for lat, lon in places
         )
 
@@ -115,15 +115,6 @@ class Outbox(Base):
     sent_at: Mapped[dt.datetime | None]
 
     link: Mapped[ChatLink] = relationship()
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Return the great-circle distance in metres between two points."""
-    earth = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * earth * math.asin(min(1.0, math.sqrt(a)))
 
 
 # -- subscriptions ---------------------------------------------------------------
@@ -186,7 +177,8 @@ _commit_callbacks: list[Callable[[], None]] = []
 
 def on_outbox_commit(callback: Callable[[], None]) -> Callable[[], None]:
     """Call `callback()` after any commit that added outbox rows (wake a worker)."""
-    _commit_callbacks.append(callback)
+    if callback not in _commit_callbacks:  # registering twice wakes once
+        _commit_callbacks.append(callback)
     return callback
 
 
@@ -232,20 +224,10 @@ def person_places(version: PlanVersion | None) -> list[tuple[float, float]]:
     """Return the points a plan places the person at (home, crisis locations)."""
     if version is None:
         return []
-    document = version.document or {}
-    found: list[dict[str, Any]] = []
-    address = (document.get("person") or {}).get("address")
-    if isinstance(address, dict):
-        found.append(address)
-    plan = document.get("plan") or {}
-    for key in ("crisis_locations", "places_of_safety"):
-        found.extend(p for p in plan.get(key) or [] if isinstance(p, dict))
-    points = []
-    for place in found:
-        lat, lon = place.get("lat"), place.get("lon")
-        if isinstance(lat, int | float) and isinstance(lon, int | float):
-            points.append((float(lat), float(lon)))
-    return points
+    return [
+        (float(place["lat"]), float(place["lon"]))
+        for _kind, place in plan_places(version.document or {})
+    ]
 
 
 def _latest_version(session: Session, person: Person) -> PlanVersion | None:
@@ -359,7 +341,6 @@ def plan_changed(
     return rows
 
 
-@on_live_change
 def _queue_on_live_change(
     session: Session, changes: Sequence[tuple[Person, str]]
 ) -> None:
@@ -417,7 +398,6 @@ def _queue_opened(session: Session, grant: AccessGrant) -> None:
             )
 
 
-@event.listens_for(Session, "before_flush")
 def _queue_on_new_grants(session: Session, _context: Any, _instances: Any) -> None:
     """Queue 'your plan was opened' messages in the flush that creates the grant."""
     for obj in list(session.new):
@@ -425,7 +405,6 @@ def _queue_on_new_grants(session: Session, _context: Any, _instances: Any) -> No
             _queue_opened(session, obj)
 
 
-@event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     session.info.pop("outbox_keys", None)
     if session.info.pop("outbox_added", False):
@@ -433,7 +412,6 @@ def _after_commit(session: Session) -> None:
             callback()
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, _previous: Any) -> None:
     session.info.pop("outbox_keys", None)
     session.info.pop("outbox_added", None)
@@ -444,8 +422,7 @@ def _after_rollback(session: Session, _previous: Any) -> None:
 
 def backoff(attempts: int) -> dt.timedelta:
     """Return how long to wait before retry number `attempts` + 1."""
-    delay: dt.timedelta = BASE_BACKOFF * (2 ** max(attempts - 1, 0))
-    return min(delay, MAX_BACKOFF)
+    return doubling_wait(max(attempts - 1, 0), first=BASE_BACKOFF, cap=MAX_BACKOFF)
 
 
 def claim_due(

@@ -8,9 +8,10 @@ An ambulance crew's system finds the pointer by NHS number and reads whom to
 call: the team's name, its ODS code and phone, and nothing of the plan.
 
 Like `plans.notify`, a message is queued in the transaction that makes the
-change (an `on_live_change` subscriber), and a job drains the queue under a
-lease, with the same back-off (`notify.backoff`). The queue is a sibling of the
-notification outbox because its rows address a national service, not a chat.
+change (an `on_live_change` subscriber, wired in `plans.wiring`), and a job
+drains the queue under a lease, with the same back-off (`notify.backoff`). The
+queue is a sibling of the notification outbox because its rows address a
+national service, not a chat.
 Only the newest change of a person matters: queueing one cancels the person's
 older pending messages, and a person's messages are never in flight at once.
 
@@ -42,7 +43,6 @@ from plans import audit
 from plans.db import Base, chunks, dialect_name, utcnow
 from plans.models import SHARING_BASES, Person, PlanVersion
 from plans.notify import LEASE, MAX_ATTEMPTS, backoff
-from plans.versions import on_live_change
 from plans.vocabulary import AuditAction
 
 SESSION_FLAG = "nrl_pointers"
@@ -385,7 +385,6 @@ def queue_changes(
     return queued
 
 
-@on_live_change
 def _queue_on_live_change(
     session: Session, changes: Sequence[tuple[Person, str]]
 ) -> None:

@@ -11,7 +11,6 @@ staff sign-in; only the SHA-256 of its token is stored.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -36,7 +35,9 @@ from plans import agreement, audit, clock, hashing, photos, plan_view, versions
 from plans.access import BASES, access_log, raise_alert
 from plans.cases import workflow as cases_workflow
 from plans.db import Base, utcnow
+from plans.hashing import sha256_hex
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
+from plans.ratelimit import doubling_wait
 from plans.vocabulary import as_channel
 from plans.working_days import add_working_days
 
@@ -203,13 +204,11 @@ def has_pin(session: Session, person: Person) -> bool:
 
 def pin_delay(failed_count: int) -> dt.timedelta:
     """Return how long to wait after this many wrong PINs in a row."""
-    if failed_count < FREE_ATTEMPTS:
-        return dt.timedelta(0)
     # Half a minute, doubling: a person who mistypes loses seconds, a guesser
     # gets about a hundred tries a day at most (four digits: 10,000).
-    exponent = min(failed_count - FREE_ATTEMPTS, 20)
-    delay: dt.timedelta = FIRST_DELAY * 2**exponent
-    return min(MAX_DELAY, delay)
+    return doubling_wait(
+        failed_count, first=FIRST_DELAY, cap=MAX_DELAY, free=FREE_ATTEMPTS
+    )
 
 
 def pin_retry_at(session: Session, person: Person) -> dt.datetime | None:
@@ -323,10 +322,6 @@ def _check_hash(stored: str | None, pin: str) -> bool:
 # -- sessions -------------------------------------------------------------------
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def start_session(
     session: Session,
     person: Person,
@@ -385,7 +380,7 @@ def _new_token(
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     row = PersonSession(
-        digest=_digest(token),
+        digest=sha256_hex(token),
         person_id=person.id,
         via=via[:16],
         kind=kind,
@@ -402,7 +397,7 @@ def _live_row(
 ) -> PersonSession | None:
     if not token or len(token) > 100:
         return None
-    digest = _digest(token)
+    digest = sha256_hex(token)
     row = session.scalar(select(PersonSession).where(PersonSession.digest == digest))
     if row is None or not hmac.compare_digest(row.digest, digest) or row.kind != kind:
         return None
@@ -435,7 +430,7 @@ def redeem_link(
 def end_session(session: Session, token: str) -> None:
     """End a person's session (signing out)."""
     row = session.scalar(
-        select(PersonSession).where(PersonSession.digest == _digest(token))
+        select(PersonSession).where(PersonSession.digest == sha256_hex(token))
     )
     if row is not None and row.ended_at is None:
         row.ended_at = utcnow()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from plans.clock import iso_date
 from plans.hours import NumberToCall, TeamContacts, number_open_now
 from plans.models import RESPONDER_KINDS, ROLE_LABELS, PlanVersion
 from plans.nhs_numbers import formatted
@@ -199,17 +200,6 @@ def map_links(place: Mapping[str, Any]) -> tuple[Link, ...]:
     return ()
 
 
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
-
 def _age(dob: dt.date | None, today: dt.date) -> int | None:
     if dob is None:
         return None
@@ -316,7 +306,7 @@ def _legal_sections(plan: Mapping[str, Any]) -> list[Section]:
     act: Mapping[str, Any] = plan.get("mental_health_act") or {}
     status = MHA_LABELS.get(str(act.get("status", "")))
     if status:
-        recorded = _date(act.get("recorded_on"))
+        recorded = iso_date(act.get("recorded_on"))
         details.append(
             (
                 "Mental Health Act",
@@ -346,7 +336,7 @@ def _legal_sections(plan: Mapping[str, Any]) -> list[Section]:
                 (label, value)
                 for label, value in (
                     ("Assessed by", _text(item.get("assessor"))),
-                    ("Assessed on", long_date(_date(item.get("assessed_on")))),
+                    ("Assessed on", long_date(iso_date(item.get("assessed_on")))),
                     ("Best-interests decision", _text(item.get("best_interests"))),
                 )
                 if value
@@ -426,9 +416,9 @@ def build(
         plan_object = document.get("plan", {})
         status = str(plan_object.get("status", "draft"))
         version_number = int(plan_object.get("version", 0) or 0)
-        review_by = _date(plan_object.get("review_by"))
+        review_by = iso_date(plan_object.get("review_by"))
         approved_by = _text(plan_object.get("approved_by"))
-        approved_on = _date(plan_object.get("approved_on"))
+        approved_on = iso_date(plan_object.get("approved_on"))
     if status == "retired":
         raise PlanNotShown("a retired plan is never shown")
     person: Mapping[str, Any] = document.get("person", {})
@@ -613,7 +603,7 @@ def build(
             for key, label in CAPACITY_ABILITIES
             if isinstance(capacity.get(key), bool)
         )
-        assessed = _date(capacity.get("assessed_on"))
+        assessed = iso_date(capacity.get("assessed_on"))
         sections.append(
             Section(
                 "capacity",
@@ -690,7 +680,7 @@ def build(
             )
 
     review_overdue = review_by is not None and review_by < today
-    last_reviewed = approved_on or _date(plan.get("published_at"))
+    last_reviewed = approved_on or iso_date(plan.get("published_at"))
     review_notice = None
     if review_overdue:
         review_notice = (
@@ -711,7 +701,7 @@ def build(
         )
     if review_by:
         provenance.append(("Review by", long_date(review_by)))
-    agreed_on = _date(coproduction.get("agreed_on"))
+    agreed_on = iso_date(coproduction.get("agreed_on"))
     if coproduction.get("agreed_with_person") is True:
         provenance.append(
             (
@@ -754,7 +744,7 @@ def build(
         if preferred and preferred.casefold() != legal_given.casefold()
         else None
     )
-    date_of_birth = _date(person.get("date_of_birth"))
+    date_of_birth = iso_date(person.get("date_of_birth"))
     address: Mapping[str, Any] = person.get("address") or {}
     home = ", ".join(
         part

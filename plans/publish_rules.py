@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from plans.clock import iso_date
 from plans.models import SHARING_BASES
 
 # How the person's agreement was given. "own_view": they agreed in /me/.
@@ -107,15 +108,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, min(day.day, last))
 
 
-def _date(value: Any) -> dt.date | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def _long(day: dt.date) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
@@ -131,7 +123,7 @@ def capacity_acknowledged(plan: Mapping[str, Any]) -> bool:
     acknowledgement = (plan.get("capacity") or {}).get("acknowledgement") or {}
     return bool(
         str(acknowledgement.get("by") or "").strip()
-        and _date(acknowledgement.get("on"))
+        and iso_date(acknowledgement.get("on"))
         and len(str(acknowledgement.get("review") or "").strip()) >= MIN_REVIEW_LENGTH
     )
 
@@ -157,7 +149,7 @@ def publish_problems(
     def refuse(pointer: str, message: str) -> None:
         problems.append(RuleProblem(pointer, message))
 
-    review_by = _date(plan.get("review_by"))
+    review_by = iso_date(plan.get("review_by"))
     latest_review = add_months(on, rules.max_review_months)
     if review_by is None:
         refuse("/plan/review_by", "set the date this plan must be reviewed by")
@@ -192,7 +184,7 @@ def _agreement_problems(
             "record that the person agreed this version",
         )
         return
-    agreed_on = _date(coproduction.get("agreed_on"))
+    agreed_on = iso_date(coproduction.get("agreed_on"))
     if agreed_on is None:
         refuse("/plan/coproduction/agreed_on", "record the date it was agreed")
     elif agreed_on > on:
@@ -205,8 +197,8 @@ def _agreement_problems(
     if previous is None or agreed_on is None:
         return
     before: Mapping[str, Any] = previous.get("plan") or {}
-    before_agreed = _date((before.get("coproduction") or {}).get("agreed_on"))
-    before_approved = _date(before.get("approved_on"))
+    before_agreed = iso_date((before.get("coproduction") or {}).get("agreed_on"))
+    before_approved = iso_date(before.get("approved_on"))
     # The person agrees to words; words that changed after the previous
     # version's agreement (or approval) were never in front of them then.
     if (before_agreed and agreed_on <= before_agreed) or (
@@ -254,7 +246,7 @@ def _capacity_problems(
     refuse: Any,
 ) -> None:
     capacity = plan.get("capacity") or {}
-    assessed_on = _date(capacity.get("assessed_on"))
+    assessed_on = iso_date(capacity.get("assessed_on"))
     if assessed_on is None:
         refuse(
             "/plan/capacity/assessed_on",

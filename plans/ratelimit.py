@@ -75,6 +75,19 @@ class Counter(Protocol):
         ...
 
 
+def doubling_wait(
+    count: int, *, first: dt.timedelta, cap: dt.timedelta, free: int = 0
+) -> dt.timedelta:
+    """Return the back-off after `count` failures: none for the first `free`,
+    then `first`, doubling with each one more, never above `cap`."""
+    if count < free:
+        return dt.timedelta(0)
+    # The exponent is capped so a long run of failures cannot overflow timedelta.
+    exponent = min(count - free, 20)
+    delay: dt.timedelta = first * 2**exponent
+    return min(delay, cap)
+
+
 def _window(now: dt.datetime, seconds: int) -> int:
     return int(now.timestamp()) // seconds
 

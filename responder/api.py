@@ -163,7 +163,6 @@ def search() -> ResponseReturnValue:
         abort(403, description="Only responders search plans.")
     session.commit()
     response = jsonify(results_json(results, offset))
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -183,7 +182,6 @@ def plan_fhir(ref: str) -> ResponseReturnValue:
         json.dumps(bundle, ensure_ascii=False), mimetype="application/fhir+json"
     )
     response.headers["Content-Type"] = fhir.MEDIA_TYPE
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -40,12 +40,23 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from plans import accounts, clock, sessions
+from plans import accounts, clock
+from plans.identity import ExternalIdentity
 from plans.models import ROLE_LABELS, ApiToken, Team, User
+from plans.signin import (
+    SecondFactorError,
+    authenticator,
+    passkeys,
+    recovery,
+    second_factors,
+    sessions,
+    throttling,
+)
 from plans.vocabulary import SignInEvent
 from responder import qr
 from responder.access import public, roles_required, signed_in
 from responder.db import get_session, session_factory
+from responder.rows import get_or_404
 from responder.security import limiter, require_rate_limit_storage
 
 logger = logging.getLogger(__name__)
@@ -199,7 +210,7 @@ def unauthorized() -> ResponseReturnValue:
     return redirect(url_for("auth.login", next=next_path))
 
 
-def relying_party() -> sessions.RelyingParty:
+def relying_party() -> passkeys.RelyingParty:
     """Return the WebAuthn relying party from configuration."""
     config = current_app.config
     configured = config.get("WEBAUTHN_ORIGIN")
@@ -212,7 +223,7 @@ def relying_party() -> sessions.RelyingParty:
             origins = (request.host_url.rstrip("/"),)
         else:
             origins = (f"https://{config['WEBAUTHN_RP_ID']}",)
-    return sessions.RelyingParty(
+    return passkeys.RelyingParty(
         rp_id=str(config["WEBAUTHN_RP_ID"]),
         name=str(config["WEBAUTHN_RP_NAME"]),
         origins=origins,
@@ -221,7 +232,7 @@ def relying_party() -> sessions.RelyingParty:
 
 def totp_cipher() -> Any:
     """Return the cipher for TOTP secrets, keyed from SECRET_KEY."""
-    return sessions.totp_cipher(str(current_app.config["SECRET_KEY"]))
+    return authenticator.totp_cipher(str(current_app.config["SECRET_KEY"]))
 
 
 # -- helpers ----------------------------------------------------------------------
@@ -375,7 +386,7 @@ def enrolling_user() -> User | None:
     user_or_none = pending_user()
     if user_or_none is None:
         return None
-    if sessions.has_second_factor(get_session(), user_or_none):
+    if second_factors.has_second_factor(get_session(), user_or_none):
         return None
     return user_or_none
 
@@ -419,7 +430,7 @@ def _start_pending(user: User, next_path: str | None) -> None:
 
 def _remember_challenge(purpose: str, challenge: bytes) -> None:
     db = get_session()
-    session["webauthn"] = sessions.save_challenge(db, purpose, challenge)
+    session["webauthn"] = passkeys.save_challenge(db, purpose, challenge)
     db.commit()
 
 
@@ -428,7 +439,7 @@ def _take_challenge(purpose: str) -> bytes | None:
     if not isinstance(handle, str):
         return None
     db = get_session()
-    challenge = sessions.take_challenge(db, handle, purpose)
+    challenge = passkeys.take_challenge(db, handle, purpose)
     db.commit()
     return challenge
 
@@ -442,22 +453,22 @@ def _json_body() -> dict[str, Any]:
 
 def _claim(
     purpose: str, account: str, user: User | None, *, account_wide: bool = True
-) -> list[sessions.Throttle] | dt.timedelta:
+) -> list[throttling.Throttle] | dt.timedelta:
     """Count this attempt before checking it; return its throttles, or the wait.
 
     The count is committed before the secret is checked, so parallel attempts
     in other workers see it (and a refused attempt counts for nothing).
     """
     db = get_session()
-    throttles = sessions.attempt_throttles(
+    throttles = throttling.attempt_throttles(
         purpose,
         account,
         ip_hash(),
         known_device=known_device(user) or not account_wide,
     )
     try:
-        sessions.claim_attempt(db, throttles, user=user)
-    except sessions.Throttled as throttled:
+        throttling.claim_attempt(db, throttles, user=user)
+    except throttling.Throttled as throttled:
         db.rollback()
         return throttled.wait
     db.commit()
@@ -520,13 +531,13 @@ def login() -> ResponseReturnValue:
         return render_template(
             "auth/login.html", next=next_path, error=BAD_CREDENTIALS, email=email
         ), 401
-    sessions.forget_failures(db, claimed)
+    throttling.forget_failures(db, claimed)
     if accounts.password_needs_rehash(user):
         # Not set_password: an old, shorter password must not fail its own upgrade.
         user.password_hash = accounts.hash_password(password)
     db.commit()
     _start_pending(user, next_path)
-    if not sessions.has_second_factor(db, user):
+    if not second_factors.has_second_factor(db, user):
         return redirect(url_for("auth.enrol"))
     return redirect(url_for("auth.second_factor"))
 
@@ -538,7 +549,7 @@ def second_factor() -> ResponseReturnValue:
     user = pending_user()
     if user is None:
         return redirect(url_for("auth.login"))
-    methods = sessions.second_factor_methods(get_session(), user)
+    methods = second_factors.second_factor_methods(get_session(), user)
     if not methods:
         return redirect(url_for("auth.enrol"))
     return render_template("auth/second_factor.html", methods=methods, error=None)
@@ -560,7 +571,7 @@ def login_totp() -> ResponseReturnValue:
     if user is None:
         return redirect(url_for("auth.login"))
     db = get_session()
-    methods = sessions.second_factor_methods(db, user)
+    methods = second_factors.second_factor_methods(db, user)
     claimed = _claim("factor", str(user.id), user)
     if isinstance(claimed, dt.timedelta):
         _audit("mfa_throttled", user, method="totp")
@@ -572,12 +583,12 @@ def login_totp() -> ResponseReturnValue:
             "auth/second_factor.html", methods=methods, error=message
         ), 429
     code = request.form.get("code", "")[:20]
-    if not sessions.verify_totp(db, user, code, totp_cipher()):
+    if not authenticator.verify_totp(db, user, code, totp_cipher()):
         _factor_refused(user, "totp")
         return render_template(
             "auth/second_factor.html", methods=methods, error=BAD_CODE
         ), 401
-    sessions.forget_failures(db, claimed)
+    throttling.forget_failures(db, claimed)
     return redirect(complete_sign_in(user, "totp"))
 
 
@@ -601,14 +612,14 @@ def login_recovery() -> ResponseReturnValue:
             f"Too many attempts. Please wait {_wait_words(claimed)} and try again."
         )
         return render_template("auth/recovery.html", error=message), 429
-    if not sessions.use_recovery_code(db, user, request.form.get("code", "")[:64]):
+    if not recovery.use_recovery_code(db, user, request.form.get("code", "")[:64]):
         _factor_refused(user, "recovery_code")
         return render_template("auth/recovery.html", error=BAD_CODE), 401
-    sessions.forget_failures(db, claimed)
+    throttling.forget_failures(db, claimed)
     _audit(
         "recovery_code_used",
         user,
-        count=sessions.unused_recovery_codes(db, user),
+        count=recovery.unused_recovery_codes(db, user),
     )
     return redirect(complete_sign_in(user, "recovery_code"))
 
@@ -620,7 +631,7 @@ def passkey_options() -> ResponseReturnValue:
     """Give the browser a challenge to sign with a passkey."""
     db = get_session()
     user = pending_user()
-    options, challenge = sessions.authentication_options(db, relying_party(), user)
+    options, challenge = passkeys.authentication_options(db, relying_party(), user)
     _remember_challenge("login", challenge)
     return Response(options, mimetype="application/json")
 
@@ -644,14 +655,14 @@ def login_passkey() -> ResponseReturnValue:
         _audit("mfa_throttled", user, method="passkey")
         db.commit()
         return jsonify({"error": f"Please wait {_wait_words(claimed)}."}), 429
-    row = sessions.authenticate_passkey(
+    row = passkeys.authenticate_passkey(
         db, credential, challenge=challenge, rp=relying_party(), user=user
     )
     if row is None:
         _audit("mfa_failed" if user else "login_failed", user, method="passkey")
         db.commit()
         return jsonify({"error": "That passkey was not accepted."}), 401
-    sessions.forget_failures(db, claimed)
+    throttling.forget_failures(db, claimed)
     return jsonify({"redirect": complete_sign_in(row.user, "passkey")})
 
 
@@ -673,9 +684,9 @@ def enrol() -> ResponseReturnValue:
 def _totp_page(user: User, error: str | None) -> str:
     db = get_session()
     cipher = totp_cipher()
-    uri = sessions.pending_totp_uri(db, user, cipher)
+    uri = authenticator.pending_totp_uri(db, user, cipher)
     if uri is None:
-        uri = sessions.begin_totp(db, user, cipher)
+        uri = authenticator.begin_totp(db, user, cipher)
         db.commit()
     return render_template(
         "auth/enrol_totp.html",
@@ -696,11 +707,13 @@ def enrol_totp() -> ResponseReturnValue:
     if (ask := reauthentication_required()) is not None:
         return ask
     db = get_session()
-    if sessions.totp_enabled(db, user):
+    if authenticator.totp_enabled(db, user):
         return redirect(url_for("auth.account"))
     if request.method == "GET":
         return _totp_page(user, None)
-    if not sessions.confirm_totp(db, user, request.form.get("code", ""), totp_cipher()):
+    if not authenticator.confirm_totp(
+        db, user, request.form.get("code", ""), totp_cipher()
+    ):
         _audit("mfa_failed", user, method="totp_enrolment")
         db.commit()
         return _totp_page(user, BAD_CODE), 400
@@ -712,8 +725,8 @@ def _finish_enrolment(user: User, method: str) -> ResponseReturnValue:
     """Issue recovery codes if the user has none, and sign a pending user in."""
     db = get_session()
     codes: list[str] = []
-    if sessions.unused_recovery_codes(db, user) == 0:
-        codes = sessions.issue_recovery_codes(db, user)
+    if recovery.unused_recovery_codes(db, user) == 0:
+        codes = recovery.issue_recovery_codes(db, user)
         _audit("recovery_codes_issued", user, count=len(codes))
     if current_user.is_authenticated:
         db.commit()
@@ -735,7 +748,7 @@ def enrol_passkey_options() -> ResponseReturnValue:
         return jsonify({"error": "Please sign in again."}), 401
     if (ask := reauthentication_required()) is not None:
         return ask
-    options, challenge = sessions.registration_options(
+    options, challenge = passkeys.registration_options(
         get_session(), user, relying_party()
     )
     _remember_challenge("register", challenge)
@@ -761,7 +774,7 @@ def enrol_passkey() -> ResponseReturnValue:
     if not isinstance(credential, dict):
         abort(400)
     try:
-        sessions.register_passkey(
+        passkeys.register_passkey(
             db,
             user,
             credential,
@@ -769,7 +782,7 @@ def enrol_passkey() -> ResponseReturnValue:
             rp=relying_party(),
             name=str(body.get("name") or "Passkey"),
         )
-    except sessions.SecondFactorError as error:
+    except SecondFactorError as error:
         _audit("mfa_failed", user, method="passkey_enrolment")
         db.commit()
         return jsonify({"error": str(error)}), 400
@@ -809,7 +822,7 @@ def confirm_password() -> ResponseReturnValue:
         return render_template(
             "auth/confirm.html", error="That password was not right.", next=next_path
         ), 401
-    sessions.forget_failures(db, claimed)
+    throttling.forget_failures(db, claimed)
     row = g.get("user_session")
     if row is not None:
         sessions.mark_reauthenticated(db, row.id, now=_now())
@@ -852,9 +865,9 @@ def account() -> ResponseReturnValue:
     return render_template(
         "auth/account.html",
         user=user,
-        passkeys=sessions.passkeys_for(db, user),
-        totp=sessions.totp_enabled(db, user),
-        codes_left=sessions.unused_recovery_codes(db, user),
+        passkeys=passkeys.passkeys_for(db, user),
+        totp=authenticator.totp_enabled(db, user),
+        codes_left=recovery.unused_recovery_codes(db, user),
         live=sessions.live_sessions(db, user),
         current=g.get("user_session"),
         tokens=accounts.tokens_of(db, user),
@@ -887,13 +900,13 @@ def recovery_codes() -> ResponseReturnValue:
         return render_template(
             "auth/recovery_codes.html",
             codes=None,
-            codes_left=sessions.unused_recovery_codes(db, user),
+            codes_left=recovery.unused_recovery_codes(db, user),
             first=request.args.get("first") == "1",
             next=next_path,
         )
     if (ask := reauthentication_required()) is not None:
         return ask
-    codes = sessions.issue_recovery_codes(db, user)
+    codes = recovery.issue_recovery_codes(db, user)
     _audit("recovery_codes_issued", user, count=len(codes))
     db.commit()
     return render_template("auth/recovery_codes.html", codes=codes, next=next_path)
@@ -905,10 +918,10 @@ def remove_passkey(passkey_id: int) -> ResponseReturnValue:
     """Remove one of the user's passkeys, unless it is their only factor."""
     db = get_session()
     user: User = current_user._get_current_object()
-    others = [p for p in sessions.passkeys_for(db, user) if p.id != passkey_id]
-    if not others and not sessions.totp_enabled(db, user):
+    others = [p for p in passkeys.passkeys_for(db, user) if p.id != passkey_id]
+    if not others and not authenticator.totp_enabled(db, user):
         abort(409)
-    if not sessions.remove_passkey(db, user, passkey_id):
+    if not passkeys.remove_passkey(db, user, passkey_id):
         abort(404)
     _audit("passkey_removed", user)
     db.commit()
@@ -948,7 +961,7 @@ def change_password() -> ResponseReturnValue:
         accounts.set_password(user, new)
     except accounts.AccountError as error:
         return render_template("auth/password.html", error=str(error).capitalize()), 400
-    sessions.forget_failures(db, claimed)
+    throttling.forget_failures(db, claimed)
     count = sessions.revoke_user_sessions(
         db, user, reason="password_changed", keep=g.get("user_session")
     )
@@ -972,14 +985,6 @@ def end_other_sessions() -> ResponseReturnValue:
 
 
 # -- administration -----------------------------------------------------------------
-
-
-def get_user_or_404(user_id: int) -> User:
-    """Return a user by id or abort 404."""
-    user = get_session().get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 def _admin() -> User:
@@ -1067,7 +1072,7 @@ def secrets_password() -> str:
 def admin_user(user_id: int) -> ResponseReturnValue:
     """Show one account and what can be done to it, one action at a time."""
     db = get_session()
-    target = get_user_or_404(user_id)
+    target = get_or_404(User, user_id)
     [summary] = [
         s
         for s in accounts.list_accounts(db, by=_admin(), channel="web")
@@ -1083,7 +1088,7 @@ def admin_user(user_id: int) -> ResponseReturnValue:
 def admin_disable(user_id: int) -> ResponseReturnValue:
     """Disable an account for a stated reason; its sessions and tokens end at once."""
     db = get_session()
-    target = get_user_or_404(user_id)
+    target = get_or_404(User, user_id)
     if request.method == "GET":
         return render_template("auth/admin_disable.html", target=target, error=None)
     if target.id == current_user.id:
@@ -1113,7 +1118,7 @@ def admin_disable(user_id: int) -> ResponseReturnValue:
 def admin_enable(user_id: int) -> ResponseReturnValue:
     """Let a disabled account sign in again."""
     db = get_session()
-    target = get_user_or_404(user_id)
+    target = get_or_404(User, user_id)
     try:
         accounts.enable_account(db, target, by=_admin(), channel="web")
     except accounts.AccountError:
@@ -1128,21 +1133,12 @@ def admin_enable(user_id: int) -> ResponseReturnValue:
 def admin_reset_factors(user_id: int) -> ResponseReturnValue:
     """Remove a user's second factors so they enrol again at next sign-in."""
     db = get_session()
-    target = get_user_or_404(user_id)
+    target = get_or_404(User, user_id)
     if request.method == "GET":
         return render_template("auth/admin_reset.html", target=target)
     accounts.reset_factors(db, target, by=_admin(), channel="web")
     db.commit()
     return redirect(url_for("auth.admin_users", done="reset"), code=303)
-
-
-def _identity_or_404(identity_id: int) -> Any:
-    from plans.identity import ExternalIdentity
-
-    row = get_session().get(ExternalIdentity, identity_id)
-    if row is None:
-        abort(404)
-    return row
 
 
 @bp.route("/admin/sign-ins/<int:identity_id>", methods=["GET", "POST"])
@@ -1152,7 +1148,7 @@ def admin_identity(identity_id: int) -> ResponseReturnValue:
     from plans import identity as sso
 
     db = get_session()
-    row = _identity_or_404(identity_id)
+    row = get_or_404(ExternalIdentity, identity_id)
     if request.method == "GET":
         return render_template(
             "auth/admin_identity.html",
@@ -1195,7 +1191,7 @@ def admin_identity(identity_id: int) -> ResponseReturnValue:
 def purge_command() -> None:
     """Delete day-old sign-in throttles and stale passkey challenges."""
     with session_factory()() as db:
-        count = sessions.purge_stale(db)
+        count = throttling.purge_stale(db)
         db.commit()
     click.echo(f"Purged {count} stale rows.")
 

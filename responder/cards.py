@@ -34,19 +34,18 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from fpdf import FPDF
 from qrcode.main import QRCode
-from sqlalchemy import select
 
-from plans import cards, lookup, people
-from plans.models import Person, User
+from plans import card_documents, card_keys, cards, lookup, people
+from plans.models import User
 from responder import qr
 from responder.access import (
     MENTORS,
     RESPONDERS,
     public,
-    require_team,
     roles_required,
 )
 from responder.db import get_session
+from responder.rows import get_or_404, person_by_ref_or_404
 from responder.security import cacheable, limiter
 
 logger = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ def key_file_path(app: Flask) -> Path:
     return Path(configured) if configured else Path(app.instance_path) / KEY_FILE_NAME
 
 
-def load_keys(app: Flask) -> cards.KeySet:
+def load_keys(app: Flask) -> card_keys.KeySet:
     """Return the card keys: CARD_SIGNING_KEYS, else the key file.
 
     In development a key file is created on first use; elsewhere a missing key
@@ -82,18 +81,18 @@ def load_keys(app: Flask) -> cards.KeySet:
 
     configured = app.config.get("CARD_SIGNING_KEYS")
     if configured:
-        return cards.parse_keys(str(configured))
+        return card_keys.parse_keys(str(configured))
     path = key_file_path(app)
     if path.exists():
-        return cards.read_key_file(path.read_text(encoding="utf-8"))
+        return card_keys.read_key_file(path.read_text(encoding="utf-8"))
     if not is_development(app):
         raise ConfigurationError(
             "set RESPONDER_CARD_SIGNING_KEYS (kid:base64-key,...) or create a key "
             f"file with `responder cards keys generate` at {path}"
         )
-    keys = cards.KeySet((cards.generate_master_key("DEV1"),))
-    write_key_file(path, cards.write_key_file(keys))
-    return cards.read_key_file(path.read_text(encoding="utf-8"))
+    keys = card_keys.KeySet((card_keys.generate_master_key("DEV1"),))
+    write_key_file(path, card_keys.write_key_file(keys))
+    return card_keys.read_key_file(path.read_text(encoding="utf-8"))
 
 
 def write_key_file(path: Path, text: str, *, replace: bool = False) -> None:
@@ -119,7 +118,7 @@ def write_key_file(path: Path, text: str, *, replace: bool = False) -> None:
         temporary.unlink()
 
 
-def current_keys() -> cards.KeySet:
+def current_keys() -> card_keys.KeySet:
     """Return the app's card keys, loaded once."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     source = app.config.get("CARD_SIGNING_KEYS")
@@ -127,7 +126,7 @@ def current_keys() -> cards.KeySet:
     if cached is None or cached[0] != source:
         cached = (source, load_keys(app))
         app.extensions["responder.card_keys"] = cached
-    keys: cards.KeySet = cached[1]
+    keys: card_keys.KeySet = cached[1]
     return keys
 
 
@@ -255,13 +254,6 @@ RENDERERS: dict[str, tuple[Callable[[cards.Card], bytes], str]] = {
 # -- helpers --------------------------------------------------------------------
 
 
-def no_store(response: Response) -> Response:
-    """Keep a personal response out of every cache and the Referer header."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def staff_user() -> User | None:
     """Return the signed-in staff user, or None."""
     if not current_user.is_authenticated:
@@ -277,30 +269,12 @@ def ip_hash() -> str:
     return hmac.new(key, address, hashlib.sha256).hexdigest()[:16]
 
 
-def person_or_404(ref: str) -> Person:
-    """Return the person with this ref in the user's teams, or abort 404."""
-    person = get_session().scalar(select(Person).where(Person.ref == ref))
-    if person is None:
-        abort(404)
-    require_team(person.team_id)
-    return person
-
-
-def card_or_404(card_pk: int) -> cards.Card:
-    """Return a card of the user's teams, or abort 404."""
-    card = get_session().get(cards.Card, card_pk)
-    if card is None:
-        abort(404)
-    require_team(card.team_id)
-    return card
-
-
 def scanned(token: str) -> cards.ScanResult:
     """Verify a scanned token; audit and answer 404 if it is not genuine."""
     session = get_session()
     try:
         return cards.scan(session, token, current_keys())
-    except cards.InvalidToken:
+    except card_keys.InvalidToken:
         session.rollback()
         cards.record_invalid_scan(session, ip_hash=ip_hash())
         session.commit()
@@ -322,14 +296,14 @@ def scan(token: str) -> ResponseReturnValue:
         scanned = lookup.scan_card(
             session, user, token, current_keys(), ip_hash=ip_hash()
         )
-    except cards.InvalidToken:
+    except card_keys.InvalidToken:
         session.commit()  # the audit row of the failed scan, and any alert
         abort(404)
     session.commit()
     card = scanned.card
     if scanned.opened is not None:
         target = url_for("lookup.plan", ref=card.person.ref)
-        return no_store(redirect(target))  # type: ignore[arg-type]
+        return redirect(target)
     if scanned.result.state != "valid":
         # A signed-in responder is never left at a dead end: the card opens
         # nothing, but the person's live plan is still there on a stated basis.
@@ -348,7 +322,7 @@ def scan(token: str) -> ResponseReturnValue:
             open_url=open_url,
             replacement=cards.replacement_of(session, card),
         )
-        return no_store(Response(page, STATE_STATUS.get(scanned.result.state, 410)))
+        return Response(page, STATE_STATUS.get(scanned.result.state, 410))
     if scanned.refusal:
         flash(scanned.refusal)
     page = render_template(
@@ -360,7 +334,7 @@ def scan(token: str) -> ResponseReturnValue:
         sign_in=url_for("auth.login", next=request.path),
         has_pin=people.has_pin(session, card.person),
     )
-    return no_store(Response(page))
+    return Response(page)
 
 
 @bp.get("/c/<token>/current")
@@ -376,7 +350,7 @@ def current_plan(token: str) -> ResponseReturnValue:
         abort(404)
     # The normal access basis: the cancelled card is not a reason in itself.
     target = url_for("lookup.open_plan", ref=card.person.ref)
-    return no_store(redirect(target))  # type: ignore[arg-type]
+    return redirect(target)
 
 
 # -- published documents --------------------------------------------------------
@@ -399,7 +373,7 @@ def keys_document() -> ResponseReturnValue:
     """Publish the card verification keys and whom to call for each."""
     name, phone = service_contact()
     return _json(
-        cards.keys_document(
+        card_documents.keys_document(
             get_session(), current_keys(), service_name=name, service_phone=phone
         ),
         300,
@@ -411,7 +385,7 @@ def keys_document() -> ResponseReturnValue:
 @cacheable
 def revoked_list() -> ResponseReturnValue:
     """Publish the signed list of cards that no longer open a plan."""
-    return _json(cards.revocation_list(get_session(), current_keys()), 60)
+    return _json(card_documents.revocation_list(get_session(), current_keys()), 60)
 
 
 @bp.get("/cards/check")
@@ -432,7 +406,7 @@ def check() -> ResponseReturnValue:
 def person_cards(ref: str) -> ResponseReturnValue:
     """List a person's cards with forms to issue, reissue and revoke."""
     session = get_session()
-    person = person_or_404(ref)
+    person = person_by_ref_or_404(ref)
     page = render_template(
         "cards/person.html",
         person=person,
@@ -440,7 +414,7 @@ def person_cards(ref: str) -> ResponseReturnValue:
         has_pin=people.has_pin(session, person),
         states=cards.CARD_STATES,
     )
-    return no_store(Response(page))
+    return Response(page)
 
 
 def _form_pin(*, required: bool) -> str | None:
@@ -460,7 +434,7 @@ def _form_pin(*, required: bool) -> str | None:
 def issue(ref: str) -> ResponseReturnValue:
     """Issue a new card for a person, setting the holder's PIN."""
     session = get_session()
-    person = person_or_404(ref)
+    person = person_by_ref_or_404(ref)
     user = staff_user()
     try:
         pin = _form_pin(required=not people.has_pin(session, person))
@@ -474,7 +448,7 @@ def issue(ref: str) -> ResponseReturnValue:
         )
         if pin:
             people.set_pin(session, person, pin)
-    except (cards.CardError, people.PersonError) as error:
+    except (card_keys.CardError, people.PersonError) as error:
         session.rollback()
         flash(str(error), "error")
         return redirect(url_for("cards.person_cards", ref=ref))
@@ -488,14 +462,14 @@ def issue(ref: str) -> ResponseReturnValue:
 def set_pin(ref: str) -> ResponseReturnValue:
     """Set or change the holder's PIN; the card they carry keeps working."""
     session = get_session()
-    person = person_or_404(ref)
+    person = person_by_ref_or_404(ref)
     user = staff_user()
     assert user is not None  # roles_required signed them in
     try:
         pin = _form_pin(required=True)
         assert pin is not None
         cards.set_holder_pin(session, person, pin, by=user, channel="web")
-    except (cards.CardError, people.PersonError) as error:
+    except (card_keys.CardError, people.PersonError) as error:
         session.rollback()
         flash(str(error).capitalize() + ".", "error")
     else:
@@ -509,7 +483,7 @@ def set_pin(ref: str) -> ResponseReturnValue:
 def reissue(card_pk: int) -> ResponseReturnValue:
     """Replace a card (lost, worn): the old one stops working at once."""
     session = get_session()
-    card = card_or_404(card_pk)
+    card = get_or_404(cards.Card, card_pk, team_of=lambda card: card.team_id)
     try:
         pin = _form_pin(required=False)
         new = cards.reissue(
@@ -517,7 +491,7 @@ def reissue(card_pk: int) -> ResponseReturnValue:
         )
         if pin:
             people.set_pin(session, card.person, pin)
-    except (cards.CardError, people.PersonError) as error:
+    except (card_keys.CardError, people.PersonError) as error:
         session.rollback()
         flash(str(error), "error")
     else:
@@ -531,7 +505,7 @@ def reissue(card_pk: int) -> ResponseReturnValue:
 def revoke(card_pk: int) -> ResponseReturnValue:
     """Revoke a card: it opens nothing from now on."""
     session = get_session()
-    card = card_or_404(card_pk)
+    card = get_or_404(cards.Card, card_pk, team_of=lambda card: card.team_id)
     try:
         cards.revoke(
             session,
@@ -540,7 +514,7 @@ def revoke(card_pk: int) -> ResponseReturnValue:
             channel="web",
             reason=request.form.get("reason", "") or "revoked by a mentor",
         )
-    except cards.CardError as error:
+    except card_keys.CardError as error:
         session.rollback()
         flash(str(error), "error")
     else:
@@ -556,15 +530,15 @@ def printable(card_pk: int, fmt: str) -> ResponseReturnValue:
     if fmt not in RENDERERS:
         abort(404)
     session = get_session()
-    card = card_or_404(card_pk)
+    card = get_or_404(cards.Card, card_pk, team_of=lambda card: card.team_id)
     if card.revoked_at is not None:
         abort(410)
     render, mimetype = RENDERERS[fmt]
     body = render(card)
-    cards.record_printed(session, card, by=staff_user(), fmt=fmt)
+    card_documents.record_printed(session, card, by=staff_user(), fmt=fmt)
     session.commit()
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="plan-card-{card.short_id}.{fmt}"'
     )
-    return no_store(response)
+    return response

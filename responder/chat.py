@@ -47,20 +47,10 @@ CODE_LIMIT = "5 per minute;20 per hour"
 CHANNEL_LABELS = {"telegram": "Telegram", "sms": "SMS", "whatsapp": "WhatsApp"}
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 def _person_or_403() -> Person:
-    from responder.person import current_person
+    from responder.person import current_person_or_abort
 
-    person = current_person()
-    if person is None:
-        abort(403)
-    return person
+    return current_person_or_abort(403)
 
 
 def _owner(own: bool) -> dict[str, Any]:

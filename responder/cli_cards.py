@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from plans import cards, people
+from plans import card_documents, card_keys, cards, people
 from plans.models import Person
 from responder.cards import (
     RENDERERS,
@@ -87,7 +87,7 @@ def issue(ref: str, first_name: str | None, pin_stdin: bool, out: Path | None) -
             channel="cli",
             first_name=first_name,
         )
-    except cards.CardError as error:
+    except card_keys.CardError as error:
         raise click.ClickException(str(error)) from None
     if pin:
         people.set_pin(session, person, pin)
@@ -115,7 +115,7 @@ def reissue(
         new = cards.reissue(
             session, card, current_keys(), by=None, channel="cli", first_name=first_name
         )
-    except cards.CardError as error:
+    except card_keys.CardError as error:
         raise click.ClickException(str(error)) from None
     if pin:
         people.set_pin(session, card.person, pin)
@@ -134,7 +134,7 @@ def revoke(card_id: str, reason: str) -> None:
     card = _card(card_id)
     try:
         cards.revoke(session, card, by=None, channel="cli", reason=reason)
-    except cards.CardError as error:
+    except card_keys.CardError as error:
         raise click.ClickException(str(error)) from None
     session.commit()
     click.echo(f"card {card.short_id} revoked")
@@ -161,18 +161,20 @@ def verify(url: str, keys_file: Path | None, revoked_file: Path | None) -> None:
         keys_doc = json.loads(keys_file.read_text(encoding="utf-8"))
     else:
         name, phone = service_contact()
-        keys_doc = cards.keys_document(
+        keys_doc = card_documents.keys_document(
             get_session(), current_keys(), service_name=name, service_phone=phone
         )
     revocations = (
         json.loads(revoked_file.read_text(encoding="utf-8")) if revoked_file else None
     )
     try:
-        found = cards.offline_check(cards.token_from_url(url), keys_doc, revocations)
-    except cards.InvalidToken:
+        found = card_documents.offline_check(
+            card_documents.token_from_url(url), keys_doc, revocations
+        )
+    except card_keys.InvalidToken:
         click.echo("NOT GENUINE: this is not a plan card signed by a listed key")
         sys.exit(1)
-    except cards.CardError as error:
+    except card_keys.CardError as error:
         raise click.ClickException(str(error)) from None
     team = found["team"] or {}
     click.echo(f"genuine card {found['card']} (key {found['kid']})")
@@ -208,16 +210,16 @@ def _key_file() -> Path:
 def keys_generate(kid: str, print_only: bool) -> None:
     """Create the first card signing key (in the instance folder's key file)."""
     try:
-        keys = cards.KeySet((cards.generate_master_key(kid),))
-    except cards.CardError as error:
+        keys = card_keys.KeySet((card_keys.generate_master_key(kid),))
+    except card_keys.CardError as error:
         raise click.ClickException(str(error)) from None
     if print_only:
-        click.echo(cards.format_keys(keys))
+        click.echo(card_keys.format_keys(keys))
         return
     path = _key_file()
     if path.exists():
         raise click.ClickException(f"{path} exists; use `responder cards keys rotate`")
-    write_key_file(path, cards.write_key_file(keys))
+    write_key_file(path, card_keys.write_key_file(keys))
     click.echo(f"created card key {kid} in {path}")
 
 
@@ -229,23 +231,23 @@ def keys_rotate(kid: str, drop: tuple[str, ...]) -> None:
     """Put a new key in front; cards signed by keys still listed keep working."""
     configured = current_app.config.get("CARD_SIGNING_KEYS")
     try:
-        keys = cards.rotate(current_keys(), kid)
+        keys = card_keys.rotate(current_keys(), kid)
         for old in drop:
-            keys = cards.retire_key(keys, old)
-    except cards.CardError as error:
+            keys = card_keys.retire_key(keys, old)
+    except card_keys.CardError as error:
         raise click.ClickException(str(error)) from None
     if configured:
         click.echo("set RESPONDER_CARD_SIGNING_KEYS to:")
-        click.echo(cards.format_keys(keys))
+        click.echo(card_keys.format_keys(keys))
         return
     path = _key_file()
-    dates = cards.key_file_dates(path.read_text(encoding="utf-8"))
-    write_key_file(path, cards.write_key_file(keys, dates), replace=True)
+    dates = card_keys.key_file_dates(path.read_text(encoding="utf-8"))
+    write_key_file(path, card_keys.write_key_file(keys, dates), replace=True)
     current_app.extensions.pop("responder.card_keys", None)
     click.echo(f"card key {kid} is now current; listed: {_kids(keys)}")
 
 
-def _kids(keys: cards.KeySet) -> str:
+def _kids(keys: card_keys.KeySet) -> str:
     return ", ".join(master.kid for master in keys.masters)
 
 
@@ -256,7 +258,7 @@ def keys_list() -> None:
     keys = current_keys()
     path = _key_file()
     dates = (
-        cards.key_file_dates(path.read_text(encoding="utf-8"))
+        card_keys.key_file_dates(path.read_text(encoding="utf-8"))
         if not current_app.config.get("CARD_SIGNING_KEYS") and path.exists()
         else {}
     )

@@ -298,14 +298,8 @@ def chat_rebuild_places() -> None:
     click.echo(f"{count} places")
 
 
-_registered = False
-
-
 def register(app: Flask) -> None:
     """Add the telegram, notify and chat commands; wake RQ after outbox commits."""
-    global _registered
     for group in (telegram_cli, notify_cli, chat_cli):
         app.cli.add_command(group)
-    if not _registered:
-        notify.on_outbox_commit(_wake_worker)
-        _registered = True
+    notify.on_outbox_commit(_wake_worker)  # once per process, however many apps

@@ -14,9 +14,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from plans import exchange, operations
-from plans.demo import apply_demo_contacts, demo_teams, generate_documents
 from plans.publish_rules import PublishRules
 from responder.db import get_session
+from responder.demo import apply_demo_contacts, demo_teams, generate_documents
 
 DEFAULT_BATCH = 1000
 Item = TypeVar("Item")

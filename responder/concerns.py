@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
-    abort,
     flash,
     redirect,
     render_template,
@@ -20,32 +18,17 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from plans import people
-from responder.access import PLAN_STAFF, require_team, roles_required
+from responder.access import PLAN_STAFF, roles_required
 from responder.db import get_session
+from responder.rows import get_or_404
 
 bp = Blueprint("concerns", __name__, url_prefix="/concerns")
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # The person's own words are on these pages.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _scope() -> set[int] | None:
     if current_user.role == "privacy_officer" and not current_user.team_ids:
         return None
     return set(current_user.team_ids)
-
-
-def request_or_404(request_id: int) -> people.PersonRequest:
-    """Return a request of the user's teams, or abort 404."""
-    found = get_session().get(people.PersonRequest, request_id)
-    if found is None:
-        abort(404)
-    require_team(found.team_id)
-    return found
 
 
 @bp.get("/")
@@ -63,7 +46,12 @@ def queue() -> ResponseReturnValue:
 @roles_required(*PLAN_STAFF)
 def detail(request_id: int) -> ResponseReturnValue:
     """Show one request with the form to answer it."""
-    return render_template("concerns/request.html", item=request_or_404(request_id))
+    return render_template(
+        "concerns/request.html",
+        item=get_or_404(
+            people.PersonRequest, request_id, team_of=lambda found: found.team_id
+        ),
+    )
 
 
 @bp.post("/<int:request_id>")
@@ -71,7 +59,9 @@ def detail(request_id: int) -> ResponseReturnValue:
 def answer(request_id: int) -> ResponseReturnValue:
     """Move a request on with an answer the person will read."""
     session = get_session()
-    item = request_or_404(request_id)
+    item = get_or_404(
+        people.PersonRequest, request_id, team_of=lambda found: found.team_id
+    )
     try:
         people.respond(
             session,
@@ -94,7 +84,9 @@ def answer(request_id: int) -> ResponseReturnValue:
 def complete_withdrawal(request_id: int) -> ResponseReturnValue:
     """Retire the person's plan as they asked; their cards and chats stop at once."""
     session = get_session()
-    item = request_or_404(request_id)
+    item = get_or_404(
+        people.PersonRequest, request_id, team_of=lambda found: found.team_id
+    )
     if request.form.get("confirm") != "yes":
         flash("Tick the box to confirm the plan is to be withdrawn.", "error")
         return redirect(url_for("concerns.detail", request_id=request_id))

@@ -179,7 +179,6 @@ def _twilio(channel: str) -> ResponseReturnValue:
     )
     session.commit()
     response = Response(body, status=200, mimetype="application/xml")
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -38,6 +38,7 @@ from plans.models import Person, PlanVersion, Team, User
 from plans.search import SearchResult
 from responder.access import RESPONDERS, public, roles_required, signed_in
 from responder.db import get_session
+from responder.rows import person_by_ref_or_404
 from responder.security import cacheable, limiter, search_rate
 
 logger = logging.getLogger(__name__)
@@ -113,21 +114,6 @@ def chat_configured() -> bool:
 def template_helpers() -> dict[str, Any]:
     """Give every template `endpoint_url` and `chat_configured` (for the masthead)."""
     return {"endpoint_url": endpoint_url, "chat_configured": chat_configured}
-
-
-def no_store(response: Response) -> Response:
-    """Keep a personal page out of every cache and out of the Referer header."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def get_person_or_404(ref: str) -> Person:
-    """Return the person with this reference, or abort 404."""
-    person = get_session().scalar(select(Person).where(Person.ref == ref))
-    if person is None:
-        abort(404)
-    return person
 
 
 def live_version_or_none(person: Person) -> PlanVersion | None:
@@ -289,7 +275,7 @@ def render_results(
         any_strong=any(row.match == "strong" for row in rows),
         more_href=more_href,
     )
-    return no_store(Response(page))
+    return Response(page)
 
 
 # -- pages ---------------------------------------------------------------------------
@@ -304,9 +290,7 @@ def index() -> ResponseReturnValue:
         from responder.auth import home_for
 
         return redirect(home_for(user))
-    return no_store(
-        Response(render_template("lookup/index.html", **search_form_context()))
-    )
+    return Response(render_template("lookup/index.html", **search_form_context()))
 
 
 @bp.route("/search")
@@ -322,7 +306,7 @@ def search() -> ResponseReturnValue:
                 status_message=f"Search words can be at most {limit} characters."
             ),
         )
-        return no_store(Response(page, status=400))
+        return Response(page, status=400)
     position = parse_position()
     if not text and position is None:
         return redirect(url_for("lookup.index"))
@@ -345,7 +329,7 @@ def near() -> ResponseReturnValue:
                 "site, or type a street or place."
             ),
         )
-        return no_store(Response(page, status=400))
+        return Response(page, status=400)
     return render_results("", position, "Plans near you")
 
 
@@ -353,7 +337,7 @@ def near() -> ResponseReturnValue:
 @roles_required(*RESPONDERS)
 def scan() -> ResponseReturnValue:
     """Scan a plan card's QR code with the camera, where the browser can."""
-    return no_store(Response(render_template("lookup/scan.html")))
+    return Response(render_template("lookup/scan.html"))
 
 
 def identity(person: Person) -> dict[str, Any]:
@@ -397,7 +381,7 @@ def render_open_page(
         error=error,
         back_url=url_for("lookup.index"),
     )
-    return no_store(Response(page, status=status))
+    return Response(page, status=status)
 
 
 @bp.route("/open/<path:ref>", methods=["GET", "POST"])
@@ -405,7 +389,7 @@ def render_open_page(
 @limiter.limit(OPEN_LIMIT, key_func=user_key, methods=["POST"])
 def open_plan(ref: str) -> ResponseReturnValue:
     """Ask why the plan is needed; one tap grants it for the shift and opens it."""
-    person = get_person_or_404(ref)
+    person = person_by_ref_or_404(ref, in_teams=False)
     if live_version_or_none(person) is None:
         abort(404)
     if request.method == "GET":
@@ -450,7 +434,7 @@ def open_plan(ref: str) -> ResponseReturnValue:
 def plan(ref: str) -> ResponseReturnValue:
     """Show the live plan to a responder who has stated why they need it."""
     session = get_session()
-    person = get_person_or_404(ref)
+    person = person_by_ref_or_404(ref, in_teams=False)
     user = viewer()
     try:
         version = lookup.view_plan(session, user, person, channel="web")
@@ -465,7 +449,7 @@ def plan(ref: str) -> ResponseReturnValue:
             team_phone=team.phone,
             team_tel=plan_view.tel_href(team.phone) if team.phone else None,
         )
-        return no_store(Response(page, status=410))
+        return Response(page, status=410)
     view = plan_view.build(
         version,
         user.role,
@@ -481,7 +465,7 @@ def plan(ref: str) -> ResponseReturnValue:
         photo=photo,
         photo_url=url_for("lookup.plan_photo", photo_id=photo.id) if photo else None,
     )
-    return no_store(Response(page))
+    return Response(page)
 
 
 @bp.route("/plan-photos/<int:photo_id>")

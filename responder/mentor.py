@@ -21,7 +21,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -64,20 +63,13 @@ from plans.publish_rules import (
     CAPACITY_ACKNOWLEDGEMENT_KEY as CAPACITY_KEY,
 )
 from plans.versions import live_version
-from responder.access import MENTORS, PLAN_STAFF, require_team, roles_required
+from responder.access import MENTORS, PLAN_STAFF, roles_required
 from responder.db import get_session
+from responder.rows import draft_or_404, person_or_404
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("mentor", __name__, url_prefix="/mentor")
-
-
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Keep every desk page (plans, drafts, access logs) out of every cache."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @bp.context_processor
@@ -771,24 +763,6 @@ FORM_HELPERS: dict[str, Any] = {
 # --- lookups -------------------------------------------------------------------
 
 
-def get_person_or_404(person_id: int) -> Person:
-    """Return a person of the user's teams, or abort 404."""
-    person = get_session().get(Person, person_id)
-    if person is None:
-        abort(404)
-    require_team(person.team_id)
-    return person
-
-
-def get_draft_or_404(version_id: int) -> PlanVersion:
-    """Return a draft of the user's teams, or abort 404."""
-    version = get_session().get(PlanVersion, version_id)
-    if version is None or version.status != "draft":
-        abort(404)
-    require_team(version.person.team_id)
-    return version
-
-
 def user_teams() -> list[Team]:
     """Return the signed-in user's teams, by name."""
     return sorted(desk_user().teams, key=lambda team: team.name)
@@ -938,7 +912,7 @@ def new() -> ResponseReturnValue:
 def person(person_id: int) -> ResponseReturnValue:
     """Show a person's plan: the live version, its history, drafts and retiring."""
     session = get_session()
-    who = get_person_or_404(person_id)
+    who = person_or_404(person_id)
     live = live_version(session, who)
     if live is not None:
         oversight.read_plan_as_staff(session, desk_user(), live)
@@ -961,7 +935,7 @@ def person(person_id: int) -> ResponseReturnValue:
 def start_draft(person_id: int) -> ResponseReturnValue:
     """Start a new draft from the person's live version."""
     session = get_session()
-    who = get_person_or_404(person_id)
+    who = person_or_404(person_id)
     try:
         version = drafts.start_from_live(session, who, author=desk_user())
     except drafts.DraftError as error:
@@ -977,7 +951,7 @@ def start_draft(person_id: int) -> ResponseReturnValue:
 def draft(version_id: int) -> ResponseReturnValue:
     """Show a draft: what stops publishing, flagged words, changes and a preview."""
     session = get_session()
-    version = get_draft_or_404(version_id)
+    version = draft_or_404(version_id)
     role = request.args.get("role")
     if role not in RESPONDER_KINDS:
         role = None
@@ -1003,7 +977,7 @@ def draft(version_id: int) -> ResponseReturnValue:
 def edit(version_id: int) -> ResponseReturnValue:
     """Edit a draft; a save that started from an older copy is refused and compared."""
     session = get_session()
-    version = get_draft_or_404(version_id)
+    version = draft_or_404(version_id)
     context: dict[str, Any] = {
         "version": version,
         "person": version.person,
@@ -1045,7 +1019,7 @@ def edit(version_id: int) -> ResponseReturnValue:
         session.commit()
     except drafts.EditConflict as conflict:
         session.rollback()
-        version = get_draft_or_404(version_id)
+        version = draft_or_404(version_id)
         changes = conflict.changes or drafts.diff_documents(
             version.document,
             drafts.as_draft_of(version, mine),
@@ -1082,7 +1056,7 @@ def edit(version_id: int) -> ResponseReturnValue:
 def submit(version_id: int) -> ResponseReturnValue:
     """Submit a draft to the team's lead clinician."""
     session = get_session()
-    version = get_draft_or_404(version_id)
+    version = draft_or_404(version_id)
     try:
         drafts.submit(
             session, version, mentor=desk_user(), today=today(), rules=rules()
@@ -1102,7 +1076,7 @@ def submit(version_id: int) -> ResponseReturnValue:
 def approve(version_id: int) -> ResponseReturnValue:
     """Review a submitted draft, acknowledge flagged words, and publish it."""
     session = get_session()
-    version = get_draft_or_404(version_id)
+    version = draft_or_404(version_id)
     seen = drafts.review(session, version, today=today(), rules=rules())
     refused: list[str] = []
     reasons: dict[str, str] = {}
@@ -1125,7 +1099,7 @@ def approve(version_id: int) -> ResponseReturnValue:
         except drafts.DraftError as error:
             session.rollback()
             refused = getattr(error, "problems", None) or [str(error)]
-            version = get_draft_or_404(version_id)
+            version = draft_or_404(version_id)
         else:
             session.commit()
             flash(f"Version {version.version} is live; the one before is superseded.")
@@ -1155,7 +1129,7 @@ def approve(version_id: int) -> ResponseReturnValue:
 def return_draft(version_id: int) -> ResponseReturnValue:
     """Send a submitted draft back to the mentors."""
     session = get_session()
-    version = get_draft_or_404(version_id)
+    version = draft_or_404(version_id)
     try:
         drafts.return_to_mentor(session, version, approver=desk_user())
     except drafts.DraftError as error:
@@ -1172,7 +1146,7 @@ def return_draft(version_id: int) -> ResponseReturnValue:
 def discard(version_id: int) -> ResponseReturnValue:
     """Discard a draft that never went live."""
     session = get_session()
-    version = get_draft_or_404(version_id)
+    version = draft_or_404(version_id)
     person_id = version.person_id
     person_gone = drafts.discard_draft(session, version, by=desk_user())
     session.commit()
@@ -1187,7 +1161,7 @@ def discard(version_id: int) -> ResponseReturnValue:
 def retire(person_id: int) -> ResponseReturnValue:
     """Retire the person's live plan; responders stop seeing it at once."""
     session = get_session()
-    who = get_person_or_404(person_id)
+    who = person_or_404(person_id)
     try:
         drafts.retire_plan(
             session,
@@ -1212,7 +1186,7 @@ def retire(person_id: int) -> ResponseReturnValue:
 def access_log(person_id: int) -> ResponseReturnValue:
     """Show who opened this person's plan, when, and on what basis."""
     session = get_session()
-    who = get_person_or_404(person_id)
+    who = person_or_404(person_id)
     return render_template(
         "mentor/access_log.html",
         person=who,

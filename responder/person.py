@@ -26,11 +26,11 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from plans import agreement, cards, clock, people
+from plans import agreement, card_keys, cards, clock, people
 from plans.models import Person, PlanVersion
 from plans.publish_rules import AGREEMENT_CHANNELS
 from responder.access import public
-from responder.cards import current_keys, no_store
+from responder.cards import current_keys
 from responder.db import get_session
 from responder.security import limiter
 
@@ -43,17 +43,20 @@ PIN_LIMIT = "10 per minute"
 PIN_STATES = ("valid", "retired", "no_plan")
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    return no_store(response)
-
-
 def current_person() -> Person | None:
     """Return the person signed in to their own view, or None."""
     if "person" not in g:
         token = request.cookies.get(COOKIE, "")
         g.person = people.person_for_token(get_session(), token) if token else None
     person: Person | None = g.person
+    return person
+
+
+def current_person_or_abort(status: int) -> Person:
+    """Return the person signed in to their own view, or abort with `status`."""
+    person = current_person()
+    if person is None:
+        abort(status)
     return person
 
 
@@ -91,7 +94,7 @@ def pin() -> ResponseReturnValue:
     entered = request.form.get("pin", "")
     try:
         result = cards.scan(session, token, current_keys())
-    except cards.InvalidToken:
+    except card_keys.InvalidToken:
         return _pin_page("", "Please scan your card again.", 400)
     card = result.card
     if card is None or result.state not in PIN_STATES:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     redirect,
     render_template,
@@ -23,19 +22,11 @@ from sqlalchemy import select
 
 from plans import photos
 from plans.models import Person, PlanVersion, User
-from responder.access import MENTORS, require_team, roles_required
+from responder.access import MENTORS, roles_required
 from responder.db import get_session
+from responder.rows import person_by_ref_or_404
 
 bp = Blueprint("photos", __name__)
-
-
-def person_or_404(ref: str) -> Person:
-    """Return the person with this ref in the user's teams, or abort 404."""
-    person = get_session().scalar(select(Person).where(Person.ref == ref))
-    if person is None:
-        abort(404)
-    require_team(person.team_id)
-    return person
 
 
 def version_for_photo(person: Person) -> PlanVersion | None:
@@ -58,18 +49,11 @@ def staff() -> User:
     return user
 
 
-def no_store(response: Response) -> Response:
-    """Keep a personal page out of every cache."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 @bp.get("/photos/for/<path:ref>")
 @roles_required(*MENTORS)
 def person_photo(ref: str) -> ResponseReturnValue:
     """Show whether the person has a photo, with forms to add or remove it."""
-    person = person_or_404(ref)
+    person = person_by_ref_or_404(ref)
     version = version_for_photo(person)
     current = photos.current_photo(get_session(), version) if version else None
     page = render_template(
@@ -81,7 +65,7 @@ def person_photo(ref: str) -> ResponseReturnValue:
         max_kb=photos.MAX_BYTES // 1024,
         max_upload_mb=photos.MAX_UPLOAD_BYTES // (1024 * 1024),
     )
-    return no_store(Response(page))
+    return Response(page)
 
 
 @bp.post("/photos/for/<path:ref>")
@@ -89,7 +73,7 @@ def person_photo(ref: str) -> ResponseReturnValue:
 def add(ref: str) -> ResponseReturnValue:
     """Add the person's photo (EXIF stripped, resized) with their agreement."""
     session = get_session()
-    person = person_or_404(ref)
+    person = person_by_ref_or_404(ref)
     version = version_for_photo(person)
     upload = request.files.get("photo")
     try:
@@ -116,7 +100,7 @@ def add(ref: str) -> ResponseReturnValue:
 def remove(ref: str) -> ResponseReturnValue:
     """Remove the person's photo at once (they asked, or it is wrong)."""
     session = get_session()
-    person = person_or_404(ref)
+    person = person_by_ref_or_404(ref)
     photos.remove_photos(
         session, person, by=staff(), reason="the person asked", channel="web"
     )

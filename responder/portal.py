@@ -36,6 +36,7 @@ from plans.portal.units import (
 )
 from responder.access import public, require_team, roles_required, web_roles
 from responder.db import get_session
+from responder.rows import get_or_404, person_or_404
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -44,13 +45,6 @@ ENTERERS = web_roles("enter_demand")
 BUILDERS = web_roles("build_reports")
 NETWORK = web_roles("read_network")
 ASSESSORS = web_roles("assess_team")
-
-
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    # People's demand, harms and reports are on these pages.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.context_processor
@@ -66,33 +60,6 @@ def _portal_helpers() -> dict[str, object]:
 def _user() -> User:
     user: User = current_user._get_current_object()
     return user
-
-
-def person_or_404(person_id: int) -> Person:
-    """Return a person of the user's teams, or abort 404 (audited)."""
-    person = get_session().get(Person, person_id)
-    if person is None:
-        abort(404)
-    require_team(person.team_id)
-    return person
-
-
-def team_or_404(team_id: int) -> Team:
-    """Return one of the user's teams, or abort 404 (audited)."""
-    team = get_session().get(Team, team_id)
-    if team is None:
-        abort(404)
-    require_team(team.id)
-    return team
-
-
-def report_or_404(report_id: int) -> SavedReport:
-    """Return a saved report of the user's teams, or abort 404 (audited)."""
-    report = get_session().get(SavedReport, report_id)
-    if report is None:
-        abort(404)
-    require_team(report.person.team_id)
-    return report
 
 
 def _month_arg(default: dt.date) -> dt.date:
@@ -253,7 +220,13 @@ def build_report(person_id: int) -> ResponseReturnValue:
 def report(report_id: int) -> ResponseReturnValue:
     """Show a saved report, exactly as it was built."""
     session = get_session()
-    saved = reports.read_report(session, report_or_404(report_id), user=_user())
+    saved = reports.read_report(
+        session,
+        get_or_404(
+            SavedReport, report_id, team_of=lambda report: report.person.team_id
+        ),
+        user=_user(),
+    )
     session.commit()
     return render_template("portal/report.html", report=saved, own=False)
 
@@ -263,7 +236,13 @@ def report(report_id: int) -> ResponseReturnValue:
 def report_pdf(report_id: int) -> ResponseReturnValue:
     """Download a saved report as PDF."""
     session = get_session()
-    saved = reports.read_report(session, report_or_404(report_id), user=_user())
+    saved = reports.read_report(
+        session,
+        get_or_404(
+            SavedReport, report_id, team_of=lambda report: report.person.team_id
+        ),
+        user=_user(),
+    )
     session.commit()
     return _pdf(saved)
 
@@ -285,7 +264,7 @@ def _pdf(saved: SavedReport) -> Response:
 def team(team_id: int) -> ResponseReturnValue:
     """Show the team's XmR charts per minimum data set, its cost and harms."""
     session = get_session()
-    found = team_or_404(team_id)
+    found = get_or_404(Team, team_id, team_of=lambda team: team.id)
     report = reports.team_report(session, found, user=_user())
     return render_template(
         "portal/team.html",
@@ -301,7 +280,10 @@ def team(team_id: int) -> ResponseReturnValue:
 def import_form(team_id: int) -> ResponseReturnValue:
     """Show the agency import form and the template's columns."""
     return render_template(
-        "portal/import.html", team=team_or_404(team_id), units=UNITS, problems=[]
+        "portal/import.html",
+        team=get_or_404(Team, team_id, team_of=lambda team: team.id),
+        units=UNITS,
+        problems=[],
     )
 
 
@@ -310,7 +292,7 @@ def import_form(team_id: int) -> ResponseReturnValue:
 def import_demand(team_id: int) -> ResponseReturnValue:
     """Import an agency's CSV: all of it, or nothing with every bad line named."""
     session = get_session()
-    found = team_or_404(team_id)
+    found = get_or_404(Team, team_id, team_of=lambda team: team.id)
     upload = request.files.get("file")
     raw = upload.read(demand.MAX_IMPORT_BYTES + 1) if upload else b""
     try:
@@ -355,7 +337,7 @@ def import_template() -> ResponseReturnValue:
 def costs_page(team_id: int) -> ResponseReturnValue:
     """Show the team's dated unit costs beside the illustrative defaults."""
     session = get_session()
-    found = team_or_404(team_id)
+    found = get_or_404(Team, team_id, team_of=lambda team: team.id)
     return render_template(
         "portal/costs.html",
         team=found,
@@ -371,7 +353,7 @@ def costs_page(team_id: int) -> ResponseReturnValue:
 def set_cost(team_id: int) -> ResponseReturnValue:
     """Record a unit's cost from a month on."""
     session = get_session()
-    found = team_or_404(team_id)
+    found = get_or_404(Team, team_id, team_of=lambda team: team.id)
     try:
         costs.set_unit_cost(
             session,
@@ -437,7 +419,7 @@ def experience() -> ResponseReturnValue:
 @roles_required(*ASSESSORS)
 def profile_form(team_id: int) -> ResponseReturnValue:
     """Show the team's directory entry for editing."""
-    found = team_or_404(team_id)
+    found = get_or_404(Team, team_id, team_of=lambda team: team.id)
     return render_template(
         "portal/profile.html",
         team=found,
@@ -450,7 +432,7 @@ def profile_form(team_id: int) -> ResponseReturnValue:
 def save_profile(team_id: int) -> ResponseReturnValue:
     """Save the team's directory entry."""
     session = get_session()
-    found = team_or_404(team_id)
+    found = get_or_404(Team, team_id, team_of=lambda team: team.id)
     form = request.form
     try:
         directory.update_profile(
@@ -478,7 +460,7 @@ def save_profile(team_id: int) -> ResponseReturnValue:
 def assessments(team_id: int) -> ResponseReturnValue:
     """Show the team's self-assessment history and the form for a new visit."""
     session = get_session()
-    found = team_or_404(team_id)
+    found = get_or_404(Team, team_id, team_of=lambda team: team.id)
     visits = assessment.history(session, found, user=_user())
     return render_template(
         "portal/assessments.html",
@@ -497,7 +479,7 @@ def assessments(team_id: int) -> ResponseReturnValue:
 def save_assessment(team_id: int) -> ResponseReturnValue:
     """Record one support visit's scores and notes."""
     session = get_session()
-    found = team_or_404(team_id)
+    found = get_or_404(Team, team_id, team_of=lambda team: team.id)
     form = request.form
     try:
         row = assessment.save_assessment(
@@ -554,19 +536,10 @@ def assessment_record(assessment_id: int) -> ResponseReturnValue:
 own_bp = Blueprint("portal_own", __name__, url_prefix="/me/reports")
 
 
-@own_bp.after_request
-def _own_no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _own_person() -> Person:
-    from responder.person import current_person
+    from responder.person import current_person_or_abort
 
-    found = current_person()
-    if found is None:
-        abort(404)
-    return found
+    return current_person_or_abort(404)
 
 
 @own_bp.get("/")

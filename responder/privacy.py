@@ -9,13 +9,11 @@ officer); searching it is itself audited.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -29,23 +27,17 @@ from sqlalchemy import Select, func, select
 
 from plans import access, oversight
 from plans.access import AccessGrant, PrivacyAlert
+from plans.clock import iso_date
 from plans.models import Person, User
 from responder.access import require_team, roles_required
 from responder.db import get_session
+from responder.rows import get_or_404
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 
 LOG_PAGE_SIZE = 200
-
-
-@bp.after_request
-def no_store(response: Response) -> Response:
-    """Keep the queue and the access log out of every cache."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def officer() -> User:
@@ -64,11 +56,9 @@ def scoped(query: Select[Any], person_column: Any) -> Select[Any]:
     )
 
 
-def get_alert_or_404(alert_id: int) -> PrivacyAlert:
+def alert_or_404(alert_id: int) -> PrivacyAlert:
     """Return an alert the officer may see, or abort 404."""
-    alert = get_session().get(PrivacyAlert, alert_id)
-    if alert is None:
-        abort(404)
+    alert = get_or_404(PrivacyAlert, alert_id)
     if alert.person is not None:
         require_team(alert.person.team_id)
     elif not access.alert_in_scope(alert, officer()):
@@ -116,7 +106,7 @@ def index() -> ResponseReturnValue:
 def alert(alert_id: int) -> ResponseReturnValue:
     """Review one alert, with the user's recent openings, and close it."""
     session = get_session()
-    found = get_alert_or_404(alert_id)
+    found = alert_or_404(alert_id)
     error = None
     if request.method == "POST":
         try:
@@ -129,7 +119,7 @@ def alert(alert_id: int) -> ResponseReturnValue:
         except access.AccessRefused as refused:
             session.rollback()
             error = str(refused)
-            found = get_alert_or_404(alert_id)
+            found = alert_or_404(alert_id)
         else:
             session.commit()
             flash("Alert closed.")
@@ -159,13 +149,6 @@ def alert(alert_id: int) -> ResponseReturnValue:
     )
 
 
-def _day(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @bp.route("/log")
 @roles_required("privacy_officer")
 def log() -> ResponseReturnValue:
@@ -175,7 +158,7 @@ def log() -> ResponseReturnValue:
     person_ref = args.get("person", "").strip()
     user_email = args.get("user", "").strip().lower()
     basis = args.get("basis", "")
-    since, until = _day(args.get("since")), _day(args.get("until"))
+    since, until = iso_date(args.get("since")), iso_date(args.get("until"))
     grants = oversight.search_access_log(
         session,
         officer(),

@@ -314,12 +314,12 @@ def twilio_enabled(config: Mapping[str, Any]) -> bool:
 def _card_key_problems(app: Flask) -> list[str]:
     if app.config.get("CARDS_ENABLED") is False:
         return []
-    from plans import cards
+    from plans import card_keys
 
     configured = app.config.get("CARD_SIGNING_KEYS")
     try:
         if configured:
-            keys = cards.parse_keys(str(configured))
+            keys = card_keys.parse_keys(str(configured))
             source = "RESPONDER_CARD_SIGNING_KEYS"
         else:
             path = _card_key_file(app)
@@ -329,7 +329,7 @@ def _card_key_problems(app: Flask) -> list[str]:
                     "(kid:base64-key,...) or create a key file with "
                     f"`responder cards keys generate` at {path}"
                 ]
-            keys = cards.read_key_file(path.read_text(encoding="utf-8"))
+            keys = card_keys.read_key_file(path.read_text(encoding="utf-8"))
             source = f"the card key file {path}"
     except (ValueError, KeyError, OSError) as error:
         # The message names the key id at most, never key material.

@@ -86,10 +86,20 @@ def add_security_headers(response: Response) -> Response:
     if may_be_cached() and "Cache-Control" in response.headers:
         return response
     if not request.path.startswith(f"{current_app.static_url_path}/"):
-        response.headers["Cache-Control"] = "no-store"
-        response.headers.pop("Expires", None)
-        response.headers.pop("ETag", None)
-        response.headers.pop("Last-Modified", None)
+        no_store(response)
+    return response
+
+
+def no_store(response: Response) -> Response:
+    """Keep a response out of every cache (the one place no-store is set).
+
+    Blueprints do not add their own: every response but static files and
+    `@cacheable` views passes through `add_security_headers`, which calls this.
+    """
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.pop("Expires", None)
+    response.headers.pop("ETag", None)
+    response.headers.pop("Last-Modified", None)
     return response
 
 

@@ -39,7 +39,8 @@ from flask.typing import ResponseReturnValue
 from joserfc.jwk import RSAKey
 from sqlalchemy.exc import IntegrityError
 
-from plans import clock, identity, sessions
+from plans import clock, identity
+from plans.signin import second_factors
 from responder.access import public
 from responder.db import get_session
 from responder.security import limiter
@@ -339,6 +340,6 @@ def callback(name: str) -> ResponseReturnValue:
         return redirect(auth.complete_sign_in(user, provider.method))
     # The provider did not say a second factor was used: ours is still owed.
     auth._start_pending(user, next_path)
-    if not sessions.has_second_factor(db, user):
+    if not second_factors.has_second_factor(db, user):
         return redirect(url_for("auth.enrol"))
     return redirect(url_for("auth.second_factor"))

@@ -199,13 +199,14 @@ class AuthActions:
         import pyotp
         from sqlalchemy import select
 
-        from plans import accounts, sessions
+        from plans import accounts
         from plans.db import utcnow
         from plans.models import Team
+        from plans.signin import authenticator
 
         self._count += 1
         email = email or f"{role.replace('_', '-')}-{self._count}@example.test"
-        cipher = sessions.totp_cipher(str(self._app.config["SECRET_KEY"]))
+        cipher = authenticator.totp_cipher(str(self._app.config["SECRET_KEY"]))
         factory = make_session_factory(self._app.extensions["responder.engine"])
         with factory() as db:
             for code in teams:
@@ -222,9 +223,9 @@ class AuthActions:
                     display_name=f"Test {role}",
                     team_codes=tuple(teams),
                 )
-            if not sessions.totp_enabled(db, user):
-                sessions.begin_totp(db, user, cipher)
-            factor = db.get(sessions.TotpFactor, user.id)
+            if not authenticator.totp_enabled(db, user):
+                authenticator.begin_totp(db, user, cipher)
+            factor = db.get(authenticator.TotpFactor, user.id)
             assert factor is not None
             # Arranged, not enrolled: confirm without spending a code, and let this
             # sign-in use the current code even if a previous one just did.

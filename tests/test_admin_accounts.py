@@ -106,12 +106,12 @@ def test_an_administrator_cannot_disable_themselves(session: Session) -> None:
 
 
 def test_the_list_says_how_and_when_each_account_signs_in(session: Session) -> None:
-    from plans import sessions
+    from plans.signin import authenticator, sessions
 
     admin = make_user(session, "admin@example.test", "admin")
     officer = make_user(session, "pc@example.test")
     sessions.start_session(session, officer, method="totp")
-    sessions.begin_totp(session, officer, sessions.totp_cipher("k" * 40))
+    authenticator.begin_totp(session, officer, authenticator.totp_cipher("k" * 40))
     summaries = {
         s.user.email: s
         for s in accounts.list_accounts(session, by=admin, channel="web")

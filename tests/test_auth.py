@@ -13,17 +13,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from plans import accounts, clock, sessions
+from plans import accounts, clock
 from plans.audit import AuditEvent
 from plans.db import utcnow
 from plans.models import Team, User
+from plans.signin import authenticator, recovery, sessions
 from tests.conftest import TEST_PASSWORD, AuthActions
 
 EMAIL = "pc.demo@example.test"
 
 
 def cipher(app: Flask) -> object:
-    return sessions.totp_cipher(str(app.config["SECRET_KEY"]))
+    return authenticator.totp_cipher(str(app.config["SECRET_KEY"]))
 
 
 @pytest.fixture
@@ -41,9 +42,9 @@ def make_user(app: Flask, db: Session) -> Callable[..., tuple[User, pyotp.TOTP |
         )
         totp = None
         if app_factor:
-            key = sessions.totp_cipher(str(app.config["SECRET_KEY"]))
-            totp = pyotp.parse_uri(sessions.begin_totp(db, user, key))
-            factor = db.get(sessions.TotpFactor, user.id)
+            key = authenticator.totp_cipher(str(app.config["SECRET_KEY"]))
+            totp = pyotp.parse_uri(authenticator.begin_totp(db, user, key))
+            factor = db.get(authenticator.TotpFactor, user.id)
             assert factor is not None
             factor.confirmed_at = utcnow()
         db.commit()
@@ -473,7 +474,7 @@ def test_a_recovery_code_signs_in_once(
     db: Session,
 ) -> None:
     user, _totp = make_user()
-    codes = sessions.issue_recovery_codes(db, db.merge(user))
+    codes = recovery.issue_recovery_codes(db, db.merge(user))
     db.commit()
     password_step(client)
     response = client.post("/login/recovery", data={"code": codes[0].upper()})
@@ -489,13 +490,13 @@ def test_new_recovery_codes_are_shown_once_and_replace_the_old(
     client: FlaskClient, auth: AuthActions, db: Session
 ) -> None:
     user = auth.login()
-    old = sessions.issue_recovery_codes(db, db.merge(user))
+    old = recovery.issue_recovery_codes(db, db.merge(user))
     db.commit()
     page = client.post("/account/recovery-codes").get_data(as_text=True)
     new = re.findall(r"<li><code>([a-z2-7-]+)</code></li>", page)
     assert len(new) == 10 and not set(new) & set(old)
     db.expire_all()
-    assert not sessions.use_recovery_code(db, db.merge(user), old[0])
+    assert not recovery.use_recovery_code(db, db.merge(user), old[0])
 
 
 def test_the_audit_never_holds_passwords_or_codes(

@@ -9,9 +9,9 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from plans import sessions
 from plans.audit import AuditEvent
 from plans.db import utcnow
+from plans.signin import sessions, throttling
 from tests.conftest import TEST_PASSWORD, AuthActions
 
 
@@ -124,14 +124,14 @@ def test_the_cli_signs_a_user_out_everywhere(
 
 
 def test_the_cli_purges_stale_throttles(runner: FlaskCliRunner, db: Session) -> None:
-    key = sessions.throttle_key("password", "x@example.test", "ip")
-    sessions.record_failure(db, key, now=utcnow() - dt.timedelta(days=3))
+    key = throttling.throttle_key("password", "x@example.test", "ip")
+    throttling.record_failure(db, key, now=utcnow() - dt.timedelta(days=3))
     db.commit()
     result = runner.invoke(args=["sessions", "purge"])
     assert result.exit_code == 0
     assert "Purged 1 stale rows." in result.output
     db.expire_all()
-    assert db.get(sessions.LoginThrottle, key) is None
+    assert db.get(throttling.LoginThrottle, key) is None
 
 
 def test_unknown_emails_are_refused_by_the_cli(runner: FlaskCliRunner) -> None:

@@ -1,4 +1,4 @@
-"""Session records, second factors and throttles in plans.sessions (no Flask)."""
+"""Session records, second factors and throttles in plans.signin (no Flask)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,18 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from plans import accounts, sessions
+from plans import accounts
 from plans.db import utcnow
 from plans.models import Team, User
+from plans.signin import (
+    SecondFactorError,
+    authenticator,
+    passkeys,
+    recovery,
+    second_factors,
+    sessions,
+    throttling,
+)
 
 IDLE = dt.timedelta(hours=2)
 ABSOLUTE = dt.timedelta(hours=13)
@@ -127,45 +136,47 @@ def test_a_disabled_user_session_stops_even_without_revocation(
 
 
 def enrolled(session: Session, user: User) -> pyotp.TOTP:
-    cipher = sessions.totp_cipher(SECRET)
-    uri = sessions.begin_totp(session, user, cipher)
+    cipher = authenticator.totp_cipher(SECRET)
+    uri = authenticator.begin_totp(session, user, cipher)
     totp = pyotp.parse_uri(uri)
     earlier = utcnow() - dt.timedelta(seconds=30)
-    assert sessions.confirm_totp(session, user, totp.at(earlier), cipher, now=earlier)
+    assert authenticator.confirm_totp(
+        session, user, totp.at(earlier), cipher, now=earlier
+    )
     return totp
 
 
 def test_the_app_works_only_after_a_confirmed_code(
     session: Session, user: User
 ) -> None:
-    cipher = sessions.totp_cipher(SECRET)
-    uri = sessions.begin_totp(session, user, cipher)
+    cipher = authenticator.totp_cipher(SECRET)
+    uri = authenticator.begin_totp(session, user, cipher)
     totp = pyotp.parse_uri(uri)
-    assert not sessions.totp_enabled(session, user)
-    assert not sessions.verify_totp(session, user, totp.now(), cipher)
-    assert not sessions.confirm_totp(session, user, "000000x", cipher)
-    assert sessions.confirm_totp(session, user, totp.now(), cipher)
-    assert sessions.totp_enabled(session, user)
-    assert sessions.has_second_factor(session, user)
-    assert sessions.second_factor_methods(session, user) == ["totp"]
+    assert not authenticator.totp_enabled(session, user)
+    assert not authenticator.verify_totp(session, user, totp.now(), cipher)
+    assert not authenticator.confirm_totp(session, user, "000000x", cipher)
+    assert authenticator.confirm_totp(session, user, totp.now(), cipher)
+    assert authenticator.totp_enabled(session, user)
+    assert second_factors.has_second_factor(session, user)
+    assert second_factors.second_factor_methods(session, user) == ["totp"]
 
 
 def test_the_app_secret_is_stored_encrypted(session: Session, user: User) -> None:
     totp = enrolled(session, user)
-    row = session.get(sessions.TotpFactor, user.id)
+    row = session.get(authenticator.TotpFactor, user.id)
     assert row is not None
     assert totp.secret not in row.secret_encrypted
-    other_key = sessions.totp_cipher("another-secret-key-entirely-0123456789")
-    with pytest.raises(sessions.SecondFactorError):
-        sessions.verify_totp(session, user, totp.now(), other_key)
+    other_key = authenticator.totp_cipher("another-secret-key-entirely-0123456789")
+    with pytest.raises(SecondFactorError):
+        authenticator.verify_totp(session, user, totp.now(), other_key)
 
 
 def test_a_code_is_accepted_once(session: Session, user: User) -> None:
     totp = enrolled(session, user)
-    cipher = sessions.totp_cipher(SECRET)
+    cipher = authenticator.totp_cipher(SECRET)
     code = totp.now()
-    assert sessions.verify_totp(session, user, code, cipher)
-    assert not sessions.verify_totp(session, user, code, cipher)
+    assert authenticator.verify_totp(session, user, code, cipher)
+    assert not authenticator.verify_totp(session, user, code, cipher)
 
 
 @pytest.mark.parametrize("offset", [-30, 30])
@@ -175,8 +186,8 @@ def test_a_neighbouring_code_is_accepted_for_clock_drift(
     totp = enrolled(session, user)
     now = utcnow() + dt.timedelta(seconds=60)
     code = totp.at(now + dt.timedelta(seconds=offset))
-    assert sessions.verify_totp(
-        session, user, code, sessions.totp_cipher(SECRET), now=now
+    assert authenticator.verify_totp(
+        session, user, code, authenticator.totp_cipher(SECRET), now=now
     )
 
 
@@ -185,7 +196,9 @@ def test_bad_codes_are_refused(session: Session, user: User, code: str) -> None:
     totp = enrolled(session, user)
     if code == "000000" and totp.now() == "000000":
         pytest.skip("the real code happens to be 000000")
-    assert not sessions.verify_totp(session, user, code, sessions.totp_cipher(SECRET))
+    assert not authenticator.verify_totp(
+        session, user, code, authenticator.totp_cipher(SECRET)
+    )
 
 
 def test_a_code_from_far_away_in_time_is_refused(session: Session, user: User) -> None:
@@ -193,15 +206,17 @@ def test_a_code_from_far_away_in_time_is_refused(session: Session, user: User) -
     stale = totp.at(utcnow() - dt.timedelta(minutes=5))
     if stale == totp.now():
         pytest.skip("codes collided")
-    assert not sessions.verify_totp(session, user, stale, sessions.totp_cipher(SECRET))
+    assert not authenticator.verify_totp(
+        session, user, stale, authenticator.totp_cipher(SECRET)
+    )
 
 
 def test_a_confirmed_app_cannot_be_silently_replaced(
     session: Session, user: User
 ) -> None:
     enrolled(session, user)
-    with pytest.raises(sessions.SecondFactorError):
-        sessions.begin_totp(session, user, sessions.totp_cipher(SECRET))
+    with pytest.raises(SecondFactorError):
+        authenticator.begin_totp(session, user, authenticator.totp_cipher(SECRET))
 
 
 # -- recovery codes -----------------------------------------------------------------
@@ -210,56 +225,56 @@ def test_a_confirmed_app_cannot_be_silently_replaced(
 def test_ten_distinct_recovery_codes_each_work_once(
     session: Session, user: User
 ) -> None:
-    codes = sessions.issue_recovery_codes(session, user)
+    codes = recovery.issue_recovery_codes(session, user)
     assert len(codes) == 10 == len(set(codes))
-    assert sessions.unused_recovery_codes(session, user) == 10
-    assert sessions.use_recovery_code(session, user, codes[0])
-    assert not sessions.use_recovery_code(session, user, codes[0])
-    assert sessions.unused_recovery_codes(session, user) == 9
+    assert recovery.unused_recovery_codes(session, user) == 10
+    assert recovery.use_recovery_code(session, user, codes[0])
+    assert not recovery.use_recovery_code(session, user, codes[0])
+    assert recovery.unused_recovery_codes(session, user) == 9
 
 
 def test_recovery_codes_forgive_case_spaces_and_dashes(
     session: Session, user: User
 ) -> None:
-    code = sessions.issue_recovery_codes(session, user)[3]
+    code = recovery.issue_recovery_codes(session, user)[3]
     typed = " " + code.replace("-", " ").upper() + " "
-    assert sessions.use_recovery_code(session, user, typed)
+    assert recovery.use_recovery_code(session, user, typed)
 
 
 def test_recovery_codes_are_stored_only_as_digests(
     session: Session, user: User
 ) -> None:
-    codes = sessions.issue_recovery_codes(session, user)
-    stored = set(session.scalars(select(sessions.RecoveryCode.digest)))
+    codes = recovery.issue_recovery_codes(session, user)
+    stored = set(session.scalars(select(recovery.RecoveryCode.digest)))
     assert len(stored) == 10
     assert not stored & set(codes)
 
 
 def test_new_recovery_codes_replace_the_old_ones(session: Session, user: User) -> None:
-    old = sessions.issue_recovery_codes(session, user)
-    sessions.issue_recovery_codes(session, user)
-    assert not sessions.use_recovery_code(session, user, old[0])
-    assert sessions.unused_recovery_codes(session, user) == 10
+    old = recovery.issue_recovery_codes(session, user)
+    recovery.issue_recovery_codes(session, user)
+    assert not recovery.use_recovery_code(session, user, old[0])
+    assert recovery.unused_recovery_codes(session, user) == 10
 
 
 def test_another_users_recovery_code_does_not_work(
     session: Session, user: User
 ) -> None:
     other = accounts.create_user(session, "other@example.test", role="mentor")
-    code = sessions.issue_recovery_codes(session, other)[0]
-    assert not sessions.use_recovery_code(session, user, code)
+    code = recovery.issue_recovery_codes(session, other)[0]
+    assert not recovery.use_recovery_code(session, user, code)
 
 
 def test_resetting_second_factors_removes_them_and_ends_sessions(
     session: Session, user: User
 ) -> None:
     enrolled(session, user)
-    sessions.issue_recovery_codes(session, user)
+    recovery.issue_recovery_codes(session, user)
     _row, token = sessions.start_session(session, user, method="totp")
-    assert sessions.reset_second_factors(session, user) == 1
+    assert second_factors.reset_second_factors(session, user) == 1
     session.expire_all()
-    assert not sessions.has_second_factor(session, user)
-    assert sessions.unused_recovery_codes(session, user) == 0
+    assert not second_factors.has_second_factor(session, user)
+    assert recovery.unused_recovery_codes(session, user) == 0
     assert load(session, token) is None
 
 
@@ -267,78 +282,78 @@ def test_resetting_second_factors_removes_them_and_ends_sessions(
 
 
 def test_waits_double_after_three_failures_up_to_fifteen_minutes() -> None:
-    waits = [sessions.failure_wait(n).total_seconds() for n in range(1, 9)]
+    waits = [throttling.failure_wait(n).total_seconds() for n in range(1, 9)]
     assert waits == [0, 0, 1, 2, 4, 8, 16, 32]
-    assert sessions.failure_wait(40) == dt.timedelta(minutes=15)
+    assert throttling.failure_wait(40) == dt.timedelta(minutes=15)
 
 
 def test_a_throttled_key_waits_then_may_try_again(session: Session) -> None:
-    key = sessions.throttle_key("password", "pc.demo@example.test", "ip-a")
+    key = throttling.throttle_key("password", "pc.demo@example.test", "ip-a")
     now = utcnow()
     for _ in range(4):
-        sessions.record_failure(session, key, now=now)
-    assert sessions.throttle_wait(session, key, now=now) == dt.timedelta(seconds=2)
+        throttling.record_failure(session, key, now=now)
+    assert throttling.throttle_wait(session, key, now=now) == dt.timedelta(seconds=2)
     later = now + dt.timedelta(seconds=3)
-    assert sessions.throttle_wait(session, key, now=later) == dt.timedelta(0)
+    assert throttling.throttle_wait(session, key, now=later) == dt.timedelta(0)
 
 
 def test_an_attacker_elsewhere_cannot_lock_the_responder_out(
     session: Session,
 ) -> None:
-    attacker = sessions.throttle_key("password", "pc.demo@example.test", "ip-evil")
-    responder = sessions.throttle_key("password", "PC.Demo@example.test ", "ip-own")
+    attacker = throttling.throttle_key("password", "pc.demo@example.test", "ip-evil")
+    responder = throttling.throttle_key("password", "PC.Demo@example.test ", "ip-own")
     now = utcnow()
     for _ in range(30):
-        sessions.record_failure(session, attacker, now=now)
-    assert sessions.throttle_wait(session, attacker, now=now) > dt.timedelta(0)
-    assert sessions.throttle_wait(session, responder, now=now) == dt.timedelta(0)
+        throttling.record_failure(session, attacker, now=now)
+    assert throttling.throttle_wait(session, attacker, now=now) > dt.timedelta(0)
+    assert throttling.throttle_wait(session, responder, now=now) == dt.timedelta(0)
 
 
 def test_success_forgets_failures(session: Session) -> None:
-    key = sessions.throttle_key("factor", "7", "ip-a")
+    key = throttling.throttle_key("factor", "7", "ip-a")
     for _ in range(5):
-        sessions.record_failure(session, key)
-    sessions.record_success(session, key)
-    assert sessions.throttle_wait(session, key) == dt.timedelta(0)
-    assert sessions.record_failure(session, key) == dt.timedelta(0)
+        throttling.record_failure(session, key)
+    throttling.record_success(session, key)
+    assert throttling.throttle_wait(session, key) == dt.timedelta(0)
+    assert throttling.record_failure(session, key) == dt.timedelta(0)
 
 
 def test_failures_a_day_old_are_forgotten(session: Session) -> None:
-    key = sessions.throttle_key("password", "x@example.test", "ip-a")
+    key = throttling.throttle_key("password", "x@example.test", "ip-a")
     then = utcnow() - dt.timedelta(days=2)
     for _ in range(10):
-        sessions.record_failure(session, key, now=then)
-    assert sessions.record_failure(session, key) == dt.timedelta(0)
-    assert sessions.purge_stale(session, now=utcnow() + dt.timedelta(days=2)) == 1
+        throttling.record_failure(session, key, now=then)
+    assert throttling.record_failure(session, key) == dt.timedelta(0)
+    assert throttling.purge_stale(session, now=utcnow() + dt.timedelta(days=2)) == 1
 
 
 # -- WebAuthn challenges ------------------------------------------------------------
 
 
 def test_a_challenge_can_be_taken_once_for_its_purpose(session: Session) -> None:
-    handle = sessions.save_challenge(session, "login", b"challenge-bytes")
-    assert sessions.take_challenge(session, handle, "login") == b"challenge-bytes"
-    assert sessions.take_challenge(session, handle, "login") is None
-    other = sessions.save_challenge(session, "register", b"x")
-    assert sessions.take_challenge(session, other, "login") is None
-    assert sessions.take_challenge(session, other, "register") is None
+    handle = passkeys.save_challenge(session, "login", b"challenge-bytes")
+    assert passkeys.take_challenge(session, handle, "login") == b"challenge-bytes"
+    assert passkeys.take_challenge(session, handle, "login") is None
+    other = passkeys.save_challenge(session, "register", b"x")
+    assert passkeys.take_challenge(session, other, "login") is None
+    assert passkeys.take_challenge(session, other, "register") is None
 
 
 def test_a_challenge_expires_after_five_minutes(session: Session) -> None:
-    handle = sessions.save_challenge(session, "login", b"c")
+    handle = passkeys.save_challenge(session, "login", b"c")
     later = utcnow() + dt.timedelta(minutes=6)
-    assert sessions.take_challenge(session, handle, "login", now=later) is None
+    assert passkeys.take_challenge(session, handle, "login", now=later) is None
 
 
 def test_unanswered_challenges_are_cleared_as_new_ones_arrive(
     session: Session,
 ) -> None:
-    sessions.save_challenge(session, "login", b"old")
+    passkeys.save_challenge(session, "login", b"old")
     session.execute(
-        update(sessions.WebAuthnChallenge).values(
+        update(passkeys.WebAuthnChallenge).values(
             created_at=utcnow() - dt.timedelta(minutes=10)
         )
     )
-    sessions.save_challenge(session, "login", b"new")
-    stored = session.scalars(select(sessions.WebAuthnChallenge.challenge)).all()
+    passkeys.save_challenge(session, "login", b"new")
+    stored = session.scalars(select(passkeys.WebAuthnChallenge.challenge)).all()
     assert stored == [b"new"]

@@ -24,9 +24,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plans import accounts, sessions
+from plans import accounts
 from plans.audit import AuditEvent
 from plans.models import Team
+from plans.signin import passkeys
 from tests.conftest import TEST_PASSWORD, AuthActions
 
 ORIGIN = "http://localhost"
@@ -306,7 +307,7 @@ def test_removing_the_last_factor_is_refused(
         "/login", data={"email": "medic.demo@example.test", "password": TEST_PASSWORD}
     )
     enrol_passkey(client, phone)
-    passkey = db.scalar(select(sessions.Passkey))
+    passkey = db.scalar(select(passkeys.Passkey))
     assert passkey is not None
     assert "Work phone" in client.get("/account").get_data(as_text=True)
     response = client.post(f"/account/passkeys/{passkey.id}/delete")
@@ -319,7 +320,7 @@ def test_a_second_passkey_can_be_added_and_the_first_removed(
     auth.login()
     assert enrol_passkey(client, phone).json == {"redirect": "/account"}
     assert enrol_passkey(client, phone).status_code == 200
-    rows = db.scalars(select(sessions.Passkey)).all()
+    rows = db.scalars(select(passkeys.Passkey)).all()
     assert len(rows) == 2
     assert client.post(f"/account/passkeys/{rows[0].id}/delete").status_code == 302
     assert "passkey_removed" in actions(db)

@@ -15,7 +15,7 @@ from qrcode.util import MODE_ALPHA_NUM
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from plans import access, cards, versions
+from plans import access, card_documents, card_keys, cards, versions
 from plans.audit import AuditEvent
 from plans.db import utcnow
 from plans.models import Person
@@ -32,7 +32,7 @@ from tests.test_cards_support import (
 
 
 @pytest.fixture
-def keys(app: Flask) -> cards.KeySet:
+def keys(app: Flask) -> card_keys.KeySet:
     """Return the keys this test's app signs cards with."""
     return use_fresh_keys(app)
 
@@ -46,7 +46,7 @@ def holder(db: Session) -> Person:
 
 
 @pytest.fixture
-def card(db: Session, holder: Person, keys: cards.KeySet) -> cards.Card:
+def card(db: Session, holder: Person, keys: card_keys.KeySet) -> cards.Card:
     """Return a card issued for the holder."""
     card = cards.issue(db, holder, keys, by=None, channel="cli")
     db.commit()
@@ -156,9 +156,11 @@ def test_a_card_from_an_unlisted_key_is_404(
 
 
 def test_rotation_keeps_old_cards_working(
-    app: Flask, client: FlaskClient, card: cards.Card, keys: cards.KeySet
+    app: Flask, client: FlaskClient, card: cards.Card, keys: card_keys.KeySet
 ) -> None:
-    app.config["CARD_SIGNING_KEYS"] = cards.format_keys(cards.rotate(keys, "T2"))
+    app.config["CARD_SIGNING_KEYS"] = card_keys.format_keys(
+        card_keys.rotate(keys, "T2")
+    )
     assert client.get(f"/C/{card.token}").status_code == 200
     published = client.get("/.well-known/plan-card-keys.json").get_json()
     assert published["current"] == "T2"
@@ -179,7 +181,7 @@ def test_revoked_expired_and_retired_cards_say_so_with_no_data(
     db: Session,
     holder: Person,
     card: cards.Card,
-    keys: cards.KeySet,
+    keys: card_keys.KeySet,
     state: str,
     words: str,
 ) -> None:
@@ -209,7 +211,7 @@ def test_revoked_expired_and_retired_cards_say_so_with_no_data(
 
 
 def test_the_keys_document_names_each_team_and_holds_no_secret(
-    client: FlaskClient, holder: Person, card: cards.Card, keys: cards.KeySet
+    client: FlaskClient, holder: Person, card: cards.Card, keys: card_keys.KeySet
 ) -> None:
     response = client.get("/.well-known/plan-card-keys.json")
     assert response.status_code == 200
@@ -217,10 +219,10 @@ def test_the_keys_document_names_each_team_and_holds_no_secret(
     entry = next(k for k in document["keys"] if k["kid"] == card.kid)
     assert entry["team"]["name"] == holder.team.name
     assert entry["team"]["phone"] == holder.team.phone
-    assert cards.format_keys(keys).split(":", 1)[1] not in response.get_data(
+    assert card_keys.format_keys(keys).split(":", 1)[1] not in response.get_data(
         as_text=True
     )
-    found = cards.offline_check(card.token, document)
+    found = card_documents.offline_check(card.token, document)
     assert found["state"] == "valid"
 
 
@@ -231,10 +233,12 @@ def test_the_revocation_list_is_signed_and_current(
     db.commit()
     keys_doc = client.get("/.well-known/plan-card-keys.json").get_json()
     listed = client.get("/cards/revoked.json").get_json()
-    public = cards.public_keys_from_document(keys_doc)
-    _at, ids = cards.read_revocation_list(listed, public)
+    public = card_documents.public_keys_from_document(keys_doc)
+    _at, ids = card_documents.read_revocation_list(listed, public)
     assert card.card_id in ids
-    assert cards.offline_check(card.token, keys_doc, listed)["state"] == "revoked"
+    assert (
+        card_documents.offline_check(card.token, keys_doc, listed)["state"] == "revoked"
+    )
 
 
 def test_the_offline_check_page_loads_its_script(client: FlaskClient) -> None:
@@ -246,7 +250,7 @@ def test_the_offline_check_page_loads_its_script(client: FlaskClient) -> None:
 
 
 def test_a_mentor_issues_reissues_and_revokes_on_the_web(
-    app: Flask, client: FlaskClient, db: Session, holder: Person, keys: cards.KeySet
+    app: Flask, client: FlaskClient, db: Session, holder: Person, keys: card_keys.KeySet
 ) -> None:
     mentor = staff(db, "mentor@example.org", "mentor")
     db.commit()
@@ -285,7 +289,7 @@ def test_a_mentor_issues_reissues_and_revokes_on_the_web(
 
 
 def test_issuing_without_a_pin_or_with_mismatched_pins_is_refused(
-    app: Flask, client: FlaskClient, db: Session, holder: Person, keys: cards.KeySet
+    app: Flask, client: FlaskClient, db: Session, holder: Person, keys: card_keys.KeySet
 ) -> None:
     mentor = staff(db, "mentor@example.org", "mentor")
     db.commit()
@@ -328,7 +332,7 @@ def test_only_mentors_issue_cards(
 
 
 def test_the_pdf_is_wallet_size_front_and_back(
-    app: Flask, client: FlaskClient, db: Session, holder: Person, keys: cards.KeySet
+    app: Flask, client: FlaskClient, db: Session, holder: Person, keys: card_keys.KeySet
 ) -> None:
     card = cards.issue(db, holder, keys, by=None, channel="cli", first_name="Alex")
     mentor = staff(db, "mentor@example.org", "mentor")
@@ -434,7 +438,7 @@ def test_a_responder_scanning_a_dead_card_is_offered_the_live_plan(
     db: Session,
     holder: Person,
     card: cards.Card,
-    keys: cards.KeySet,
+    keys: card_keys.KeySet,
     how: str,
 ) -> None:
     officer = staff(db, "pc@example.org", "police")

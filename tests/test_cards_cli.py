@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy.orm import Session
 
-from plans import cards, people
+from plans import card_documents, card_keys, card_tokens, cards, people
 from plans.models import Person
 from tests.test_cards_support import decode_qr, live_person, use_fresh_keys
 
@@ -24,7 +24,7 @@ def holder(db: Session) -> Person:
 
 
 @pytest.fixture
-def keys(app: Flask) -> cards.KeySet:
+def keys(app: Flask) -> card_keys.KeySet:
     """Return the keys this test's app signs cards with."""
     return use_fresh_keys(app)
 
@@ -33,7 +33,7 @@ def test_issue_sets_the_pin_and_writes_a_card_that_scans(
     runner: FlaskCliRunner,
     db: Session,
     holder: Person,
-    keys: cards.KeySet,
+    keys: card_keys.KeySet,
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "card.png"
@@ -47,11 +47,14 @@ def test_issue_sets_the_pin_and_writes_a_card_that_scans(
     assert card.token not in result.output and "4826" not in result.output
     assert people.verify_pin(db, holder, "4826")
     url = decode_qr(out.read_bytes())
-    assert cards.verify_token(cards.token_from_url(url), keys).card_id == card.card_id
+    assert (
+        card_tokens.verify_token(card_documents.token_from_url(url), keys).card_id
+        == card.card_id
+    )
 
 
 def test_issue_refuses_a_weak_pin_and_an_unknown_person(
-    runner: FlaskCliRunner, db: Session, holder: Person, keys: cards.KeySet
+    runner: FlaskCliRunner, db: Session, holder: Person, keys: card_keys.KeySet
 ) -> None:
     weak = runner.invoke(
         args=["cards", "issue", holder.ref, "--pin-stdin"], input="1111\n"
@@ -63,7 +66,7 @@ def test_issue_refuses_a_weak_pin_and_an_unknown_person(
 
 
 def test_reissue_and_revoke_by_printed_id(
-    runner: FlaskCliRunner, db: Session, holder: Person, keys: cards.KeySet
+    runner: FlaskCliRunner, db: Session, holder: Person, keys: card_keys.KeySet
 ) -> None:
     card = cards.issue(db, holder, keys, by=None, channel="cli")
     db.commit()
@@ -87,7 +90,7 @@ def test_verify_offline_with_the_published_files(
     runner: FlaskCliRunner,
     db: Session,
     holder: Person,
-    keys: cards.KeySet,
+    keys: card_keys.KeySet,
     tmp_path: Path,
 ) -> None:
     card = cards.issue(db, holder, keys, by=None, channel="cli")
@@ -122,7 +125,7 @@ def test_verify_offline_with_the_published_files(
 
 
 def test_verify_with_the_configured_keys_and_a_forgery(
-    runner: FlaskCliRunner, db: Session, holder: Person, keys: cards.KeySet
+    runner: FlaskCliRunner, db: Session, holder: Person, keys: card_keys.KeySet
 ) -> None:
     card = cards.issue(db, holder, keys, by=None, channel="cli")
     db.commit()
@@ -166,13 +169,13 @@ def test_keys_generate_rotate_and_list_with_a_key_file(
 def test_keys_generate_prints_a_configuration_value(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["cards", "keys", "generate", "--print", "--kid", "P1"])
     assert result.exit_code == 0
-    assert cards.parse_keys(result.output.strip()).current.kid == "P1"
+    assert card_keys.parse_keys(result.output.strip()).current.kid == "P1"
 
 
 def test_rotate_with_configured_keys_prints_the_new_setting(
-    runner: FlaskCliRunner, keys: cards.KeySet
+    runner: FlaskCliRunner, keys: card_keys.KeySet
 ) -> None:
     result = runner.invoke(args=["cards", "keys", "rotate", "--kid", "T2"])
     assert result.exit_code == 0, result.output
     value = result.output.strip().splitlines()[-1]
-    assert [m.kid for m in cards.parse_keys(value).masters] == ["T2", "T1"]
+    assert [m.kid for m in card_keys.parse_keys(value).masters] == ["T2", "T1"]

@@ -11,17 +11,17 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from plans import accounts, cards, versions
+from plans import accounts, card_keys, versions
 from plans.models import Person, User
 from tests.plans import factories
 
 PASSWORD = "correct horse battery staple"
 
 
-def use_fresh_keys(app: Flask, kid: str = "T1") -> cards.KeySet:
+def use_fresh_keys(app: Flask, kid: str = "T1") -> card_keys.KeySet:
     """Give the app its own card keys for this test."""
-    keys = cards.KeySet((cards.generate_master_key(kid),))
-    app.config["CARD_SIGNING_KEYS"] = cards.format_keys(keys)
+    keys = card_keys.KeySet((card_keys.generate_master_key(kid),))
+    app.config["CARD_SIGNING_KEYS"] = card_keys.format_keys(keys)
     app.config["CARD_BASE_URL"] = "https://responder.example"
     return keys
 

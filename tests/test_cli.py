@@ -122,9 +122,9 @@ def test_search_rebuild_indexes_every_live_plan(
 ) -> None:
     from sqlalchemy import func, select
 
-    from plans.demo import generate_documents
     from plans.exchange import import_documents
     from plans.models import PlanVersion
+    from responder.demo import generate_documents
 
     import_documents(db, generate_documents(12, seed=5), actor=None, source="test")
     db.commit()

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plans.audit import AuditEvent
-from plans.demo import demo_teams
 from plans.exchange import read_file
 from plans.models import Person, PlanVersion, Team
+from responder.demo import demo_teams
 from tests.plans.factories import document
 
 

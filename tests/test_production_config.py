@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from plans import cards
+from plans import card_keys
 from responder import ConfigurationError
 from responder.production import check_production, production_problems
 
@@ -24,8 +24,8 @@ GOOD_TWILIO_TOKEN = hashlib.sha256(b"twilio token").hexdigest()[:32]
 GOOD_CHECKPOINT_KEY = base64.b64encode(hashlib.sha256(b"checkpoint").digest()).decode()
 
 
-def card_keys(kid: str = "K2026") -> str:
-    return cards.generate_master_key(kid).encoded()
+def master_key_text(kid: str = "K2026") -> str:
+    return card_keys.generate_master_key(kid).encoded()
 
 
 def production_app(tmp_path: Path, **settings: Any) -> Flask:
@@ -36,7 +36,7 @@ def production_app(tmp_path: Path, **settings: Any) -> Flask:
         TESTING=False,
         SECRET_KEY=GOOD_SECRET,
         TRUSTED_HOSTS=["responder.example.nhs.uk"],
-        CARD_SIGNING_KEYS=card_keys(),
+        CARD_SIGNING_KEYS=master_key_text(),
         WEBAUTHN_RP_ID="responder.example.nhs.uk",
         AUDIT_CHECKPOINT_KEY=GOOD_CHECKPOINT_KEY,
     )
@@ -214,7 +214,7 @@ def test_a_channel_switched_off_is_not_checked(tmp_path: Path) -> None:
         (None, "no card signing key"),
         ("K1:not-base64!", "cannot be read"),
         ("nonsense", "cannot be read"),
-        (card_keys("DEV1"), "development card keys"),
+        (master_key_text("DEV1"), "development card keys"),
     ],
     ids=["missing", "not-base64", "nonsense", "development-key"],
 )
@@ -231,8 +231,8 @@ def test_a_card_key_file_in_the_instance_folder_is_accepted(tmp_path: Path) -> N
     app = production_app(tmp_path, CARD_SIGNING_KEYS=None)
     folder = Path(app.instance_path)
     folder.mkdir(parents=True)
-    keys = cards.KeySet((cards.generate_master_key("K2026"),))
-    (folder / "card-keys.json").write_text(cards.write_key_file(keys))
+    keys = card_keys.KeySet((card_keys.generate_master_key("K2026"),))
+    (folder / "card-keys.json").write_text(card_keys.write_key_file(keys))
     check_production(app)
 
 
@@ -280,7 +280,7 @@ def test_test_switches_refuse_to_start_outside_development(
     else:
         monkeypatch.setenv("RESPONDER_ENVIRONMENT", environment)
     monkeypatch.setenv(f"RESPONDER_{switch}", "true")
-    card = card_keys()
+    card = master_key_text()
     with pytest.raises(ConfigurationError) as raised:
         create_app(
             {

@@ -34,11 +34,16 @@ def ask(
     channel: Channel,
 ) -> BorderQuestion:
     """Ask another group whether a row of our list is known to them."""
-    entry = session.get(ListEntry, entry_id)
-    if entry is None:
-        raise LookupError("no such list row")
+    entry = guard.get_for_case_work(
+        session,
+        ListEntry,
+        entry_id,
+        by=by,
+        channel=channel,
+        team_of=lambda entry: entry.agency_list.team_id,
+        what="list row",
+    )
     from_team_id = entry.agency_list.team_id
-    guard.require_case_work(session, by, channel, from_team_id, "manage_cases")
     if to_team.id == from_team_id:
         raise BorderError("ask another group, not your own")
     open_question = session.scalar(
@@ -113,16 +118,16 @@ def outgoing(
 def _question_for_answerer(
     session: Session, question_id: int, by: User | str, channel: Channel
 ) -> BorderQuestion:
-    question = session.get(BorderQuestion, question_id)
-    if question is None:
-        raise LookupError("no such question")
-    try:
-        guard.require_case_work(
-            session, by, channel, question.to_team_id, "manage_cases"
-        )
-    except guard.CaseRefused as error:
-        raise LookupError("no such question") from error
-    return question
+    return guard.get_for_case_work(
+        session,
+        BorderQuestion,
+        question_id,
+        by=by,
+        channel=channel,
+        team_of=lambda question: question.to_team_id,
+        what="question",
+        hide="always",
+    )
 
 
 def candidates(

@@ -7,7 +7,8 @@ for any team; a signed-in user only for their own teams.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,8 @@ from plans.models import User
 from plans.vocabulary import AuditAction, Channel
 
 POLICE_WORDS = ("police", "constabulary")
+
+T = TypeVar("T")
 
 
 class CaseRefused(PermissionError):
@@ -42,6 +45,37 @@ def require_case_work(
         raise CaseRefused(str(error)) from error
     if team_id not in by.team_ids:
         raise CaseRefused("you can only work on the cases of your own group")
+
+
+def get_for_case_work(
+    session: Session,
+    model: type[T],
+    key: int,
+    *,
+    by: User | str,
+    channel: Channel,
+    team_of: Callable[[T], int],
+    what: str,
+    hide: Literal["never", "outsiders", "always"] = "never",
+) -> T:
+    """Return a row `by` may do case work on; LookupError if there is no such row.
+
+    `hide` turns a refusal into the same LookupError, so a caller learns nothing
+    of another group's rows: "always", or only for a user outside the row's
+    group ("outsiders"), who is otherwise told which rule refused them.
+    """
+    row = session.get(model, key)
+    if row is None:
+        raise LookupError(f"no such {what}")
+    team_id = team_of(row)
+    try:
+        require_case_work(session, by, channel, team_id, "manage_cases")
+    except CaseRefused as error:
+        outsider = isinstance(by, User) and team_id not in by.team_ids
+        if hide == "always" or (hide == "outsiders" and outsider):
+            raise LookupError(f"no such {what}") from error
+        raise
+    return row
 
 
 def is_police_mentor(user: User | str) -> bool:

@@ -155,10 +155,15 @@ def decide(
     The row is locked and updated only while still proposed, so two people
     deciding at once cannot both count.
     """
-    proposal = session.get(MatchProposal, proposal_id)
-    if proposal is None:
-        raise LookupError("no such proposal")
-    guard.require_case_work(session, by, channel, proposal.team_id, "manage_cases")
+    proposal = guard.get_for_case_work(
+        session,
+        MatchProposal,
+        proposal_id,
+        by=by,
+        channel=channel,
+        team_of=lambda proposal: proposal.team_id,
+        what="proposal",
+    )
     status = "confirmed" if confirm else "rejected"
     result = session.execute(
         update(MatchProposal)

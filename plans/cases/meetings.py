@@ -154,11 +154,13 @@ def get_meeting(
     session: Session, meeting_id: int, *, by: User | str, channel: Channel
 ) -> Meeting:
     """Return a meeting of the user's group; LookupError for any other."""
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None:
-        raise LookupError("no such meeting")
-    try:
-        guard.require_case_work(session, by, channel, meeting.team_id, "manage_cases")
-    except guard.CaseRefused as error:
-        raise LookupError("no such meeting") from error
-    return meeting
+    return guard.get_for_case_work(
+        session,
+        Meeting,
+        meeting_id,
+        by=by,
+        channel=channel,
+        team_of=lambda meeting: meeting.team_id,
+        what="meeting",
+        hide="always",
+    )

@@ -52,27 +52,32 @@ def get_case(
     session: Session, case_id: int, *, by: User | str, channel: Channel
 ) -> Case:
     """Return a case of the user's group; LookupError for any other."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise LookupError("no such case")
-    try:
-        guard.require_case_work(session, by, channel, case.team_id, "manage_cases")
-    except guard.CaseRefused as error:
-        if isinstance(by, User) and case.team_id not in by.team_ids:
-            raise LookupError("no such case") from error
-        raise
-    return case
+    return guard.get_for_case_work(
+        session,
+        Case,
+        case_id,
+        by=by,
+        channel=channel,
+        team_of=lambda case: case.team_id,
+        what="case",
+        hide="outsiders",
+    )
 
 
 def open_case(
     session: Session, entry_id: int, *, by: User | str, channel: Channel
 ) -> Case:
     """Open a case for a listed person (or return the one already open)."""
-    entry = session.get(ListEntry, entry_id)
-    if entry is None:
-        raise LookupError("no such list row")
+    entry = guard.get_for_case_work(
+        session,
+        ListEntry,
+        entry_id,
+        by=by,
+        channel=channel,
+        team_of=lambda entry: entry.agency_list.team_id,
+        what="list row",
+    )
     team_id = entry.agency_list.team_id
-    guard.require_case_work(session, by, channel, team_id, "manage_cases")
     rows = linking.rows_of_person(session, team_id, entry_id)
     existing = session.scalar(
         select(Case).where(Case.entry_id.in_([row.id for row in rows])).limit(1)
@@ -330,10 +335,15 @@ def withdraw_nominee(
     session: Session, nominee_id: int, *, by: User | str, channel: Channel
 ) -> NomineeConsent:
     """Record that the person withdrew consent for one nominated person."""
-    row = session.get(NomineeConsent, nominee_id)
-    if row is None:
-        raise LookupError("no such nominated person")
-    guard.require_case_work(session, by, channel, row.case.team_id, "manage_cases")
+    row = guard.get_for_case_work(
+        session,
+        NomineeConsent,
+        nominee_id,
+        by=by,
+        channel=channel,
+        team_of=lambda row: row.case.team_id,
+        what="nominated person",
+    )
     if row.withdrawn_at is None:
         row.withdrawn_at = clock.now()
         session.flush()

@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from plans import audit, clock, guardrails
+from plans.clock import iso_date
 from plans.db import utcnow
 from plans.exchange.reading import (
     ERROR,
@@ -164,7 +165,7 @@ def rule_problems(
         problems.append(
             ("/plan/approved_by", "name the lead clinician who approved it")
         )
-    approved_on = _date(plan.get("approved_on"))
+    approved_on = iso_date(plan.get("approved_on"))
     if approved_on is None:
         problems.append(("/plan/approved_on", "record the date it was approved"))
         approved_on = today
@@ -199,17 +200,13 @@ class _Refused(Exception):
         self.message = message
 
 
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
 def _apply_person_fields(person: Person, fields: dict[str, Any]) -> None:
     person.given_name = fields["given_name"]
     person.family_name = fields["family_name"]
     person.nhs_number = fields.get("nhs_number") or None
     person.preferred_name = fields.get("preferred_name") or None
     person.aliases = list(fields.get("aliases") or [])
-    person.date_of_birth = _date(fields.get("date_of_birth"))
+    person.date_of_birth = iso_date(fields.get("date_of_birth"))
     person.sex = fields.get("sex")
     person.description = fields.get("description")
     person.address = dict(fields["address"]) if fields.get("address") else None

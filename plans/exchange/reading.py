@@ -26,6 +26,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from plans import nhs_numbers
+from plans.clock import iso_date
 from plans.exchange import fhir
 from plans.exchange.upgrade import FORMAT, FORMATS, current
 
@@ -252,8 +253,8 @@ def domain_problems(
             )
         )
     plan = document.get("plan") or {}
-    approved_on = _date(plan.get("approved_on"))
-    review_by = _date(plan.get("review_by"))
+    approved_on = iso_date(plan.get("approved_on"))
+    review_by = iso_date(plan.get("review_by"))
     if approved_on and review_by and review_by < approved_on:
         problems.append(
             ImportProblem(
@@ -273,15 +274,6 @@ def domain_problems(
             )
         )
     return problems
-
-
-def _date(value: object) -> dt.date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 # --- hostile input ---------------------------------------------------------------

@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -185,7 +184,6 @@ class ReportImmutable(Exception):
     """A saved report cannot change; build a new one."""
 
 
-@event.listens_for(Session, "before_flush")
 def _refuse_edits_to_saved_reports(
     session: Session, _context: Any, _instances: Any
 ) -> None:

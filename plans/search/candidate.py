@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
+from plans.clock import iso_date
+from plans.places import plan_places
 from plans.search.text import STOP_WORDS, TextFeatures, stem, text_features, words
 
 
@@ -254,7 +256,7 @@ class Candidate:
             team_code=row.get("tc", ""),
             preferred_name=row.get("p"),
             aliases=tuple(row.get("a", ())),
-            date_of_birth=_date(row.get("d")),
+            date_of_birth=iso_date(row.get("d")),
             sex=row.get("s"),
             description=row.get("de", ""),
             behaviours=tuple(row.get("b", ())),
@@ -264,7 +266,7 @@ class Candidate:
                 for name, lat, lon, kind in row.get("pl", ())
             ),
             town=row.get("to"),
-            review_by=_date(row.get("rv")),
+            review_by=iso_date(row.get("rv")),
             address=row.get("ad", ""),
             postcode=row.get("pc"),
             person_id=person_id,
@@ -294,15 +296,6 @@ def _form(kind: str, display: str) -> NameForm:
     return NameForm(kind, display, tokens, displays)
 
 
-def _date(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def town_of(address: dict[str, Any] | None) -> str | None:
     """Return the town of an address, as far as its text says."""
     if not address:
@@ -313,12 +306,9 @@ def town_of(address: dict[str, Any] | None) -> str | None:
     return text.rsplit(",", 1)[1].strip() or None
 
 
-def _place(raw: dict[str, Any], kind: str) -> Place | None:
-    lat, lon = raw.get("lat"), raw.get("lon")
-    if lat is None or lon is None:
-        return None
+def _place(raw: dict[str, Any], kind: str) -> Place:
     name = str(raw.get("name") or ("home" if kind == "home" else "crisis location"))
-    return Place(name, float(lat), float(lon), kind)
+    return Place(name, float(raw["lat"]), float(raw["lon"]), kind)
 
 
 def candidate_from_document(
@@ -328,14 +318,13 @@ def candidate_from_document(
     person = document.get("person") or {}
     plan = document.get("plan") or {}
     team = document.get("team") or {}
-    places: list[Place] = []
-    home = _place(person["address"], "home") if person.get("address") else None
-    if home:
-        places.append(home)
-    for raw in plan.get("crisis_locations") or ():
-        place = _place(raw, "crisis")
-        if place:
-            places.append(place)
+    # Search ranks by home and crisis locations; places of safety are not the
+    # person's, so a place of safety must not make a stranger's plan "near".
+    places = [
+        _place(raw, "home" if kind == "home" else "crisis")
+        for kind, raw in plan_places(document)
+        if kind != "places_of_safety"
+    ]
     behaviours = plan.get("behaviours") or ()
     address = person.get("address") or {}
     return Candidate(
@@ -346,14 +335,14 @@ def candidate_from_document(
         team_code=str(team.get("code") or ""),
         preferred_name=person.get("preferred_name") or None,
         aliases=tuple(str(alias) for alias in person.get("aliases") or ()),
-        date_of_birth=_date(person.get("date_of_birth")),
+        date_of_birth=iso_date(person.get("date_of_birth")),
         sex=person.get("sex"),
         description=str(person.get("description") or ""),
         behaviours=tuple(str(item.get("description", "")) for item in behaviours),
         triggers=tuple(str(item.get("triggers") or "") for item in behaviours),
         places=tuple(places),
         town=town_of(person.get("address")),
-        review_by=_date(plan.get("review_by")),
+        review_by=iso_date(plan.get("review_by")),
         address=str(address.get("address") or ""),
         postcode=postcode_of(address),
         person_id=person_id,

@@ -57,7 +57,6 @@ from plans.search.keys import (
 )
 from plans.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
 from plans.search.rank import Scored, rank
-from plans.versions import on_live_change
 
 logger = logging.getLogger(__name__)
 
@@ -315,7 +314,6 @@ def refresh_people(session: Session, people: Sequence[Person]) -> None:
     _flush_rows(session, entries, places)
 
 
-@on_live_change
 def _refresh_on_live_change(
     session: Session, changes: Sequence[tuple[Person, str]]
 ) -> None:

@@ -14,7 +14,7 @@ Fixtures (all function-scoped unless said otherwise):
 - `page`: a page in `mobile_context`.
 - `make_account(role="police", teams=("DEMO-X",), email=None) -> Account`: a user
   with a password and a confirmed authenticator app (TOTP, through
-  plans.sessions) stored in the live server's database;
+  plans.signin) stored in the live server's database;
   `account.next_totp_code()` gives a code not used before.
 - `sign_in(page, account, next_path="/")`: sign in through the real sign-in pages.
 - `add_virtual_authenticator(page) -> VirtualAuthenticator`: a CDP virtual WebAuthn
@@ -296,21 +296,17 @@ def _enrol_totp(session: Session, user: Any, secret_key: str) -> tuple[str, int]
     The confirming code is the previous 30 s step's, so the current step is still
     free for the sign-in that follows (each code works once).
     """
-    try:
-        from plans import sessions as auth_sessions  # the auth engineer's module
-    except ImportError:
-        return None
-    if not hasattr(auth_sessions, "begin_totp"):
-        return None
     import time
 
     import pyotp
 
-    cipher = auth_sessions.totp_cipher(secret_key)
-    uri = auth_sessions.begin_totp(session, user, cipher)
+    from plans.signin import authenticator
+
+    cipher = authenticator.totp_cipher(secret_key)
+    uri = authenticator.begin_totp(session, user, cipher)
     totp = pyotp.parse_uri(uri)
     step = int(time.time()) // 30 - 1
-    if not auth_sessions.confirm_totp(session, user, totp.at(step * 30), cipher):
+    if not authenticator.confirm_totp(session, user, totp.at(step * 30), cipher):
         raise RuntimeError("the test TOTP enrolment was refused")
     return totp.secret, step
 

@@ -16,10 +16,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from plans import access, cards, clock, photos
-from plans.demo import apply_demo_contacts, demo_teams, generate_documents
 from plans.exchange.landing import ensure_teams, import_documents
 from plans.models import RESPONDER_KINDS, Person, PlanVersion, Team, User
 from responder.cards import load_keys
+from responder.demo import apply_demo_contacts, demo_teams, generate_documents
 from tests.e2e.conftest import PHONE_POSITION, LiveServer
 from tests.e2e.test_responder import CACHE_CONTENTS, REF, land_plan
 

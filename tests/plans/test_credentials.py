@@ -8,8 +8,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.orm import Session
 
-from plans import accounts, chat, sessions
+from plans import accounts, chat
 from plans.models import User
+from plans.signin import second_factors, sessions
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_a_token_expires_after_ninety_days_by_default(
 
 
 def reset_factors(session: Session, user: User) -> None:
-    sessions.reset_second_factors(session, user)
+    second_factors.reset_second_factors(session, user)
 
 
 def change_password(session: Session, user: User) -> None:

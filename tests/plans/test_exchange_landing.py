@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from plans import exchange
 from plans.audit import AuditEvent
-from plans.demo import generate_documents
 from plans.exchange import landing
 from plans.models import Person, PlanVersion, Team
 from plans.versions import LifecycleError
+from responder.demo import generate_documents
 from tests.plans.factories import document
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"

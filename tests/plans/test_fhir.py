@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from plans.demo import generate_documents
 from plans.exchange import export_documents, import_documents, read_text
 from plans.exchange.fhir import (
     CRISIS_PLAN_CODE,
@@ -24,6 +23,7 @@ from plans.exchange.fhir import (
     validate_bundle,
 )
 from plans.exchange.writing import write_documents
+from responder.demo import generate_documents
 from tests.plans import factories
 from tests.plans.test_response_plan_v2 import v2_document
 

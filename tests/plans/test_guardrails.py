@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from plans.demo import generate_documents
 from plans.guardrails import (
     ACKNOWLEDGE,
     BLOCK,
@@ -19,6 +18,7 @@ from plans.guardrails import (
     free_text_fields,
     to_acknowledge,
 )
+from responder.demo import generate_documents
 from tests.plans.factories import document
 
 CARE_WITHHOLDING = [

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from plans import drafts, nhs_numbers
 from plans.accounts import create_user
-from plans.demo import generate_documents
 from plans.exchange import export_documents, import_documents, read_text
 from plans.exchange.upgrade import upgrade_document
 from plans.lookup import query_kind_of
 from plans.models import Person, User
 from plans.search import search
+from responder.demo import generate_documents
 from tests.plans import factories
 from tests.plans.test_search_db import document as search_document
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plans import accounts
-from plans.demo import generate_documents
 from plans.exchange import import_documents
 from plans.models import PlanVersion
+from responder.demo import generate_documents
 
 NASTY_QUERIES = [
     '"',

@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from plans import accounts, clock, people, sessions
+from plans import accounts, clock, people
 from plans.db import make_session_factory
 from plans.models import Person
+from plans.signin import authenticator, recovery, throttling
 from tests.plans import factories
 
 PARALLEL = 8
@@ -126,11 +127,11 @@ def test_the_right_pin_still_works_after_parallel_guesses(
 @pytest.fixture
 def user_with_codes(session: Session) -> tuple[int, str, list[str]]:
     user = accounts.create_user(session, "pc.race@example.org", role="police")
-    cipher = sessions.totp_cipher("race-secret")
-    uri = sessions.begin_totp(session, user, cipher)
-    row = session.get(sessions.TotpFactor, user.id)
+    cipher = authenticator.totp_cipher("race-secret")
+    uri = authenticator.begin_totp(session, user, cipher)
+    row = session.get(authenticator.TotpFactor, user.id)
     row.confirmed_at = clock.now()
-    codes = sessions.issue_recovery_codes(session, user)
+    codes = recovery.issue_recovery_codes(session, user)
     session.commit()
     return user.id, pyotp.parse_uri(uri).secret, codes
 
@@ -141,11 +142,11 @@ def test_one_totp_code_is_accepted_once_in_parallel(
     user_id, secret, _codes = user_with_codes
     now = clock.now()
     code = pyotp.TOTP(secret).at(now)
-    cipher = sessions.totp_cipher("race-secret")
+    cipher = authenticator.totp_cipher("race-secret")
 
     def attempt(session: Session) -> bool:
         user = session.get(accounts.User, user_id)
-        return sessions.verify_totp(session, user, code, cipher, now=now)
+        return authenticator.verify_totp(session, user, code, cipher, now=now)
 
     results = in_parallel(engine, attempt)
     assert results.count(True) == 1, results
@@ -159,21 +160,21 @@ def test_one_recovery_code_is_accepted_once_in_parallel(
 
     def attempt(session: Session) -> bool:
         user = session.get(accounts.User, user_id)
-        return sessions.use_recovery_code(session, user, codes[0])
+        return recovery.use_recovery_code(session, user, codes[0])
 
     results = in_parallel(engine, attempt)
     assert results.count(True) == 1, results
     with make_session_factory(engine)() as fresh:
         user = fresh.get(accounts.User, user_id)
-        assert sessions.unused_recovery_codes(fresh, user) == len(codes) - 1
+        assert recovery.unused_recovery_codes(fresh, user) == len(codes) - 1
 
 
 def test_parallel_first_failures_never_collide(engine: Engine) -> None:
-    key = sessions.throttle_key("password", "nobody@example.org", "addr")
-    results = in_parallel(engine, lambda s: sessions.record_failure(s, key))
+    key = throttling.throttle_key("password", "nobody@example.org", "addr")
+    results = in_parallel(engine, lambda s: throttling.record_failure(s, key))
     assert not [r for r in results if isinstance(r, BaseException)], results
     with make_session_factory(engine)() as fresh:
-        row = fresh.get(sessions.LoginThrottle, key)
+        row = fresh.get(throttling.LoginThrottle, key)
         assert row is not None and row.failures == PARALLEL
 
 
@@ -181,22 +182,22 @@ def test_parallel_sign_in_attempts_are_all_counted_before_any_check(
     engine: Engine,
 ) -> None:
     now = clock.now()
-    throttles = sessions.attempt_throttles("password", "pc@example.org", "addr")
+    throttles = throttling.attempt_throttles("password", "pc@example.org", "addr")
 
     def attempt(session: Session) -> bool:
-        sessions.claim_attempt(session, throttles, now=now)
+        throttling.claim_attempt(session, throttles, now=now)
         return True
 
     results = in_parallel(engine, attempt, count=12)
     allowed = results.count(True)
-    refused = [r for r in results if isinstance(r, sessions.Throttled)]
+    refused = [r for r in results if isinstance(r, throttling.Throttled)]
     assert allowed + len(refused) == 12, results
     # The pair throttle's last free failure earns the first wait.
-    assert allowed == sessions.PAIR_POLICY.free_failures
+    assert allowed == throttling.PAIR_POLICY.free_failures
     with make_session_factory(engine)() as fresh:
         counted = fresh.scalar(
-            select(func.max(sessions.LoginThrottle.failures)).where(
-                sessions.LoginThrottle.key == throttles[0].key
+            select(func.max(throttling.LoginThrottle.failures)).where(
+                throttling.LoginThrottle.key == throttles[0].key
             )
         )
     assert counted == allowed

@@ -15,9 +15,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plans import accounts, clock, sessions
+from plans import accounts, clock
 from plans.access import PrivacyAlert
 from plans.audit import AuditEvent
+from plans.signin import recovery, throttling
 from tests.conftest import TEST_PASSWORD, AuthActions
 
 VICTIM = "pc.victim@example.org"
@@ -64,7 +65,7 @@ def test_guessing_one_account_from_forty_addresses_is_capped_and_alerted(
         ]
     assert max(statuses) < 500
     checked = statuses.count(401)
-    assert checked == sessions.ACCOUNT_POLICY.free_failures
+    assert checked == throttling.ACCOUNT_POLICY.free_failures
     assert statuses.count(429) >= 100
     # Every password that was checked left its row; every refusal left its own.
     assert count(db, "login_failed") == checked
@@ -72,7 +73,7 @@ def test_guessing_one_account_from_forty_addresses_is_capped_and_alerted(
     alerts = list(
         db.scalars(
             select(PrivacyAlert).where(
-                PrivacyAlert.kind == sessions.SIGN_IN_GUESSING_ALERT
+                PrivacyAlert.kind == throttling.SIGN_IN_GUESSING_ALERT
             )
         )
     )
@@ -99,7 +100,7 @@ def test_a_wait_is_never_a_lockout(app: Flask, db: Session) -> None:
     db.commit()
     for n in range(1, 31):
         guess(client_at(app, f"198.51.100.{n}"), f"wrong guess {n}")
-    later = clock.now() + sessions.ACCOUNT_POLICY.max_wait + dt.timedelta(seconds=1)
+    later = clock.now() + throttling.ACCOUNT_POLICY.max_wait + dt.timedelta(seconds=1)
     with clock.travel(later):
         assert guess(client_at(app, "192.0.2.5"), TEST_PASSWORD) == 302
 
@@ -209,8 +210,8 @@ def test_new_recovery_codes_need_the_password_again(
         response = client.post("/account/recovery-codes")
         assert response.status_code == 200
     db.expire_all()
-    codes = sessions.unused_recovery_codes(db, db.get(accounts.User, user.id))
-    assert codes == sessions.RECOVERY_CODE_COUNT
+    codes = recovery.unused_recovery_codes(db, db.get(accounts.User, user.id))
+    assert codes == recovery.RECOVERY_CODE_COUNT
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -12,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from plans.demo import GIVEN_NAMES, TOWNS, demo_teams, generate_documents
 from plans.exchange import schema_problems
+from plans.search.geo import haversine_m
+from responder.demo import GIVEN_NAMES, TOWNS, demo_teams, generate_documents
 
 TODAY = dt.date(2026, 11, 23)
 SAMPLE_SIZE = 3000
@@ -166,10 +166,8 @@ def _phone_fields(value: object) -> Iterator[tuple[str, str]]:
             yield from _phone_fields(item)
 
 
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    dlat = math.radians(lat2 - lat1)
-    dlon = math.radians(lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
-    return 6371 * math.hypot(dlat, dlon)
+def _km_apart(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    return haversine_m(lat1, lon1, lat2, lon2) / 1000
 
 
 def test_places_lie_near_the_team_town(sample: list[dict[str, Any]]) -> None:
@@ -180,7 +178,7 @@ def test_places_lie_near_the_team_town(sample: list[dict[str, Any]]) -> None:
         places = [doc["person"]["address"], *doc["plan"]["crisis_locations"]]
         places += doc["plan"]["places_of_safety"]
         for place in places:
-            distance = _km(town.lat, town.lon, place["lat"], place["lon"])
+            distance = _km_apart(town.lat, town.lon, place["lat"], place["lon"])
             if distance > 25:
                 far.append((doc["person"]["ref"], place["name"], round(distance)))
     assert far == []
@@ -261,10 +259,10 @@ def test_each_demo_town_has_a_team() -> None:
 def test_every_demo_team_has_a_line_open_at_any_hour(session) -> None:  # type: ignore[no-untyped-def]
     import datetime as dt
 
-    from plans.demo import apply_demo_contacts
     from plans.exchange.landing import ensure_teams
     from plans.hours import number_open_now
     from plans.models import Team
+    from responder.demo import apply_demo_contacts
 
     ensure_teams(session, demo_teams())
     assert apply_demo_contacts(session) == len(TOWNS)
