@@ -155,7 +155,7 @@ def model_cost() -> str:
     )
     return (
         f"model: {size / 1024:.0f} KiB on disk, {weights} weights, loaded in "
-        f"{seconds * 1e3:.0f} ms, {kept / 2**20:.1f} MiB kept"
+        f"{seconds * 1e3:.0f} ms, {kept / (1024 * 1024):.1f} MiB kept"
     )
 
 

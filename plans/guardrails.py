@@ -1836,7 +1836,11 @@ def _with_model(
             names
         ):
             kept.append((BLOCK, start, end, "withholding_wording", ""))
-        elif not covered and concern >= model.concern.threshold:
+        elif (
+            not covered
+            and concern >= model.concern.threshold
+            and guardrails_model.concern_cue(sentence)
+        ):
             kept.append((ACKNOWLEDGE, start, end, "concern_wording", ""))
     return kept
 

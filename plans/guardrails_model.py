@@ -150,6 +150,32 @@ def withholding_cue(names: Iterable[str]) -> bool:
     return any(name.startswith("has:") for name in names)
 
 
+_CONCERN_CUES = frozenset({"MOD", "COERCE", "NEG", "WOP", "COND", "P"})
+# Words of the law and its penalties, which a threat of sanction leans on.
+_SANCTION_STEMS = frozenset(
+    {"charge", "prosecute", "prosecution", "arrest", "caution", "fine", "court",
+     "harassment", "offence", "criminal", "crime", "sanction", "penalty", "punish",
+     "consequence", "conviction", "injunction", "order", "breach", "warning"}
+)  # fmt: skip
+
+
+def concern_cue(sentence: str) -> bool:
+    """Say whether a sentence has a word an order, a threat or a label needs: a
+    modal ("must", "will"), a coercive word, a negator or refusing verb, a
+    condition, the person ("he", "her's"), or a word of the law's penalties.
+
+    The model may hold only such sentences: "Second plan." scored as an order from
+    its last word alone, and a plan's headings and fragments would be held too.
+    """
+    for word in _WORD.findall(sentence):
+        head = word.split("'")[0]  # "he's", "she'd"
+        if _word_class(word) in _CONCERN_CUES or head in _PERSON:
+            return True
+        if _stem(word) in _SANCTION_STEMS:
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Head:
     """One logistic regression: weights by feature name, and its threshold."""

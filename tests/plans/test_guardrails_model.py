@@ -97,6 +97,31 @@ def test_a_label_the_rules_miss_is_held_for_acknowledgement() -> None:
     assert BLOCK not in [f.severity for f in findings]
 
 
+@pytest.mark.parametrize(
+    "text", ["Second plan.", "Third plan.", "Safety plan.", "Care plan reviewed."]
+)
+def test_a_fragment_with_nothing_to_order_or_label_with_is_not_held(
+    text: str,
+) -> None:
+    """The model scored "Second plan." as an order from its last word alone."""
+    assert check_text(text, "/plan/summary") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("second plan.", False),
+        ("he's just a drunk.", True),
+        ("consider pressing charges.", True),
+        ("responders must follow it.", True),
+    ],
+)
+def test_only_a_sentence_with_an_order_threat_or_label_word_can_be_held(
+    text: str, cue: bool
+) -> None:
+    assert guardrails_model.concern_cue(text) is cue
+
+
 def test_without_the_weights_the_rules_still_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
