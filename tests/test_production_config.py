@@ -382,13 +382,18 @@ def test_requests_served_by_responder_serve_never_share_state(
     )
     try:
         tokens = []
-        for _attempt in range(600):
+        first: httpx.Response | None = None
+        # Generous: on a loaded machine the server takes a minute or more to start.
+        for _attempt in range(3000):
             try:
-                first = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5)
+                first = httpx.get(f"http://127.0.0.1:{port}/login", timeout=30)
                 break
             except httpx.TransportError:
+                assert server.poll() is None, "responder serve exited"
                 time.sleep(0.1)
-        for response in (first, httpx.get(f"http://127.0.0.1:{port}/login")):
+        assert first is not None, "responder serve did not answer"
+        second = httpx.get(f"http://127.0.0.1:{port}/login", timeout=30)
+        for response in (first, second):
             assert response.status_code == 200
             match = re.search(r'name="csrf_token" value="([^".]+)', response.text)
             assert match is not None
