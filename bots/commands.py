@@ -136,7 +136,7 @@ def handle_text(
 
 
 # What each chat command of a signed-in account does, in the terms of the one
-# table (plans.rules); tests/test_rules.py fails for a command missing here.
+# table (plans.rules); tests/security/test_rules.py fails for a command missing here.
 STAFF_COMMANDS: dict[str, rules.Action] = {
     "find": "search",
     "search": "search",

@@ -1,9 +1,9 @@
 """Route guards: every view states who may call it, checked on the server.
 
 Views declare their audience with `roles_required(...)` (or `public` for the few
-routes anyone may reach); the URL-map walk in tests/test_authorisation.py fails for
-any route that declares neither. Team scope is checked per object with
-`require_team`.
+routes anyone may reach); the URL-map walk in
+tests/security/test_authorisation.py fails for any route that declares neither.
+Team scope is checked per object with `require_team`.
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def require_team(team_ids: Iterable[int] | int) -> None:
 # -- the one table, as each channel of this app wires it ----------------------------
 #
 # Every Flask endpoint and every CLI command names the action it takes, in the
-# terms of plans.rules.TABLE. tests/test_rules.py walks the URL map and the CLI and
-# fails for anything missing here, and checks each view's declared audience
+# terms of plans.rules.TABLE. tests/security/test_rules.py walks the URL map and the
+# CLI and fails for anything missing here, and checks each view's declared audience
 # against the table. The domain functions check the same table again.
 
 ENDPOINT_RULES: dict[str, tuple[Channel, Action]] = {

@@ -16,7 +16,6 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-import click
 import pyotp
 from flask import (
     Blueprint,
@@ -33,7 +32,6 @@ from flask import (
     session,
     url_for,
 )
-from flask.cli import AppGroup
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -63,7 +61,6 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
-sessions_cli = AppGroup("sessions", help="Signed-in sessions and sign-in throttles.")
 
 PENDING_LIFETIME = dt.timedelta(minutes=10)
 LOGIN_LIMIT = "20 per minute;200 per hour"
@@ -128,7 +125,6 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(unauthorized)
     login_manager.init_app(app)
     app.after_request(audit_denials)
-    app.cli.add_command(sessions_cli)
 
 
 def _timeout(name: str) -> dt.timedelta:
@@ -1182,28 +1178,3 @@ def admin_identity(identity_id: int) -> ResponseReturnValue:
         ), 400
     db.commit()
     return redirect(url_for("auth.admin_users", done=done), code=303)
-
-
-# -- commands -----------------------------------------------------------------------
-
-
-@sessions_cli.command("purge")
-def purge_command() -> None:
-    """Delete day-old sign-in throttles and stale passkey challenges."""
-    with session_factory()() as db:
-        count = throttling.purge_stale(db)
-        db.commit()
-    click.echo(f"Purged {count} stale rows.")
-
-
-@sessions_cli.command("revoke")
-@click.argument("email")
-def revoke_command(email: str) -> None:
-    """Sign a user out of every browser at once."""
-    with session_factory()() as db:
-        user = accounts.find_user(db, email)
-        if user is None:
-            raise click.ClickException(f"no user with email {email}")
-        count = accounts.sign_out_everywhere(db, user, by=None, channel="cli")
-        db.commit()
-    click.echo(f"Ended {count} session(s) for {email}.")

@@ -121,7 +121,7 @@ def _nrl_problems(config: Mapping[str, Any]) -> list[str]:
 def _audit_checkpoint_problems(app: Flask) -> list[str]:
     """The audit chain is anchored off the database with a key it never sees."""
     from plans import audit
-    from responder.cli_ops import checkpoint_key
+    from responder.cli.ops import checkpoint_key
 
     try:
         key = checkpoint_key(app)

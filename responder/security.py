@@ -154,8 +154,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     app.config.setdefault("WTF_CSRF_SSL_STRICT", True)
     if app.testing:
-        # Test clients post forms directly; tests/test_security.py turns this on
-        # and proves every form is protected.
+        # Test clients post forms directly; tests/security/test_security.py turns
+        # this on and proves every form is protected.
         app.config.setdefault("WTF_CSRF_ENABLED", False)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -16,7 +16,8 @@ from bots.outbound import drain
 from plans import chat, notify, versions
 from plans.access import open_plan
 from plans.notify import Outbox
-from responder import cli_chat, hooks
+from responder import hooks
+from responder.cli import chat as cli_chat
 from tests.bots.fakes import (
     BOT_TOKEN,
     RecordingHttpClient,

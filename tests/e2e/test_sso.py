@@ -20,7 +20,7 @@ from plans.models import Team, User
 from tests.e2e import test_accessibility
 from tests.e2e.conftest import LiveServer
 from tests.oidc_provider import Client, LocalProvider, client_key_pair, running_provider
-from tests.test_sso import MENTOR, OFFICER, POLICE_GROUP
+from tests.web.test_sso import MENTOR, OFFICER, POLICE_GROUP
 
 pytestmark = pytest.mark.e2e
 

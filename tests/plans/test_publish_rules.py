@@ -2,7 +2,8 @@
 
 Each rule is tried on the desk (submit and approve) and through
 `import_documents`, which `responder import` calls; the web import drafts and
-lists the same reasons (tests/test_hostile_input.py and tests/test_mentor.py).
+lists the same reasons (tests/security/test_hostile_entry_paths.py and
+tests/web/test_mentor.py).
 """
 
 from __future__ import annotations

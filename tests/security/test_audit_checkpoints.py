@@ -82,7 +82,7 @@ def test_an_edited_checkpoint_file_is_named(
 def test_the_key_never_enters_the_database(
     app: Flask, runner: FlaskCliRunner, db: Session, anchored: Path
 ) -> None:
-    from responder.cli_ops import checkpoint_key_file
+    from responder.cli.ops import checkpoint_key_file
 
     encoded = checkpoint_key_file(app).read_text().strip()
     _append(db, 1)

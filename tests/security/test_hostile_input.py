@@ -18,8 +18,8 @@ from werkzeug.datastructures import MultiDict
 from bots import replies
 from plans import accounts
 from tests.bots.fakes import RecordingRequest, no_network
-from tests.test_hooks_telegram import HEADERS, linked_officer, message, telegram
-from tests.test_hooks_twilio import (
+from tests.bots.test_hooks_telegram import HEADERS, linked_officer, message, telegram
+from tests.bots.test_hooks_twilio import (
     AUTH_TOKEN,
     BASE,
     form,

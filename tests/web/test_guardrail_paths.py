@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from plans.models import PlanVersion
 from tests.conftest import AuthActions
 from tests.plans import factories
-from tests.test_mentor import TEAM, _new_plan, text_of
+from tests.web.test_mentor import TEAM, _new_plan, text_of
 
 # Phrasings the first engine let through, one per structure it learned since.
 WITHHOLDING = [

@@ -14,7 +14,7 @@ from plans import access, cards, people
 from plans.audit import AuditEvent
 from plans.models import Person
 from responder.person import COOKIE
-from tests.test_cards_support import (
+from tests.web.test_cards_support import (
     live_person,
     sign_in,
     staff,

@@ -28,13 +28,13 @@ from plans.vocabulary import (
     ROLES,
 )
 from responder.access import COMMAND_RULES, ENDPOINT_RULES
-from tests.test_authorisation import (
+from tests.security.test_authorisation import (
     FRAMEWORK_ENDPOINTS,
     TOKEN_RULE,
     access_rule,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_action_and_channel_in_the_table_is_known() -> None:

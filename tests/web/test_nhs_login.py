@@ -20,7 +20,7 @@ from plans.audit import AuditEvent
 from plans.models import Person
 from tests.oidc_provider import Client, LocalProvider, running_provider
 from tests.plans import factories
-from tests.test_sso import come_back, refusals, sso_app
+from tests.web.test_sso import come_back, refusals, sso_app
 
 # From the synthetic range (999 ...), with a right check digit.
 NHS_NUMBER = "9990000018"

@@ -35,7 +35,7 @@ def stamp_head(app: Flask) -> None:
     """Mark the test schema as migrated, as `responder db upgrade` would."""
     from alembic import command
 
-    from responder.cli import alembic_config
+    from responder.cli.database import alembic_config
 
     with app.app_context():
         command.stamp(alembic_config(app), "head")
@@ -125,7 +125,7 @@ def test_a_backup_is_taken_while_a_writer_is_mid_transaction(
 ) -> None:
     person = factories.person(db, "TEST-TEAM/00009")
     factories.draft(db, person)
-    monkeypatch.setattr("responder.cli_ops.RECORD_WAIT_MS", 100)
+    monkeypatch.setattr("responder.cli.ops.RECORD_WAIT_MS", 100)
     # The writer holds its transaction open while the backup runs.
     result = runner.invoke(args=["backup", str(tmp_path / "during.db")])
     db.rollback()

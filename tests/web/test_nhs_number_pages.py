@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from plans.db import make_engine
 from plans.models import PlanVersion, User
 from tests.conftest import AuthActions
-from tests.test_lookup import alexandra, land, open_with_reason
-from tests.test_mentor import _new_plan, plan_form, text_of
+from tests.web.test_lookup import alexandra, land, open_with_reason
+from tests.web.test_mentor import _new_plan, plan_form, text_of
 
 NUMBER = "9434765919"
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from plans.models import Person, PlanVersion
 from tests.plans.factories import document
-from tests.test_mentor import FILLED, plan_form, text_of
+from tests.web.test_mentor import FILLED, plan_form, text_of
 
 HOME = "1 Example Street, Testtown"
 

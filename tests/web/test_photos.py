@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from plans import photos
 from plans.models import Person
-from tests.test_lookup import alexandra, audit_rows, csrf, land, open_with_reason
+from tests.web.test_lookup import alexandra, audit_rows, csrf, land, open_with_reason
 
 pytestmark = pytest.mark.usefixtures("app")
 

@@ -21,7 +21,7 @@ from plans.db import utcnow
 from plans.models import Person
 from responder.qr import qr_code
 from tests.plans import factories
-from tests.test_cards_support import (
+from tests.web.test_cards_support import (
     decode_qr,
     live_person,
     path_of,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from plans.cases import lists
 from plans.cases.models import AGENCIES
 from plans.models import Team
-from responder.cli_exchange import _cli_actor
+from responder.cli.exchange import _cli_actor
 from responder.db import get_session
 
 

@@ -11,8 +11,8 @@ from plans import drafts
 from plans.models import PlanVersion, User
 from tests.conftest import AuthActions
 from tests.plans.test_response_plan_v2 import NEW_KINDS, v2_document
-from tests.test_lookup import land, open_with_reason
-from tests.test_mentor import _new_plan, plan_form, text_of
+from tests.web.test_lookup import land, open_with_reason
+from tests.web.test_mentor import _new_plan, plan_form, text_of
 
 
 @pytest.fixture

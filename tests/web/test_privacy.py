@@ -17,7 +17,7 @@ from plans.audit import AuditEvent
 from plans.models import Person, User
 from tests.conftest import AuthActions
 from tests.plans import factories
-from tests.test_mentor import text_of
+from tests.web.test_mentor import text_of
 
 
 def _live_person(db: Session, ref: str, team: str) -> Person:

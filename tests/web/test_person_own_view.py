@@ -19,7 +19,7 @@ from plans.models import Person, PlanVersion, User
 from plans.working_days import add_working_days, bank_holidays, is_working_day
 from responder.person import COOKIE
 from tests.plans import factories
-from tests.test_cards_support import staff
+from tests.web.test_cards_support import staff
 
 CAR_PARK = {
     "name": "Multi-storey car park",

@@ -102,7 +102,7 @@ def code_revision(app: Flask) -> str | None:
     """Return the newest migration revision this code knows."""
     from alembic.script import ScriptDirectory
 
-    from responder.cli import alembic_config
+    from responder.cli.database import alembic_config
 
     return ScriptDirectory.from_config(alembic_config(app)).get_current_head()
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from plans import card_documents, card_keys, card_tokens, cards, people
 from plans.models import Person
-from tests.test_cards_support import decode_qr, live_person, use_fresh_keys
+from tests.web.test_cards_support import decode_qr, live_person, use_fresh_keys
 
 
 @pytest.fixture
