@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -460,7 +460,18 @@ def claim_due(
     return rows
 
 
-def mark_sent(session: Session, row: Outbox, *, now: dt.datetime | None = None) -> None:
+class Queued(Protocol):
+    """What an outbox row has for the send bookkeeping: this outbox's and NRL's."""
+
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    lease_until: dt.datetime | None
+    last_error: str | None
+    sent_at: dt.datetime | None
+
+
+def mark_sent(session: Session, row: Queued, *, now: dt.datetime | None = None) -> None:
     """Record that a message went out."""
     row.status = "sent"
     row.sent_at = now or utcnow()
@@ -470,7 +481,7 @@ def mark_sent(session: Session, row: Outbox, *, now: dt.datetime | None = None) 
 
 
 def mark_failed(
-    session: Session, row: Outbox, error: str, *, now: dt.datetime | None = None
+    session: Session, row: Queued, error: str, *, now: dt.datetime | None = None
 ) -> None:
     """Record a failed send and schedule the retry, or give up after the last."""
     now = now or utcnow()
@@ -484,7 +495,7 @@ def mark_failed(
     session.flush()
 
 
-def cancel(session: Session, row: Outbox, why: str) -> None:
+def cancel(session: Session, row: Queued, why: str) -> None:
     """Drop a message that must no longer go out (its chat was unlinked)."""
     row.status = "cancelled"
     row.lease_until = None

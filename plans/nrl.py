@@ -39,10 +39,10 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy import ForeignKey, Index, Integer, String, and_, exists, func, select
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
-from plans import audit
+from plans import audit, notify
 from plans.db import Base, chunks, dialect_name, utcnow
 from plans.models import SHARING_BASES, Person, PlanVersion
-from plans.notify import LEASE, MAX_ATTEMPTS, backoff
+from plans.notify import LEASE
 from plans.vocabulary import AuditAction
 
 SESSION_FLAG = "nrl_pointers"
@@ -622,30 +622,16 @@ def _answered_badly(
 
 
 def _sent(session: Session, message: NrlMessage, now: dt.datetime) -> None:
-    message.status = "sent"
-    message.sent_at = now
-    message.lease_until = None
-    message.last_error = None
-    session.flush()
+    notify.mark_sent(session, message, now=now)
 
 
 def _failed(session: Session, message: NrlMessage, error: str, now: dt.datetime) -> str:
-    message.last_error = error[:200]
-    message.lease_until = None
-    if message.attempts >= MAX_ATTEMPTS:
-        message.status = "failed"
-    else:
-        message.status = "pending"
-        message.next_attempt_at = now + backoff(message.attempts)
-    session.flush()
+    notify.mark_failed(session, message, error, now=now)
     return "failed" if message.status == "failed" else "retrying"
 
 
 def _cancel(session: Session, message: NrlMessage, why: str) -> str:
-    message.status = "cancelled"
-    message.lease_until = None
-    message.last_error = why[:200]
-    session.flush()
+    notify.cancel(session, message, why)
     return "cancelled"
 
 
