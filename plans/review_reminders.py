@@ -6,12 +6,13 @@ The desk lists the plans to review (`plans.drafts.review_reminders`) from
 lead clinicians on their linked chats: once when the review date is that many
 days ahead ("review_soon") and once on the day ("review_due").
 
-A day the job did not run is caught up the next time it does: a plan whose
-review date lies inside the window and was never announced gets its
-"review_soon", and one whose date has come or passed gets its "review_due". Each
-message's outbox key names the version, the kind and the chat, so nothing is
-ever sent twice, even when two hosts run the job at the same moment
-(`notify.enqueue_new`).
+Days the job did not run are caught up the next time it does, for up to
+`CATCH_UP` (28 days) after each moment: a review date inside the window that was
+never announced gets its "review_soon", one that has come or passed its
+"review_due". Each message's outbox key names the version, the kind and the chat,
+so nothing is ever sent twice, even when two hosts run the job at the same
+moment (`notify.enqueue_new`). A plan long past its review when the job first
+runs is not announced (the desk lists it).
 
 Messages carry what other staff notifications carry, less: the plan's reference,
 its version and the review date; the words and the desk's link are written at
@@ -35,6 +36,11 @@ from plans.rules import MENTORS
 
 SOON = "review_soon"
 DUE = "review_due"
+# How long after its moment a reminder is still sent, when the job missed days.
+# The outbox key is what stops a second message, and `notify.purge` deletes sent
+# rows after `notify.KEEP_DONE`: catching up for longer would send a reminder
+# again once its row was gone. Two days' margin for time zones and late drains.
+CATCH_UP = notify.KEEP_DONE - dt.timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -87,11 +93,14 @@ def queue_review_reminders(
 
     One message per live version, kind and mentor's chat: "review_soon" for a
     review date within `rules.reminder_days` ahead, "review_due" for one today
-    or past. Safe to run again, or at the same moment elsewhere (the caller
-    commits).
+    or past, each for `CATCH_UP` after its moment. Safe to run again, or at the
+    same moment elsewhere (the caller commits).
     """
     today = today or clock.today()
     horizon = today + dt.timedelta(days=rules.reminder_days)
+    # Announced "soon" from `horizon` until CATCH_UP later; "due" likewise.
+    soon_from = max(today, horizon - CATCH_UP)
+    due_from = today - CATCH_UP
     plans = session.execute(
         select(PlanVersion.id, PlanVersion.version, PlanVersion.review_by, Person)
         .join(Person, PlanVersion.person_id == Person.id)
@@ -99,6 +108,7 @@ def queue_review_reminders(
             PlanVersion.status == "live",
             PlanVersion.review_by.is_not(None),
             PlanVersion.review_by <= horizon,
+            PlanVersion.review_by > due_from,
         )
         .order_by(PlanVersion.id)
     ).all()
@@ -107,6 +117,8 @@ def queue_review_reminders(
     for version_id, number, review_by, person in plans:
         if review_by is None:  # the query asked for dates; mypy cannot know
             continue
+        if today < review_by <= soon_from:
+            continue  # announced "soon" already, or too late to: "due" will come
         kind = DUE if review_by <= today else SOON
         params = {
             "ref": person.ref,

@@ -15,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from plans import review_reminders
+from plans import clock, review_reminders
 from plans.publish_rules import PublishRules
 
 reviews_cli = click.Group("reviews", help="Scheduled plan-review jobs.")
@@ -25,16 +25,21 @@ reviews_cli = click.Group("reviews", help="Scheduled plan-review jobs.")
 @click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Remind as on this day (YYYY-MM-DD); default: today in the UK.",
+    help="Catch up as on this past day (YYYY-MM-DD); default: today in the UK.",
 )
 @with_appcontext
 def remind(today: dt.datetime | None) -> None:
     """Queue chat reminders to mentors of reviews due soon or today."""
+    on_date = today.date() if today else clock.today()
+    # A day ahead would queue reminders early, and the outbox forgets them (and
+    # could send them again) before their real day comes.
+    if on_date > clock.today():
+        raise click.BadParameter("not a day in the future", param_hint="'--today'")
     sessions = current_app.extensions["responder.sessions"]
     with sessions() as session:
         queued = review_reminders.queue_review_reminders(
             session,
-            today=today.date() if today else None,
+            today=on_date,
             rules=PublishRules.from_config(current_app.config),
         )
         session.commit()

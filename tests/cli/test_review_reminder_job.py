@@ -48,8 +48,11 @@ def test_the_job_reminds_once_before_and_once_on_the_day(
         again = runner.invoke(args=["reviews", "remind"])
     assert "queued 1 review reminder(s): 1 coming up, 0 due" in soon.output
     assert "queued 0 review reminder(s)" in again.output
-    # --today runs it as on another day (a catch-up by hand), clock untouched.
+    # --today runs it as on a past day (a catch-up by hand), never a future one.
     with clock.frozen(SEVEN_AM):
+        ahead = runner.invoke(args=["reviews", "remind", "--today", "2027-01-10"])
+    assert ahead.exit_code == 2 and "not a day in the future" in ahead.output
+    with clock.frozen(dt.datetime(2027, 1, 12, 7, tzinfo=dt.UTC)):
         due = runner.invoke(args=["reviews", "remind", "--today", "2027-01-10"])
     assert "queued 1 review reminder(s): 0 coming up, 1 due" in due.output
     assert _kinds(db) == ["review_due", "review_soon"]

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from plans import accounts, chat, clock, versions
+from plans import accounts, chat, clock, notify, versions
 from plans.audit import AuditEvent
 from plans.db import make_session_factory
 from plans.models import Person, PlanVersion, User
 from plans.notify import Outbox
 from plans.publish_rules import PublishRules
-from plans.review_reminders import RemindersQueued, queue_review_reminders
+from plans.review_reminders import CATCH_UP, RemindersQueued, queue_review_reminders
 from tests.plans import factories
 
 REVIEW_BY = dt.date(2027, 1, 10)
@@ -159,9 +159,50 @@ def test_a_missed_day_is_caught_up_and_never_told_twice(
     # Nor on 10 January; on the 12th the first is due, the second coming up.
     assert run(session, dt.date(2027, 1, 12)) == RemindersQueued(soon=2, due=2)
     assert run(session, dt.date(2027, 1, 12)) == RemindersQueued()
-    # Down for the whole window of the second: it is only told it is due.
-    assert run(session, dt.date(2027, 3, 1)) == RemindersQueued(due=2)
+    # Down for 19 days after the second's review date: it is told it is due.
+    assert run(session, dt.date(2027, 2, 20)) == RemindersQueued(due=2)
     assert len(reminders(session)) == 8
+
+
+def test_a_reminder_is_never_sent_again_once_the_outbox_forgets_it(
+    session: Session, team_chats: dict[str, chat.ChatLink]
+) -> None:
+    live(session)
+    session.commit()
+    # The clock runs with the days here: the outbox is stamped, and purged, by it.
+    for days in range(-31, 60):
+        day = REVIEW_BY + dt.timedelta(days=days)
+        with clock.frozen(dt.datetime.combine(day, dt.time(7), tzinfo=dt.UTC)):
+            queued = run(session, day).total
+            # The worker sends what was queued; the drain purges month-old rows.
+            for row in session.scalars(
+                select(Outbox).where(Outbox.status == "pending")
+            ):
+                notify.mark_sent(session, row)
+            notify.purge(session)
+            session.commit()
+        assert queued == (2 if days in (-30, 0) else 0), day
+    assert session.scalars(select(Outbox)).all() == []
+
+
+def test_a_plan_long_past_its_review_is_left_to_the_desk(
+    session: Session, team_chats: dict[str, chat.ChatLink]
+) -> None:
+    live(session, review_by=THIRTY_DAYS_BEFORE - dt.timedelta(days=CATCH_UP.days))
+    live(session, "TEST-TEAM/00002", review_by=dt.date(2026, 1, 10))
+    session.commit()
+    assert run(session, THIRTY_DAYS_BEFORE) == RemindersQueued()
+
+
+def test_a_review_only_days_away_is_told_on_the_day(
+    session: Session, team_chats: dict[str, chat.ChatLink]
+) -> None:
+    live(session, review_by=THIRTY_DAYS_BEFORE + dt.timedelta(days=2))
+    session.commit()
+    assert run(session, THIRTY_DAYS_BEFORE) == RemindersQueued()
+    assert run(session, THIRTY_DAYS_BEFORE + dt.timedelta(days=2)) == (
+        RemindersQueued(due=2)
+    )
 
 
 def test_a_plan_already_past_its_review_is_told_due_only(
