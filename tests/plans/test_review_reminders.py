@@ -319,3 +319,19 @@ def test_people_with_no_live_plan_count_for_nothing(
     session.commit()
     assert run(session, REVIEW_BY) == RemindersQueued()
     assert session.scalar(select(func.count()).select_from(Person)) == 1
+
+
+def test_a_run_that_queued_reminders_wakes_the_worker_and_one_that_did_not_does_not(
+    session: Session, team_chats: dict[str, chat.ChatLink]
+) -> None:
+    live(session)
+    session.commit()
+    woken: list[int] = []
+    callback = notify.on_outbox_commit(lambda: woken.append(1))
+    try:
+        run(session, THIRTY_DAYS_BEFORE)
+        assert woken == [1]
+        run(session, THIRTY_DAYS_BEFORE)
+        assert woken == [1]
+    finally:
+        notify._commit_callbacks.remove(callback)
