@@ -13,6 +13,9 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from plans.clock import iso_date
+from plans.plan_view import long_date
+
 ADVICE_ONLY = "Advice only: always assess and treat."
 NOT_LINKED = (
     "This chat is not linked to Responder. Link it from the Responder app first."
@@ -36,7 +39,8 @@ HELP_RESPONDER = (
 )
 HELP_RESPONDER_TELEGRAM = HELP_RESPONDER + "\nShare your location to find near you."
 HELP_STAFF = (
-    "You get a message here when a plan you follow is updated or retired.\n"
+    "You get a message here when a plan you follow is updated or retired, and "
+    "mentors when a plan of their team is due for review.\n"
     "unlink: stop using this chat"
 )
 HELP_PERSON = (
@@ -271,4 +275,20 @@ def notification_text(kind: str, params: dict[str, Any], *, base_url: str) -> st
     if kind == "own_plan_opened":
         at = dt.datetime.fromisoformat(str(params.get("at")))
         return f"Your plan was opened by {params.get('role')} at {uk_time(at)}."
+    if kind in ("review_soon", "review_due"):
+        return _review_text(kind, params, base_url=base_url)
     raise ValueError(f"unknown notification kind {kind!r}")
+
+
+def _review_text(kind: str, params: dict[str, Any], *, base_url: str) -> str:
+    """Write a mentor's review reminder: the ref, the version and the date only."""
+    day = long_date(iso_date(params.get("review_by")))
+    plan = f"{params.get('ref')} (version {params.get('version')})"
+    desk = (
+        f" Open the mentor desk: {base_url.rstrip('/')}/mentor/"
+        if base_url
+        else " Open the mentor desk in Responder."
+    )
+    if kind == "review_soon":
+        return f"Review coming up: plan {plan} is to be reviewed by {day}.{desk}"
+    return f"Review due: plan {plan} has reached its review date, {day}.{desk}"

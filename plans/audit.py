@@ -91,6 +91,8 @@ DETAIL_KEYS = frozenset(
         "month",
         "case_id",
         "question_id",
+        "soon",
+        "due",
     }
 )
 

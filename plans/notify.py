@@ -30,6 +30,8 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from plans.access import AccessGrant
@@ -47,6 +49,8 @@ KINDS: tuple[str, ...] = (
     "own_plan_updated",  # to the person: their plan changed
     "own_plan_retired",  # to the person: their plan is no longer in use
     "own_plan_opened",  # to the person, if they asked: role and time only
+    "review_soon",  # to the team's mentors: a plan's review falls due soon
+    "review_due",  # to the team's mentors: a plan's review is due today (or late)
 )
 MAX_ATTEMPTS = 8
 BASE_BACKOFF = dt.timedelta(seconds=30)
@@ -218,6 +222,58 @@ def _enqueue(
     session.add(row)
     session.info["outbox_added"] = True
     return row
+
+
+@dataclass(frozen=True)
+class Message:
+    """One outbox message to insert unless its key is already stored."""
+
+    key: str
+    kind: str
+    link: ChatLink
+    params: dict[str, Any]
+
+
+def enqueue_new(
+    session: Session, messages: Sequence[Message], *, now: dt.datetime
+) -> list[str]:
+    """Insert the messages whose key is new; return the keys this call inserted.
+
+    For jobs that may run twice at once (cron on two hosts): the unique key decides,
+    in one INSERT ... ON CONFLICT DO NOTHING, so a second caller inserts nothing and
+    fails nothing. Keys go in sorted order, so two callers wait for each other's
+    keys in the same order and cannot deadlock.
+    """
+    postgresql = dialect_name(session) == "postgresql"
+    insert = postgresql_insert if postgresql else sqlite_insert
+    inserted: list[str] = []
+    for chunk in chunks(sorted(messages, key=lambda message: message.key), 200):
+        statement = (
+            insert(Outbox)
+            .values(
+                [
+                    {
+                        "key": message.key,
+                        "kind": message.kind,
+                        "link_id": message.link.id,
+                        "channel": message.link.channel,
+                        "address": message.link.address,
+                        "params": message.params,
+                        "status": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                    for message in chunk
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=[Outbox.key])
+            .returning(Outbox.key)
+        )
+        inserted.extend(session.execute(statement).scalars())
+    if inserted:
+        session.info["outbox_added"] = True  # wake the worker after the commit
+    return sorted(inserted)
 
 
 def person_places(version: PlanVersion | None) -> list[tuple[float, float]]:

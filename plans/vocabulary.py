@@ -95,6 +95,7 @@ AuditAction = Literal[
     "import",
     "export",
     "search_rebuilt",
+    "review_reminders_queued",
     # cards
     "card_issued",
     "card_revoked",

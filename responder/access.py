@@ -280,6 +280,7 @@ COMMAND_RULES: dict[str, Action] = {
     "telegram set-webhook": "operate",
     "sessions purge": "operate",
     "privacy alert-overdue": "operate",
+    "reviews remind": "operate",
     "nrl send": "operate",
     "nrl status": "operate",
     "sessions revoke": "manage_users",

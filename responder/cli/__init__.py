@@ -73,6 +73,7 @@ def init_app(app: Flask) -> None:
         ops,
         portal,
         privacy,
+        reviews,
         search,
         serve,
         sessions,
@@ -94,6 +95,7 @@ def init_app(app: Flask) -> None:
         ops,
         portal,
         privacy,
+        reviews,
         nrl,
     ):
         module.register(app)
