@@ -68,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.add_template_global(security.may_be_cached, "page_may_be_cached")
 
     from responder import (
+        account,
         api,
         auth,
         cards,
@@ -82,11 +83,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         portal,
         privacy,
         sso,
+        users,
     )
 
     sso.init_app(app)
     for module in (
         auth,
+        account,
+        users,
         lookup,
         mentor,
         cases,
