@@ -64,8 +64,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     security.init_app(app)
     auth.init_app(app)
+    # base.html shows flashed messages on every page but a cacheable one.
+    app.add_template_global(security.may_be_cached, "page_may_be_cached")
 
     from responder import (
+        account,
         api,
         auth,
         cards,
@@ -80,11 +83,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         portal,
         privacy,
         sso,
+        users,
     )
 
     sso.init_app(app)
     for module in (
         auth,
+        account,
+        users,
         lookup,
         mentor,
         cases,

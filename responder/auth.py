@@ -1,10 +1,13 @@
-"""Blueprint `auth`: sign-in with a second factor, sessions, and user admin.
+"""Blueprint `auth`: sign-in with a second factor, re-authentication, sign-out.
 
 Signing in takes a password and then a second factor (a passkey, an authenticator
 app code or a recovery code), or a passkey alone: a passkey with user verification
 is already two factors. An account without a second factor must enrol one before
 its first sign-in completes. Only then is a server-side session record opened;
 the browser's cookie carries its random token, nothing else.
+
+The signed-in user's own account pages are `responder.account`; the
+administrators' pages for every account are `responder.users`.
 """
 
 from __future__ import annotations
@@ -35,12 +38,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from plans import accounts, clock
-from plans.identity import ExternalIdentity
-from plans.models import ROLE_LABELS, ApiToken, Team, User
+from plans.models import User
 from plans.signin import (
     SecondFactorError,
     authenticator,
@@ -52,9 +53,8 @@ from plans.signin import (
 )
 from plans.vocabulary import SignInEvent
 from responder import qr
-from responder.access import public, roles_required, signed_in
+from responder.access import public, signed_in
 from responder.db import get_session, session_factory
-from responder.rows import get_or_404
 from responder.security import limiter, require_rate_limit_storage
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ HOME_ENDPOINTS: dict[str, tuple[str, ...]] = {
     "mentor": ("mentor.index",),
     "lead_clinician": ("mentor.index",),
     "privacy_officer": ("privacy.index", "concerns.queue"),
-    "admin": ("auth.admin_users",),
+    "admin": ("users.index",),
 }
 
 
@@ -262,7 +262,11 @@ def home_for(user: User) -> str:
             return url_for(endpoint)
         except BuildError:
             continue
-    return url_for("auth.account")
+    return url_for("account.index")
+
+
+def _account_help() -> str:
+    return str(current_app.config.get("ACCOUNT_HELP") or accounts.DEFAULT_ACCOUNT_HELP)
 
 
 def _now() -> dt.datetime:
@@ -352,7 +356,7 @@ def _back_path() -> str:
     if request.method == "GET":
         return request.full_path.rstrip("?")
     referrer = safe_next(request.form.get("next")) if request.form else None
-    return referrer or url_for("auth.account")
+    return referrer or url_for("account.index")
 
 
 def pending_user() -> User | None:
@@ -387,7 +391,8 @@ def enrolling_user() -> User | None:
     return user_or_none
 
 
-def _audit(action: SignInEvent, user: User | None, **detail: Any) -> None:
+def record_event(action: SignInEvent, user: User | None, **detail: Any) -> None:
+    """Record a sign-in event for `user` with the caller's hashed address."""
     accounts.record_sign_in_event(
         get_session(), action, user, ip_hash=ip_hash(), detail=detail
     )
@@ -406,7 +411,7 @@ def complete_sign_in(user: User, method: str) -> str:
     # Signing in proves the password (or a passkey) now: no second prompt soon.
     row.reauthenticated_at = _now()
     _remember_device(user)
-    _audit("login_succeeded", user, method=method)
+    record_event("login_succeeded", user, method=method)
     db.commit()
     next_path = safe_next(session.get("next"))
     # Nothing set before sign-in survives it: no fixation of the old cookie.
@@ -447,7 +452,7 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _claim(
+def claim_attempt(
     purpose: str, account: str, user: User | None, *, account_wide: bool = True
 ) -> list[throttling.Throttle] | dt.timedelta:
     """Count this attempt before checking it; return its throttles, or the wait.
@@ -498,9 +503,9 @@ def login() -> ResponseReturnValue:
     password = request.form.get("password", "")
     db = get_session()
     user = accounts.find_user(db, email) if email else None
-    claimed = _claim("password", accounts.normalise_email(email), user)
+    claimed = claim_attempt("password", accounts.normalise_email(email), user)
     if isinstance(claimed, dt.timedelta):
-        _audit("login_throttled", user)
+        record_event("login_throttled", user)
         db.commit()
         message = (
             f"Too many attempts. Please wait {_wait_words(claimed)} and try again."
@@ -513,7 +518,7 @@ def login() -> ResponseReturnValue:
     )
     if ok and user is not None and not user.active:
         # Only someone who knows the password learns the account is disabled.
-        _audit("login_failed", user, reason_code="inactive")
+        record_event("login_failed", user, reason_code="inactive")
         db.commit()
         who = accounts.whom_to_ask(db, user, fallback=_account_help())
         message = f"This account is disabled. Please ask {who} to enable it again."
@@ -522,7 +527,7 @@ def login() -> ResponseReturnValue:
         ), 401
     if not ok or user is None:
         reason = "bad_password"
-        _audit("login_failed", user, reason_code=reason if user else "unknown")
+        record_event("login_failed", user, reason_code=reason if user else "unknown")
         db.commit()
         return render_template(
             "auth/login.html", next=next_path, error=BAD_CREDENTIALS, email=email
@@ -553,7 +558,7 @@ def second_factor() -> ResponseReturnValue:
 
 def _factor_refused(user: User, method: str) -> None:
     db = get_session()
-    _audit("mfa_failed", user, method=method)
+    record_event("mfa_failed", user, method=method)
     db.commit()
 
 
@@ -568,9 +573,9 @@ def login_totp() -> ResponseReturnValue:
         return redirect(url_for("auth.login"))
     db = get_session()
     methods = second_factors.second_factor_methods(db, user)
-    claimed = _claim("factor", str(user.id), user)
+    claimed = claim_attempt("factor", str(user.id), user)
     if isinstance(claimed, dt.timedelta):
-        _audit("mfa_throttled", user, method="totp")
+        record_event("mfa_throttled", user, method="totp")
         db.commit()
         message = (
             f"Too many attempts. Please wait {_wait_words(claimed)} and try again."
@@ -600,9 +605,9 @@ def login_recovery() -> ResponseReturnValue:
         return render_template("auth/recovery.html", error=None)
     require_rate_limit_storage()
     db = get_session()
-    claimed = _claim("factor", str(user.id), user)
+    claimed = claim_attempt("factor", str(user.id), user)
     if isinstance(claimed, dt.timedelta):
-        _audit("mfa_throttled", user, method="recovery_code")
+        record_event("mfa_throttled", user, method="recovery_code")
         db.commit()
         message = (
             f"Too many attempts. Please wait {_wait_words(claimed)} and try again."
@@ -612,7 +617,7 @@ def login_recovery() -> ResponseReturnValue:
         _factor_refused(user, "recovery_code")
         return render_template("auth/recovery.html", error=BAD_CODE), 401
     throttling.forget_failures(db, claimed)
-    _audit(
+    record_event(
         "recovery_code_used",
         user,
         count=recovery.unused_recovery_codes(db, user),
@@ -646,16 +651,18 @@ def login_passkey() -> ResponseReturnValue:
     user = pending_user()
     # No account-wide throttle: a passkey cannot be guessed, and a shared "no
     # account yet" counter would let anyone slow every passkey sign-in.
-    claimed = _claim("passkey", str(user.id) if user else "-", user, account_wide=False)
+    claimed = claim_attempt(
+        "passkey", str(user.id) if user else "-", user, account_wide=False
+    )
     if isinstance(claimed, dt.timedelta):
-        _audit("mfa_throttled", user, method="passkey")
+        record_event("mfa_throttled", user, method="passkey")
         db.commit()
         return jsonify({"error": f"Please wait {_wait_words(claimed)}."}), 429
     row = passkeys.authenticate_passkey(
         db, credential, challenge=challenge, rp=relying_party(), user=user
     )
     if row is None:
-        _audit("mfa_failed" if user else "login_failed", user, method="passkey")
+        record_event("mfa_failed" if user else "login_failed", user, method="passkey")
         db.commit()
         return jsonify({"error": "That passkey was not accepted."}), 401
     throttling.forget_failures(db, claimed)
@@ -704,16 +711,16 @@ def enrol_totp() -> ResponseReturnValue:
         return ask
     db = get_session()
     if authenticator.totp_enabled(db, user):
-        return redirect(url_for("auth.account"))
+        return redirect(url_for("account.index"))
     if request.method == "GET":
         return _totp_page(user, None)
     if not authenticator.confirm_totp(
         db, user, request.form.get("code", ""), totp_cipher()
     ):
-        _audit("mfa_failed", user, method="totp_enrolment")
+        record_event("mfa_failed", user, method="totp_enrolment")
         db.commit()
         return _totp_page(user, BAD_CODE), 400
-    _audit("totp_enrolled", user, method="totp")
+    record_event("totp_enrolled", user, method="totp")
     return _finish_enrolment(user, "totp")
 
 
@@ -723,15 +730,15 @@ def _finish_enrolment(user: User, method: str) -> ResponseReturnValue:
     codes: list[str] = []
     if recovery.unused_recovery_codes(db, user) == 0:
         codes = recovery.issue_recovery_codes(db, user)
-        _audit("recovery_codes_issued", user, count=len(codes))
+        record_event("recovery_codes_issued", user, count=len(codes))
     if current_user.is_authenticated:
         db.commit()
-        destination = url_for("auth.account")
+        destination = url_for("account.index")
     else:
         destination = complete_sign_in(user, method)
     if not codes:
         return redirect(destination)
-    return render_template("auth/recovery_codes.html", codes=codes, next=destination)
+    return render_template("account/recovery_codes.html", codes=codes, next=destination)
 
 
 @bp.route("/login/enrol/passkey/options", methods=["POST"])
@@ -779,20 +786,20 @@ def enrol_passkey() -> ResponseReturnValue:
             name=str(body.get("name") or "Passkey"),
         )
     except SecondFactorError as error:
-        _audit("mfa_failed", user, method="passkey_enrolment")
+        record_event("mfa_failed", user, method="passkey_enrolment")
         db.commit()
         return jsonify({"error": str(error)}), 400
-    _audit("passkey_added", user, method="passkey")
+    record_event("passkey_added", user, method="passkey")
     if current_user.is_authenticated:
         db.commit()
-        return jsonify({"redirect": url_for("auth.account")})
+        return jsonify({"redirect": url_for("account.index")})
     # The passkey proved itself with user verification, so it completes sign-in.
     next_url = complete_sign_in(user, "passkey")
-    codes_url = url_for("auth.recovery_codes", next=next_url, first=1)
+    codes_url = url_for("account.recovery_codes", next=next_url, first=1)
     return jsonify({"redirect": codes_url})
 
 
-# -- the signed-in user's own security ------------------------------------------------
+# -- proving the password again, and signing out --------------------------------
 
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
@@ -800,12 +807,12 @@ def enrol_passkey() -> ResponseReturnValue:
 @limiter.limit(FACTOR_LIMIT, methods=["POST"])
 def confirm_password() -> ResponseReturnValue:
     """Ask for the password again before adding a way in to the account."""
-    next_path = safe_next(request.values.get("next")) or url_for("auth.account")
+    next_path = safe_next(request.values.get("next")) or url_for("account.index")
     if request.method == "GET":
         return render_template("auth/confirm.html", error=None, next=next_path)
     db = get_session()
     user: User = current_user._get_current_object()
-    claimed = _claim("reauth", str(user.id), user)
+    claimed = claim_attempt("reauth", str(user.id), user)
     if isinstance(claimed, dt.timedelta):
         message = f"Too many attempts. Please wait {_wait_words(claimed)}."
         return render_template("auth/confirm.html", error=message, next=next_path), 429
@@ -813,7 +820,7 @@ def confirm_password() -> ResponseReturnValue:
     if len(password) > accounts.MAX_PASSWORD_LENGTH or not accounts.verify_password(
         user, password
     ):
-        _audit("reauth_failed", user)
+        record_event("reauth_failed", user)
         db.commit()
         return render_template(
             "auth/confirm.html", error="That password was not right.", next=next_path
@@ -822,7 +829,7 @@ def confirm_password() -> ResponseReturnValue:
     row = g.get("user_session")
     if row is not None:
         sessions.mark_reauthenticated(db, row.id, now=_now())
-    _audit("reauthenticated", user)
+    record_event("reauthenticated", user)
     db.commit()
     return redirect(next_path, code=303)
 
@@ -836,7 +843,7 @@ def logout() -> ResponseReturnValue:
     user: User = current_user._get_current_object()
     if row is not None:
         sessions.revoke_session(row, reason="logout")
-    _audit("logout", user)
+    record_event("logout", user)
     db.commit()
     logout_user()
     session.clear()
@@ -850,331 +857,3 @@ def logout() -> ResponseReturnValue:
         samesite="Lax",
     )
     return response
-
-
-@bp.route("/account")
-@signed_in
-def account() -> ResponseReturnValue:
-    """Show the user's passkeys, authenticator app, recovery codes and sessions."""
-    db = get_session()
-    user: User = current_user._get_current_object()
-    return render_template(
-        "auth/account.html",
-        user=user,
-        passkeys=passkeys.passkeys_for(db, user),
-        totp=authenticator.totp_enabled(db, user),
-        codes_left=recovery.unused_recovery_codes(db, user),
-        live=sessions.live_sessions(db, user),
-        current=g.get("user_session"),
-        tokens=accounts.tokens_of(db, user),
-        token_is_live=accounts.token_is_live,
-    )
-
-
-@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
-@signed_in
-def revoke_token(token_id: int) -> ResponseReturnValue:
-    """Revoke one of the user's own API tokens."""
-    db = get_session()
-    user: User = current_user._get_current_object()
-    row = db.get(ApiToken, token_id)
-    if row is None or row.user_id != user.id:
-        abort(404)
-    accounts.withdraw_token(db, row, by=user, channel="web")
-    db.commit()
-    return redirect(url_for("auth.account"), code=303)
-
-
-@bp.route("/account/recovery-codes", methods=["GET", "POST"])
-@signed_in
-def recovery_codes() -> ResponseReturnValue:
-    """Create a new set of recovery codes, shown once (the old set stops working)."""
-    db = get_session()
-    user: User = current_user._get_current_object()
-    next_path = safe_next(request.values.get("next")) or url_for("auth.account")
-    if request.method == "GET":
-        return render_template(
-            "auth/recovery_codes.html",
-            codes=None,
-            codes_left=recovery.unused_recovery_codes(db, user),
-            first=request.args.get("first") == "1",
-            next=next_path,
-        )
-    if (ask := reauthentication_required()) is not None:
-        return ask
-    codes = recovery.issue_recovery_codes(db, user)
-    _audit("recovery_codes_issued", user, count=len(codes))
-    db.commit()
-    return render_template("auth/recovery_codes.html", codes=codes, next=next_path)
-
-
-@bp.route("/account/passkeys/<int:passkey_id>/delete", methods=["POST"])
-@signed_in
-def remove_passkey(passkey_id: int) -> ResponseReturnValue:
-    """Remove one of the user's passkeys, unless it is their only factor."""
-    db = get_session()
-    user: User = current_user._get_current_object()
-    others = [p for p in passkeys.passkeys_for(db, user) if p.id != passkey_id]
-    if not others and not authenticator.totp_enabled(db, user):
-        abort(409)
-    if not passkeys.remove_passkey(db, user, passkey_id):
-        abort(404)
-    _audit("passkey_removed", user)
-    db.commit()
-    return redirect(url_for("auth.account"))
-
-
-@bp.route("/account/password", methods=["GET", "POST"])
-@signed_in
-@limiter.limit(FACTOR_LIMIT, methods=["POST"])
-def change_password() -> ResponseReturnValue:
-    """Change the password, proving the old one; other browsers are signed out."""
-    if request.method == "GET":
-        return render_template("auth/password.html", error=None)
-    db = get_session()
-    user: User = current_user._get_current_object()
-    claimed = _claim("password_change", str(user.id), user)
-    if isinstance(claimed, dt.timedelta):
-        return render_template(
-            "auth/password.html", error="Too many attempts. Please wait."
-        ), 429
-    current = request.form.get("current", "")
-    if len(current) > accounts.MAX_PASSWORD_LENGTH or not accounts.verify_password(
-        user, current
-    ):
-        _audit("password_change_failed", user)
-        db.commit()
-        return render_template(
-            "auth/password.html", error="Your current password was not right."
-        ), 401
-    # Never truncated: an over-long password is refused in words, not cut short.
-    new = request.form.get("new", "")
-    if new != request.form.get("confirm", ""):
-        return render_template(
-            "auth/password.html", error="The new passwords do not match."
-        ), 400
-    try:
-        accounts.set_password(user, new)
-    except accounts.AccountError as error:
-        return render_template("auth/password.html", error=str(error).capitalize()), 400
-    throttling.forget_failures(db, claimed)
-    count = sessions.revoke_user_sessions(
-        db, user, reason="password_changed", keep=g.get("user_session")
-    )
-    _audit("password_changed", user, count=count)
-    db.commit()
-    return redirect(url_for("auth.account"))
-
-
-@bp.route("/account/sessions/end-others", methods=["POST"])
-@signed_in
-def end_other_sessions() -> ResponseReturnValue:
-    """Sign out every other browser signed in as this user."""
-    db = get_session()
-    user: User = current_user._get_current_object()
-    count = sessions.revoke_user_sessions(
-        db, user, reason="ended_by_user", keep=g.get("user_session")
-    )
-    _audit("session_revoked", user, count=count, why="ended_by_user")
-    db.commit()
-    return redirect(url_for("auth.account"))
-
-
-# -- administration -----------------------------------------------------------------
-
-
-def _admin() -> User:
-    admin: User = current_user._get_current_object()
-    return admin
-
-
-def _account_help() -> str:
-    return str(current_app.config.get("ACCOUNT_HELP") or accounts.DEFAULT_ACCOUNT_HELP)
-
-
-@bp.route("/admin/users")
-@roles_required("admin")
-def admin_users() -> ResponseReturnValue:
-    """List every account as a card: role, teams, sign-in method, last sign-in."""
-    from plans import identity
-
-    db = get_session()
-    return render_template(
-        "auth/admin_users.html",
-        summaries=accounts.list_accounts(db, by=_admin(), channel="web"),
-        waiting=identity.awaiting_approval(db, by=_admin(), channel="web"),
-        labels=ROLE_LABELS,
-        done=request.args.get("done"),
-    )
-
-
-def _teams() -> list[Team]:
-    return list(get_session().scalars(select(Team).order_by(Team.name)))
-
-
-@bp.route("/admin/users/new", methods=["GET", "POST"])
-@roles_required("admin")
-def admin_new_user() -> ResponseReturnValue:
-    """Create an account: single sign-on, or a password shown once to hand over."""
-    form = request.form
-    if request.method == "GET":
-        return render_template(
-            "auth/admin_new_user.html",
-            teams=_teams(),
-            labels=ROLE_LABELS,
-            form={},
-            chosen=[],
-        )
-    db = get_session()
-    local = form.get("method") == "password"
-    password = secrets_password() if local else None
-    try:
-        user = accounts.add_user(
-            db,
-            form.get("email", "")[:254],
-            by=_admin(),
-            channel="web",
-            role=form.get("role", ""),
-            display_name=form.get("display_name", "").strip()[:200] or None,
-            organisation=form.get("organisation", "").strip()[:200] or None,
-            team_codes=form.getlist("team")[:50],
-            password=password,
-        )
-    except accounts.AccountError as error:
-        db.rollback()
-        return render_template(
-            "auth/admin_new_user.html",
-            teams=_teams(),
-            labels=ROLE_LABELS,
-            form=form,
-            chosen=form.getlist("team"),
-            error=str(error).capitalize() + ".",
-        ), 400
-    db.commit()
-    if password is None:
-        return redirect(url_for("auth.admin_users", done="created"), code=303)
-    return render_template("auth/admin_password.html", user=user, password=password)
-
-
-def secrets_password() -> str:
-    """Return a first password to hand over in person: four random words' worth."""
-    import secrets
-
-    return "-".join(secrets.token_urlsafe(6) for _ in range(4))
-
-
-@bp.route("/admin/users/<int:user_id>")
-@roles_required("admin")
-def admin_user(user_id: int) -> ResponseReturnValue:
-    """Show one account and what can be done to it, one action at a time."""
-    db = get_session()
-    target = get_or_404(User, user_id)
-    [summary] = [
-        s
-        for s in accounts.list_accounts(db, by=_admin(), channel="web")
-        if s.user.id == target.id
-    ]
-    return render_template(
-        "auth/admin_user.html", summary=summary, labels=ROLE_LABELS, error=None
-    )
-
-
-@bp.route("/admin/users/<int:user_id>/disable", methods=["GET", "POST"])
-@roles_required("admin")
-def admin_disable(user_id: int) -> ResponseReturnValue:
-    """Disable an account for a stated reason; its sessions and tokens end at once."""
-    db = get_session()
-    target = get_or_404(User, user_id)
-    if request.method == "GET":
-        return render_template("auth/admin_disable.html", target=target, error=None)
-    if target.id == current_user.id:
-        abort(409)  # an administrator cannot lock the door behind themselves
-    try:
-        accounts.disable_account(
-            db,
-            target,
-            by=_admin(),
-            channel="web",
-            reason=request.form.get("reason", "")[:1000],
-        )
-    except accounts.AccountError as error:
-        db.rollback()
-        return render_template(
-            "auth/admin_disable.html",
-            target=target,
-            error=str(error).capitalize() + ".",
-            reason=request.form.get("reason", "")[:1000],
-        ), 400
-    db.commit()
-    return redirect(url_for("auth.admin_users", done="disabled"), code=303)
-
-
-@bp.route("/admin/users/<int:user_id>/enable", methods=["POST"])
-@roles_required("admin")
-def admin_enable(user_id: int) -> ResponseReturnValue:
-    """Let a disabled account sign in again."""
-    db = get_session()
-    target = get_or_404(User, user_id)
-    try:
-        accounts.enable_account(db, target, by=_admin(), channel="web")
-    except accounts.AccountError:
-        db.rollback()
-        return redirect(url_for("auth.admin_user", user_id=user_id), code=303)
-    db.commit()
-    return redirect(url_for("auth.admin_users", done="enabled"), code=303)
-
-
-@bp.route("/admin/users/<int:user_id>/reset-factors", methods=["GET", "POST"])
-@roles_required("admin")
-def admin_reset_factors(user_id: int) -> ResponseReturnValue:
-    """Remove a user's second factors so they enrol again at next sign-in."""
-    db = get_session()
-    target = get_or_404(User, user_id)
-    if request.method == "GET":
-        return render_template("auth/admin_reset.html", target=target)
-    accounts.reset_factors(db, target, by=_admin(), channel="web")
-    db.commit()
-    return redirect(url_for("auth.admin_users", done="reset"), code=303)
-
-
-@bp.route("/admin/sign-ins/<int:identity_id>", methods=["GET", "POST"])
-@roles_required("admin")
-def admin_identity(identity_id: int) -> ResponseReturnValue:
-    """Approve a first single sign-on with a role and teams, or decline it."""
-    from plans import identity as sso
-
-    db = get_session()
-    row = get_or_404(ExternalIdentity, identity_id)
-    if request.method == "GET":
-        return render_template(
-            "auth/admin_identity.html",
-            identity=row,
-            teams=_teams(),
-            labels=ROLE_LABELS,
-            error=None,
-        )
-    try:
-        if request.form.get("decision") == "decline":
-            sso.decline_identity(db, row, by=_admin(), channel="web")
-            done = "declined"
-        else:
-            sso.approve_identity(
-                db,
-                row,
-                by=_admin(),
-                channel="web",
-                role=request.form.get("role", ""),
-                team_codes=request.form.getlist("team")[:50],
-            )
-            done = "approved"
-    except sso.IdentityError as error:
-        db.rollback()
-        return render_template(
-            "auth/admin_identity.html",
-            identity=row,
-            teams=_teams(),
-            labels=ROLE_LABELS,
-            error=str(error),
-        ), 400
-    db.commit()
-    return redirect(url_for("auth.admin_users", done=done), code=303)

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN_IN_PLANS = {
@@ -51,3 +52,27 @@ def test_the_check_catches_a_forbidden_import(tmp_path: Path) -> None:
     module = tmp_path / "bad.py"
     module.write_text("from flask import g\nimport twilio.rest\n", encoding="utf-8")
     assert imported_roots(module) >= {"flask", "twilio"}
+
+
+# Where each URL of the accounts lives: signing in, one's own account, everyone's.
+ACCOUNT_SEAMS = (
+    ("/admin/users", "users"),
+    ("/admin/sign-ins/", "users"),
+    ("/account/confirm", "auth"),
+    ("/account", "account"),
+    ("/login/sso/", "sso"),
+    ("/login", "auth"),
+    ("/logout", "auth"),
+)
+
+
+def test_account_urls_live_in_the_blueprint_of_their_audience(app: Flask) -> None:
+    misplaced = {}
+    for rule in app.url_map.iter_rules():
+        for prefix, blueprint in ACCOUNT_SEAMS:
+            if rule.rule.startswith(prefix):
+                if rule.endpoint.split(".")[0] != blueprint:
+                    misplaced[rule.rule] = rule.endpoint
+                break
+    assert misplaced == {}
+    assert {"auth", "account", "users"} <= set(app.blueprints)

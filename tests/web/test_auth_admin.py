@@ -91,7 +91,7 @@ def test_a_refused_request_is_audited(
     auth.login(role="police")
     assert client.get("/admin/users").status_code == 403
     [denied] = events(db, "access_denied")
-    assert denied.detail["route"] == "auth.admin_users"
+    assert denied.detail["route"] == "users.index"
     assert denied.role == "police"
 
 
