@@ -318,6 +318,11 @@ class Plan:
     review: Review | None = None
 
     @property
+    def published_on(self) -> dt.date | None:
+        """Return the day the version was published, if the document says."""
+        return iso_date(self.published_at)
+
+    @property
     def triggers(self) -> tuple[str, ...]:
         """Return the triggers written against the plan's behaviours."""
         return tuple(b.triggers for b in self.behaviours if b.triggers)
@@ -372,7 +377,7 @@ def person_of(document: Mapping[str, Any]) -> Person:
         date_of_birth=iso_date(raw.get("date_of_birth")),
         sex=_str(raw.get("sex")),
         description=_str(raw.get("description")),
-        address=_read_place(address) if address is not None else None,
+        address=read_place(address) if address is not None else None,
     )
 
 
@@ -396,8 +401,8 @@ def read_plan(raw: Mapping[str, Any]) -> Plan:
         diagnosis=_maybe(_read_diagnosis, raw.get("diagnosis")),
         capacity=_maybe(_read_capacity, raw.get("capacity")),
         behaviours=_items(_read_behaviour, raw.get("behaviours")),
-        crisis_locations=_items(_read_place, raw.get("crisis_locations")),
-        places_of_safety=_items(_read_place, raw.get("places_of_safety")),
+        crisis_locations=_items(read_place, raw.get("crisis_locations")),
+        places_of_safety=_items(read_place, raw.get("places_of_safety")),
         boundaries=_items(_read_boundary, raw.get("boundaries")),
         nominated_people=_items(_read_nominated, raw.get("nominated_people")),
         mentors=_items(_read_mentor, raw.get("mentors")),
@@ -515,7 +520,8 @@ def _items(reader: Callable[[Mapping[str, Any]], T], value: object) -> tuple[T, 
     return tuple(reader(item) for item in value if isinstance(item, Mapping))
 
 
-def _read_place(raw: Mapping[str, Any]) -> Place:
+def read_place(raw: Mapping[str, Any]) -> Place:
+    """Return one place object (home, crisis location, place of safety)."""
     return Place(
         name=_str(raw.get("name")),
         address=_str(raw.get("address")),
