@@ -252,11 +252,6 @@ class PlanVersion(Base):
     __mapper_args__ = {"version_id_col": edit_count}
 
     @property
-    def plan(self) -> dict[str, Any]:
-        """Return the `plan` object of the document."""
-        return dict(self.document.get("plan", {}))
-
-    @property
     def summary(self) -> str:
         """Return the summary a responder reads first."""
         return plan_of(self.document).summary
