@@ -24,8 +24,9 @@ The person's photo is not part of the document (plans.photos keeps it beside
 the person row).
 
 To add a field: add it to the schema, then to the dataclass here (with its
-default) and to that dataclass's `_read_*` function; tests/plans/test_document.py
-reads the schema's example documents.
+default) and to the function that reads that part (`person_of`, `read_plan`,
+`read_place`, `_read_risk`, ...); tests/plans/test_document.py reads a full v2
+document, a minimal one and odd drafts.
 """
 
 from __future__ import annotations
