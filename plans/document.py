@@ -354,7 +354,7 @@ def read(document: Mapping[str, Any]) -> ResponsePlan:
 
 def team_of(document: Mapping[str, Any]) -> Team:
     """Return the document's team."""
-    raw = _object(document.get("team")) or _EMPTY
+    raw = _part(document, "team")
     return Team(
         code=_str(raw.get("code")) or "",
         name=_str(raw.get("name")) or "",
@@ -366,7 +366,7 @@ def team_of(document: Mapping[str, Any]) -> Team:
 
 def person_of(document: Mapping[str, Any]) -> Person:
     """Return the document's person."""
-    raw = _object(document.get("person")) or _EMPTY
+    raw = _part(document, "person")
     address = _object(raw.get("address"))
     return Person(
         ref=_str(raw.get("ref")) or "",
@@ -384,7 +384,7 @@ def person_of(document: Mapping[str, Any]) -> Person:
 
 def plan_of(document: Mapping[str, Any]) -> Plan:
     """Return the document's plan."""
-    return read_plan(_object(document.get("plan")) or _EMPTY)
+    return read_plan(_part(document, "plan"))
 
 
 def read_plan(raw: Mapping[str, Any]) -> Plan:
@@ -392,7 +392,7 @@ def read_plan(raw: Mapping[str, Any]) -> Plan:
     advice = _object(raw.get("advice_for")) or _EMPTY
     return Plan(
         version=_int(raw.get("version")) or 0,
-        status=_str(raw.get("status")) or "draft",
+        status=_str(raw.get("status")) or "draft",  # as `status` reads it
         published_at=_str(raw.get("published_at")),
         review_by=iso_date(raw.get("review_by")),
         approved_by=_str(raw.get("approved_by")),
@@ -428,6 +428,11 @@ def read_plan(raw: Mapping[str, Any]) -> Plan:
     )
 
 
+# The accessors below read only the part they answer (an import asks for the
+# ref and version of every document several times; search and chat index the
+# places of every live plan), with the same readers `read` uses.
+
+
 def places(document: Mapping[str, Any]) -> list[tuple[PlaceKind, Place]]:
     """Return (kind, place) for every place of a plan with a lat/lon.
 
@@ -435,17 +440,35 @@ def places(document: Mapping[str, Any]) -> list[tuple[PlaceKind, Place]]:
     (named places), following an area (NRL outbox) and search all read them
     here, so a place a plan adds is found by every channel or by none.
     """
-    home = person_of(document).address
-    plan = plan_of(document)
-    found: list[tuple[PlaceKind, Place]] = [("home", home)] if home else []
-    found.extend(("crisis_locations", place) for place in plan.crisis_locations)
-    found.extend(("places_of_safety", place) for place in plan.places_of_safety)
+    home = _object(_part(document, "person").get("address"))
+    plan = _part(document, "plan")
+    found: list[tuple[PlaceKind, Place]] = (
+        [("home", read_place(home))] if home is not None else []
+    )
+    found.extend(
+        ("crisis_locations", place)
+        for place in _items(read_place, plan.get("crisis_locations"))
+    )
+    found.extend(
+        ("places_of_safety", place)
+        for place in _items(read_place, plan.get("places_of_safety"))
+    )
     return [(kind, place) for kind, place in found if place.point is not None]
 
 
 def ref(document: Mapping[str, Any]) -> str:
     """Return the person's reference (the plan's key in every exchange)."""
-    return person_of(document).ref
+    return _str(_part(document, "person").get("ref")) or ""
+
+
+def version_number(document: Mapping[str, Any]) -> int:
+    """Return the plan's version number (0 when missing)."""
+    return _int(_part(document, "plan").get("version")) or 0
+
+
+def status(document: Mapping[str, Any]) -> str:
+    """Return the plan's status as the document states it ("draft" when missing)."""
+    return _str(_part(document, "plan").get("status")) or "draft"
 
 
 def display_name(document: Mapping[str, Any]) -> str:
@@ -455,22 +478,32 @@ def display_name(document: Mapping[str, Any]) -> str:
 
 def date_of_birth(document: Mapping[str, Any]) -> dt.date | None:
     """Return the person's date of birth, if the plan gives it."""
-    return person_of(document).date_of_birth
+    return iso_date(_part(document, "person").get("date_of_birth"))
 
 
 def review_by(document: Mapping[str, Any]) -> dt.date | None:
     """Return the date the plan must be reviewed by, if set."""
-    return plan_of(document).review_by
+    return iso_date(_part(document, "plan").get("review_by"))
+
+
+def summary(document: Mapping[str, Any]) -> str:
+    """Return the summary a responder reads first ("" when missing)."""
+    return _str(_part(document, "plan").get("summary")) or ""
+
+
+def behaviours(document: Mapping[str, Any]) -> tuple[Behaviour, ...]:
+    """Return the plan's behaviours, each with its triggers and advice."""
+    return _items(_read_behaviour, _part(document, "plan").get("behaviours"))
 
 
 def crisis_locations(document: Mapping[str, Any]) -> tuple[Place, ...]:
     """Return the places linked to the person's past crises."""
-    return plan_of(document).crisis_locations
+    return _items(read_place, _part(document, "plan").get("crisis_locations"))
 
 
 def nominated_people(document: Mapping[str, Any]) -> tuple[NominatedPerson, ...]:
     """Return every nominated person (consented or not: filter on `consented`)."""
-    return plan_of(document).nominated_people
+    return _items(_read_nominated, _part(document, "plan").get("nominated_people"))
 
 
 def nominated_person(document: Mapping[str, Any]) -> NominatedPerson | None:
@@ -479,6 +512,11 @@ def nominated_person(document: Mapping[str, Any]) -> NominatedPerson | None:
 
 
 # --- parsing: tolerant, a wrong type reads as missing -----------------------
+
+
+def _part(document: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """Return the document's `person`, `plan` or `team` object (empty if absent)."""
+    return _object(document.get(key)) or _EMPTY
 
 
 def _object(value: object) -> Mapping[str, Any] | None:

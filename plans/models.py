@@ -20,9 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from plans import document as plan_document
 from plans import vocabulary
 from plans.db import Base, utcnow
-from plans.document import plan_of
 from plans.hours import TeamContacts
 
 # The typed vocabulary lives in plans.vocabulary; these names stay for callers.
@@ -254,7 +254,7 @@ class PlanVersion(Base):
     @property
     def summary(self) -> str:
         """Return the summary a responder reads first."""
-        return plan_of(self.document).summary
+        return plan_document.summary(self.document)
 
     def review_overdue(self, today: dt.date) -> bool:
         """Say whether the plan is past its review date."""
@@ -262,7 +262,7 @@ class PlanVersion(Base):
 
     def sync_recorded_fields(self) -> None:
         """Copy the recorded fields out of the document into their columns."""
-        plan = plan_of(self.document)
+        plan = plan_document.plan_of(self.document)
         self.review_by = plan.review_by
         self.sharing_basis = plan.sharing_basis
         agreement = plan.agreement

@@ -300,7 +300,7 @@ class _Lander:
             if (
                 seen[ref] != 1
                 or ref in self.known_refs
-                or plan_document.plan_of(document).status != "live"
+                or plan_document.status(document) != "live"
                 or not self.existing_team(plan_document.team_of(document).code)
                 or not guardrail_result(document).may_go_live
                 or rule_problems(document, today=self.today, rules=self.rules)
@@ -331,7 +331,7 @@ class _Lander:
             )
             _apply_person_fields(person, plan_document.person_of(document))
             version = PlanVersion(
-                version=plan_document.plan_of(document).version,
+                version=plan_document.version_number(document),
                 status="draft",
                 # A private copy: the caller's dict may change after the import.
                 document=json.loads(json.dumps(document)),
@@ -349,14 +349,14 @@ class _Lander:
         self, document: dict[str, Any], position: str
     ) -> tuple[str, str, list[ImportProblem]] | None:
         """Return the "unchanged" outcome if this ref and version are held."""
-        key = (plan_document.ref(document), plan_document.plan_of(document).version)
+        key = (plan_document.ref(document), plan_document.version_number(document))
         stored = self.held.get(key)
         if stored is None:
             return None
         stored_document, status = stored
         same_content = _comparable(stored_document) == _comparable(document)
         if status == "draft" and (
-            plan_document.plan_of(document).status != "draft" or not same_content
+            plan_document.status(document) != "draft" or not same_content
         ):
             # A draft is still open: the sender may finish it or put it live.
             return None
@@ -379,9 +379,8 @@ class _Lander:
         """Land one valid document; return its outcome, a message and problems."""
         session = self.session
         ref = plan_document.ref(document)
-        plan = plan_document.plan_of(document)
-        number = plan.version
-        status = plan.status
+        number = plan_document.version_number(document)
+        status = plan_document.status(document)
 
         person = None
         if ref in self.known_refs:
@@ -617,7 +616,7 @@ def _land_new_people(
     for parsed in batch:
         assert parsed.document is not None
         document = parsed.document
-        key = (plan_document.ref(document), plan_document.plan_of(document).version)
+        key = (plan_document.ref(document), plan_document.version_number(document))
         lander.held[key] = (document, "live")
     return {id(parsed) for parsed in batch}
 
@@ -630,7 +629,7 @@ def _count_landed_new(parsed: ParsedDocument, report: ImportReport) -> None:
         DocumentOutcome(
             parsed.position,
             plan_document.ref(parsed.document),
-            plan_document.plan_of(parsed.document).version,
+            plan_document.version_number(parsed.document),
             ADDED,
             "live",
         )
@@ -653,7 +652,7 @@ def _land_one(
         return
     document = parsed.document
     ref = plan_document.ref(document)
-    number = plan_document.plan_of(document).version
+    number = plan_document.version_number(document)
     held = lander.already_held(document, parsed.position)
     if held is not None:
         # Nothing to write, so no savepoint either: re-imports stay cheap.

@@ -583,7 +583,7 @@ def with_file_checks(parsed: Iterable[ParsedDocument]) -> Iterator[ParsedDocumen
     for item in parsed:
         if item.valid and item.document is not None:
             ref = plan_document.ref(item.document)
-            version = plan_document.plan_of(item.document).version
+            version = plan_document.version_number(item.document)
             key = f"{ref}\x00{version}"
             fingerprint = hash(json.dumps(item.document, sort_keys=True))
             earlier = seen.get(key)

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plans import audit, rules
+from plans import document as plan_document
 from plans.clock import now
-from plans.document import plan_of
 from plans.models import Person, PlanVersion, Team, User
 from plans.portal.demand import DemandError, require_team_member
 from plans.portal.harms import suppressed
@@ -149,7 +149,7 @@ def behaviour_experience(
     ):
         if any(
             matches(f"{b.description}. {b.triggers or ''}")
-            for b in plan_of(document).behaviours
+            for b in plan_document.behaviours(document)
         ):
             counts[team_id] = counts.get(team_id, 0) + 1
     declared: set[int] = set()

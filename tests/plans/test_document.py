@@ -93,6 +93,12 @@ def test_the_accessors_answer_the_questions_modules_ask() -> None:
     doc = full_document()
 
     assert plan_document.ref(doc) == "TEST-TEAM/00001"
+    assert plan_document.version_number(doc) == 1
+    assert plan_document.status(doc) == "live"
+    assert (
+        plan_document.summary(doc) == "Alexandra has a plan agreed with the test team."
+    )
+    assert [b.triggers for b in plan_document.behaviours(doc)] == ["Court dates", None]
     assert plan_document.display_name(doc) == "Alex Testperson"
     assert plan_document.date_of_birth(doc) == dt.date(1988, 3, 14)
     assert plan_document.review_by(doc) == dt.date(2027, 6, 1)
@@ -154,6 +160,9 @@ def test_a_minimal_document_gives_none_and_empty() -> None:
     assert plan.crisis_locations == ()
     assert plan.nominated_people == ()
     assert dict(plan.advice_for) == {}
+    assert plan_document.version_number({}) == 0
+    assert plan_document.status({}) == "draft"
+    assert plan_document.summary({}) == ""
 
 
 @pytest.mark.parametrize(
