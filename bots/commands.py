@@ -23,6 +23,7 @@ from plans import chat, clock, lookup, people, rules
 from plans.access import AccessRefused, open_plan
 from plans.chat import ChatLink
 from plans.db import utcnow
+from plans.document import plan_of
 from plans.lookup import SearchRate
 from plans.models import Person, User
 from plans.vocabulary import CHAT_CHANNELS, Channel
@@ -294,13 +295,13 @@ def open_result(
     url = settings.plan_url(person.ref)
     if disclosure == "link":
         return Reply(replies.plan_opened_text(name=person.display_name, link=url))
-    plan = opened.version.plan
-    advice = (plan.get("advice_for") or {}).get(user.role)
+    plan = plan_of(opened.version.document)
+    advice = plan.advice_for.get(user.role)
     return Reply(
         replies.plan_opened_text(
             name=person.display_name,
             link=url,
-            summary=str(plan.get("summary") or ""),
+            summary=plan.summary,
             advice=str(advice) if advice else None,
             sms=link.channel in ("sms", "whatsapp"),
         )

@@ -36,9 +36,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from plans import audit
 from plans.db import Base, chunks, utcnow
+from plans.document import places as plan_places
 from plans.hashing import sha256_hex
 from plans.models import Person, PlanVersion, User
-from plans.places import plan_places
 from plans.search.geo import haversine_m
 from plans.vocabulary import as_channel
 
@@ -652,19 +652,22 @@ def refresh_places_of(session: Session, person_ids: Sequence[int]) -> None:
 def _place_rows(person_id: int, document: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for _kind, place in plan_places(document):
-        text_parts = [str(place.get("name") or ""), str(place.get("address") or "")]
-        postcode = place.get("postcode") or ""
+        point = place.point
+        if point is None:
+            continue
+        text_parts = [place.name or "", place.address or ""]
+        postcode = place.postcode or ""
         if not postcode:
             # Addresses often end with the postcode rather than carry it apart.
-            tail = str(place.get("address") or "").rsplit(",", 1)[-1]
+            tail = (place.address or "").rsplit(",", 1)[-1]
             postcode = tail if postcode_key(tail) else ""
         rows.append(
             {
                 "person_id": person_id,
                 "words": _fold(" ".join(text_parts))[:500],
-                "postcode": postcode_key(str(postcode)),
-                "lat": float(place["lat"]),
-                "lon": float(place["lon"]),
+                "postcode": postcode_key(postcode),
+                "lat": float(point[0]),
+                "lon": float(point[1]),
             }
         )
     return rows

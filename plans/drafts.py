@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from plans import audit, clock, guardrails, nhs_numbers, publish_rules
+from plans import document as plan_document
 from plans.cases import workflow as cases_gate
-from plans.clock import iso_date
 from plans.db import utcnow
+from plans.document import Agreement, plan_of, read_plan
 from plans.exchange.reading import schema_problems, value_problems
 from plans.exchange.upgrade import FORMAT as FORMAT
 from plans.exchange.upgrade import current
@@ -223,17 +224,17 @@ def new_ref(session: Session, team: Team) -> str:
     return f"{prefix}{number:05d}"
 
 
-def apply_person_fields(person: Person, fields: Mapping[str, Any]) -> None:
+def apply_person_fields(person: Person, fields: plan_document.Person) -> None:
     """Copy the document's `person` object onto the person's row."""
-    person.given_name = str(fields.get("given_name") or person.given_name)
-    person.family_name = str(fields.get("family_name") or person.family_name)
-    person.nhs_number = nhs_numbers.normalised_or_none(fields.get("nhs_number"))
-    person.preferred_name = fields.get("preferred_name") or None
-    person.aliases = list(fields.get("aliases") or [])
-    person.date_of_birth = iso_date(fields.get("date_of_birth"))
-    person.sex = fields.get("sex") or None
-    person.description = fields.get("description") or None
-    person.address = dict(fields["address"]) if fields.get("address") else None
+    person.given_name = fields.given_name or person.given_name
+    person.family_name = fields.family_name or person.family_name
+    person.nhs_number = nhs_numbers.normalised_or_none(fields.nhs_number)
+    person.preferred_name = fields.preferred_name or None
+    person.aliases = list(fields.aliases)
+    person.date_of_birth = fields.date_of_birth
+    person.sex = fields.sex or None
+    person.description = fields.description or None
+    person.address = fields.address.as_dict() if fields.address else None
 
 
 def as_draft_of(version: PlanVersion, document: Mapping[str, Any]) -> dict[str, Any]:
@@ -356,8 +357,8 @@ def _check_nhs_number(
 
 
 def _agreement(document: Mapping[str, Any]) -> tuple[Any, ...]:
-    coproduction = (document.get("plan") or {}).get("coproduction") or {}
-    return tuple(coproduction.get(key) for key in _AGREEMENT_KEYS)
+    agreement = plan_of(document).agreement or Agreement()
+    return (agreement.agreed_with_person, agreement.agreed_on, agreement.channel)
 
 
 def _words(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -402,8 +403,8 @@ def create_draft(
     one draft at a time.
     """
     _refuse_unsafe_values(document)
-    person_fields = dict(document.get("person") or {})
-    ref = str(person_fields.get("ref") or "").strip()
+    person_fields = plan_document.person_of(document)
+    ref = person_fields.ref.strip()
     person = session.scalar(select(Person).where(Person.ref == ref)) if ref else None
     _check_nhs_number(session, document, person)
     if person is not None:
@@ -417,17 +418,17 @@ def create_draft(
             )
         team = person.team
     else:
-        team = team or _team_for(session, (document.get("team") or {}).get("code"))
+        team = team or _team_for(session, plan_document.team_of(document).code or None)
         if team is None:
             raise DraftError("choose the team that will own this plan")
         _require_drafter(author, team.id)
-        if not person_fields.get("given_name") or not person_fields.get("family_name"):
+        if not person_fields.given_name or not person_fields.family_name:
             raise DraftError("a new plan needs the person's given and family names")
         person = Person(
             ref=ref or new_ref(session, team),
             team=team,
-            given_name=str(person_fields["given_name"]),
-            family_name=str(person_fields["family_name"]),
+            given_name=person_fields.given_name,
+            family_name=person_fields.family_name,
             aliases=[],
         )
         apply_person_fields(person, person_fields)
@@ -608,8 +609,7 @@ def draft_problems(
             acknowledgement_pending=acknowledgement_pending,
         )
     )
-    plan = version.document.get("plan") or {}
-    if not str(plan.get("summary") or "").strip():
+    if not plan_of(version.document).summary.strip():
         problems.append("Summary: write the summary a responder reads first")
     return problems
 
@@ -687,7 +687,7 @@ def review(
     findings = guardrails.check_plan(version.document)
     live = live_version(session, version.person)
     previous = live.document if live is not None and live.id != version.id else None
-    plan = version.document.get("plan") or {}
+    plan = plan_of(version.document)
     return Review(
         problems=draft_problems(
             version,
@@ -701,9 +701,7 @@ def review(
         changes=content_changes(live.document, version.document) if live else [],
         capacity_review_needed=publish_rules.capacity_has_no(plan),
         hidden_contacts=[
-            str(item.get("name"))
-            for item in plan.get("nominated_people") or ()
-            if isinstance(item, dict) and item.get("consent_recorded") is not True
+            item.name for item in plan.nominated_people if not item.consented
         ],
     )
 
@@ -776,7 +774,7 @@ def publish(
     )
     document = copy.deepcopy(current(version.document))
     plan = document.setdefault("plan", {})
-    if publish_rules.capacity_has_no(plan) and capacity_review:
+    if publish_rules.capacity_has_no(read_plan(plan)) and capacity_review:
         plan["capacity"]["acknowledgement"] = {
             "by": approver.display_name,
             "on": today.isoformat(),
@@ -861,7 +859,7 @@ def publish(
     # The content is final now, while the version is still a draft; from here
     # on only its lifecycle changes.
     _flush(session)
-    apply_person_fields(person, document.get("person") or {})
+    apply_person_fields(person, plan_document.person_of(document))
     make_live(session, version, at=now)
     for item in acknowledged:
         _audit(session, approver, "acknowledgement", version, reason_code=item["code"])

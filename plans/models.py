@@ -20,8 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from plans import document as plan_document
 from plans import vocabulary
-from plans.clock import iso_date
 from plans.db import Base, utcnow
 from plans.hours import TeamContacts
 
@@ -252,14 +252,9 @@ class PlanVersion(Base):
     __mapper_args__ = {"version_id_col": edit_count}
 
     @property
-    def plan(self) -> dict[str, Any]:
-        """Return the `plan` object of the document."""
-        return dict(self.document.get("plan", {}))
-
-    @property
     def summary(self) -> str:
         """Return the summary a responder reads first."""
-        return str(self.plan.get("summary", ""))
+        return plan_document.summary(self.document)
 
     def review_overdue(self, today: dt.date) -> bool:
         """Say whether the plan is past its review date."""
@@ -267,14 +262,14 @@ class PlanVersion(Base):
 
     def sync_recorded_fields(self) -> None:
         """Copy the recorded fields out of the document into their columns."""
-        plan = self.document.get("plan", {})
-        self.review_by = iso_date(plan.get("review_by"))
-        self.sharing_basis = plan.get("sharing_basis")
-        coproduction = plan.get("coproduction") or {}
-        self.agreed_with_person = coproduction.get("agreed_with_person")
-        self.agreed_on = iso_date(coproduction.get("agreed_on"))
-        self.approved_by_name = plan.get("approved_by")
-        self.approved_on = iso_date(plan.get("approved_on"))
+        plan = plan_document.plan_of(self.document)
+        self.review_by = plan.review_by
+        self.sharing_basis = plan.sharing_basis
+        agreement = plan.agreement
+        self.agreed_with_person = agreement.agreed_with_person if agreement else None
+        self.agreed_on = agreement.agreed_on if agreement else None
+        self.approved_by_name = plan.approved_by
+        self.approved_on = plan.approved_on
 
 
 # Columns that may change after a version leaves draft: its lifecycle only.

@@ -37,8 +37,8 @@ from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relations
 from plans.access import AccessGrant
 from plans.chat import ChatLink
 from plans.db import Base, chunks, dialect_name, utcnow
+from plans.document import places as plan_places
 from plans.models import ROLE_LABELS, Person, PlanVersion, Team, User
-from plans.places import plan_places
 from plans.ratelimit import doubling_wait
 from plans.search.geo import haversine_m
 
@@ -281,8 +281,9 @@ def person_places(version: PlanVersion | None) -> list[tuple[float, float]]:
     if version is None:
         return []
     return [
-        (float(place["lat"]), float(place["lon"]))
+        (float(point[0]), float(point[1]))
         for _kind, place in plan_places(version.document or {})
+        if (point := place.point) is not None
     ]
 
 

@@ -14,7 +14,6 @@ import datetime as dt
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
@@ -35,6 +34,7 @@ from plans import agreement, audit, clock, hashing, photos, plan_view, versions
 from plans.access import BASES, access_log, raise_alert
 from plans.cases import workflow as cases_workflow
 from plans.db import Base, utcnow
+from plans.document import plan_of
 from plans.hashing import sha256_hex
 from plans.models import ROLE_LABELS, Person, PlanVersion, User
 from plans.ratelimit import doubling_wait
@@ -575,16 +575,16 @@ def _mentors(version: PlanVersion | None) -> tuple[Mentor, ...]:
     if version is None:
         return ()
     found = []
-    for entry in version.plan.get("mentors") or []:
-        if isinstance(entry, dict) and entry.get("name"):
+    for entry in plan_of(version.document).mentors:
+        if entry.name:
             found.append(
                 Mentor(
-                    name=str(entry["name"]),
+                    name=entry.name,
                     role=plan_view.MENTOR_ROLE_LABELS.get(
-                        str(entry.get("role")),
-                        ROLE_LABELS.get(str(entry.get("role")), entry.get("role")),
+                        str(entry.role),
+                        ROLE_LABELS.get(str(entry.role), entry.role),
                     ),
-                    phone=entry.get("phone"),
+                    phone=entry.phone,
                 )
             )
     return tuple(found)
@@ -597,8 +597,8 @@ def own_view(
     now = now or utcnow()
     today = clock.london_date(now)
     version = versions.live_version(session, person)
-    plan: dict[str, Any] = version.plan if version is not None else {}
-    statement = (plan.get("coproduction") or {}).get("person_statement")
+    plan_agreement = plan_of(version.document).agreement if version else None
+    statement = plan_agreement.person_statement if plan_agreement else None
     proposed = agreement.proposed_version(session, person)
     return OwnView(
         person=person,

@@ -14,12 +14,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from plans.clock import iso_date
+from plans.document import (
+    Agreement,
+    Diagnosis,
+    GpPractice,
+    Legal,
+    MentalHealthAct,
+    Place,
+    Plan,
+    Review,
+    read,
+    read_place,
+)
 from plans.hours import NumberToCall, TeamContacts, number_open_now
 from plans.models import RESPONDER_KINDS, ROLE_LABELS, PlanVersion
 from plans.nhs_numbers import formatted
@@ -175,15 +186,17 @@ def tel_href(phone: str) -> str | None:
     return "tel:" + digits
 
 
-def map_links(place: Mapping[str, Any]) -> tuple[Link, ...]:
+def map_links(place: Place | Mapping[str, Any]) -> tuple[Link, ...]:
     """Return directions to a place: the phone's map app, then a web map.
 
     Only the coordinates (or the postcode) leave the phone, and only when tapped;
     the plan page itself requests nothing from a third party.
     """
-    lat, lon = place.get("lat"), place.get("lon")
-    name = str(place.get("name", ""))
-    if isinstance(lat, int | float) and isinstance(lon, int | float):
+    if not isinstance(place, Place):
+        place = read_place(place)
+    name = place.name or ""
+    if place.point is not None:
+        lat, lon = place.point
         where = f"{lat:.6f},{lon:.6f}"
         return (
             Link("map", f"Directions to {name}", f"geo:{where}?q={where}"),
@@ -194,7 +207,7 @@ def map_links(place: Mapping[str, Any]) -> tuple[Link, ...]:
                 f"#map=17/{lat:.6f}/{lon:.6f}",
             ),
         )
-    postcode = str(place.get("postcode") or "").strip()
+    postcode = (place.postcode or "").strip()
     if postcode:
         return (Link("map", f"Directions to {name}", "geo:0,0?q=" + quote(postcode)),)
     return ()
@@ -213,16 +226,15 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _place_entry(place: Mapping[str, Any], *, directions: bool = True) -> Entry:
+def _place_entry(place: Place, *, directions: bool = True) -> Entry:
     where = ", ".join(
-        part
-        for part in (_text(place.get("address")), _text(place.get("postcode")))
-        if part
+        part for part in (_text(place.address), _text(place.postcode)) if part
     )
+    notes = _text(place.notes)
     return Entry(
-        heading=_text(place.get("name")),
+        heading=_text(place.name),
         text=where or None,
-        details=(("Notes", str(place["notes"])),) if _text(place.get("notes")) else (),
+        details=(("Notes", str(place.notes)),) if notes else (),
         links=map_links(place) if directions else (),
     )
 
@@ -235,17 +247,15 @@ def _phone_links(phone: Any, label: str) -> tuple[Link, ...]:
     return (Link("tel", f"{label} {phone_text}", href),) if href else ()
 
 
-def _advice_section(advice: Mapping[str, Any], role: str, *, lead: bool) -> Section:
+def _advice_section(advice: Mapping[str, str], role: str, *, lead: bool) -> Section:
     label = ROLE_LABELS.get(role, role)
     text = _text(advice.get(role))
     entry = Entry(text=text or "No advice written for this role: use the summary.")
     return Section(f"advice_{role}", f"Advice for {label}", (entry,), lead=lead)
 
 
-def _texts(values: Any) -> tuple[str, ...]:
+def _texts(values: Iterable[str]) -> tuple[str, ...]:
     """Return the non-empty strings of a list field (response-plan/2 lists)."""
-    if not isinstance(values, list):
-        return ()
     return tuple(text for text in (_text(value) for value in values) if text)
 
 
@@ -273,24 +283,24 @@ CAPACITY_OUTCOME_LABELS: dict[str, str] = {
 }
 
 
-def _at_scene_sections(plan: Mapping[str, Any]) -> list[Section]:
+def _at_scene_sections(plan: Plan) -> list[Section]:
     """Return please do / please don't and how to communicate, for the first screens."""
     sections: list[Section] = []
     please = tuple(
         Entry(heading=heading, text=text)
-        for heading, key in (
-            ("Please do", "please_do"),
-            ("Please don't", "please_dont"),
+        for heading, values in (
+            ("Please do", plan.please_do),
+            ("Please don't", plan.please_dont),
         )
-        for text in _texts(plan.get(key))
+        for text in _texts(values)
     )
     if please:
         sections.append(Section("please", "Please do, please don't", please))
     talk = tuple(
         Entry(heading=heading, text=text)
         for heading, text in (
-            ("How to communicate with me", _text(plan.get("communication"))),
-            ("Reasonable adjustments", _text(plan.get("reasonable_adjustments"))),
+            ("How to communicate with me", _text(plan.communication)),
+            ("Reasonable adjustments", _text(plan.reasonable_adjustments)),
         )
         if text
     )
@@ -299,51 +309,51 @@ def _at_scene_sections(plan: Mapping[str, Any]) -> list[Section]:
     return sections
 
 
-def _legal_sections(plan: Mapping[str, Any]) -> list[Section]:
+def _legal_sections(plan: Plan) -> list[Section]:
     """Return Mental Health Act status, LPA and ADRT, and capacity decisions."""
     sections: list[Section] = []
     details: list[tuple[str, str]] = []
-    act: Mapping[str, Any] = plan.get("mental_health_act") or {}
-    status = MHA_LABELS.get(str(act.get("status", "")))
+    act = plan.mental_health_act or MentalHealthAct()
+    status = MHA_LABELS.get(act.status or "")
     if status:
-        recorded = iso_date(act.get("recorded_on"))
+        recorded = act.recorded_on
         details.append(
             (
                 "Mental Health Act",
                 status + (f" (recorded {long_date(recorded)})" if recorded else ""),
             )
         )
-    if _text(act.get("notes")):
-        details.append(("Mental Health Act notes", str(act["notes"])))
-    legal: Mapping[str, Any] = plan.get("legal") or {}
-    for key, label in (
-        ("lpa_health_welfare", "Lasting Power of Attorney (health and welfare)"),
-        ("adrt", "Advance Decision to Refuse Treatment"),
+    if _text(act.notes):
+        details.append(("Mental Health Act notes", str(act.notes)))
+    legal = plan.legal or Legal()
+    for answer, label in (
+        (legal.lpa_health_welfare, "Lasting Power of Attorney (health and welfare)"),
+        (legal.adrt, "Advance Decision to Refuse Treatment"),
     ):
-        if isinstance(legal.get(key), bool):
-            details.append((label, "Yes" if legal[key] else "No"))
-    if _text(legal.get("notes")):
-        details.append(("Where to find them", str(legal["notes"])))
+        if answer is not None:
+            details.append((label, "Yes" if answer else "No"))
+    if _text(legal.notes):
+        details.append(("Where to find them", str(legal.notes)))
     if details:
         sections.append(
             Section("legal", "Legal status", (Entry(details=tuple(details)),))
         )
     decisions = tuple(
         Entry(
-            heading=str(item["decision"]),
-            text=CAPACITY_OUTCOME_LABELS.get(str(item.get("outcome", ""))),
+            heading=item.decision,
+            text=CAPACITY_OUTCOME_LABELS.get(item.outcome or ""),
             details=tuple(
                 (label, value)
                 for label, value in (
-                    ("Assessed by", _text(item.get("assessor"))),
-                    ("Assessed on", long_date(iso_date(item.get("assessed_on")))),
-                    ("Best-interests decision", _text(item.get("best_interests"))),
+                    ("Assessed by", _text(item.assessor)),
+                    ("Assessed on", long_date(item.assessed_on)),
+                    ("Best-interests decision", _text(item.best_interests)),
                 )
                 if value
             ),
         )
-        for item in plan.get("capacity_decisions") or ()
-        if isinstance(item, Mapping) and _text(item.get("decision"))
+        for item in plan.capacity_decisions
+        if _text(item.decision)
     )
     if decisions:
         sections.append(
@@ -404,49 +414,45 @@ def build(
     the version); without them the version's own team object is used. With `now`
     the view names the line that answers at that instant (Europe/London hours).
     """
+    content = read(source.document if isinstance(source, PlanVersion) else source)
+    person, team, plan = content.person, content.team, content.plan
     if isinstance(source, PlanVersion):
-        document: Mapping[str, Any] = source.document
         status = source.status
         version_number = source.version
         review_by = source.review_by
         approved_by = source.approved_by_name
         approved_on = source.approved_on
     else:
-        document = source
-        plan_object = document.get("plan", {})
-        status = str(plan_object.get("status", "draft"))
-        version_number = int(plan_object.get("version", 0) or 0)
-        review_by = iso_date(plan_object.get("review_by"))
-        approved_by = _text(plan_object.get("approved_by"))
-        approved_on = iso_date(plan_object.get("approved_on"))
+        status = plan.status
+        version_number = plan.version
+        review_by = plan.review_by
+        approved_by = _text(plan.approved_by)
+        approved_on = plan.approved_on
     if status == "retired":
         raise PlanNotShown("a retired plan is never shown")
-    person: Mapping[str, Any] = document.get("person", {})
-    team: Mapping[str, Any] = document.get("team", {})
-    plan: Mapping[str, Any] = document.get("plan", {})
     if role is not None and role not in RESPONDER_KINDS:
         role = None  # staff previews and the person see every role's advice
 
     sections: list[Section] = []
     # A responder reads the advice for their own role first: it must sit on the
     # first screen of a phone, above a summary of any length.
-    advice: Mapping[str, Any] = plan.get("advice_for") or {}
+    advice = plan.advice_for
     if role is not None:
         sections.append(_advice_section(advice, role, lead=True))
-    summary = Entry(text=_text(plan.get("summary")) or "")
+    summary = Entry(text=_text(plan.summary) or "")
     sections.append(Section("summary", "Summary", (summary,), lead=True))
 
     boundaries = tuple(
         Entry(
-            text=str(item["boundary"]),
+            text=item.boundary,
             details=(
-                (("Agreed response", str(item["if_breached"])),)
-                if _text(item.get("if_breached"))
+                (("Agreed response", str(item.if_breached)),)
+                if _text(item.if_breached)
                 else ()
             ),
         )
-        for item in plan.get("boundaries") or ()
-        if _text(item.get("boundary"))
+        for item in plan.boundaries
+        if _text(item.boundary)
     )
     if boundaries:
         sections.append(
@@ -456,31 +462,31 @@ def build(
 
     behaviours = tuple(
         Entry(
-            text=str(item["description"]),
+            text=item.description,
             details=tuple(
-                (label, str(item[key]))
-                for key, label in (("triggers", "Triggers"), ("advice", "Advice"))
-                if _text(item.get(key))
+                (label, str(value))
+                for value, label in (
+                    (item.triggers, "Triggers"),
+                    (item.advice, "Advice"),
+                )
+                if _text(value)
             ),
         )
-        for item in plan.get("behaviours") or ()
-        if _text(item.get("description"))
+        for item in plan.behaviours
+        if _text(item.description)
     )
     if behaviours:
         sections.append(Section("behaviours", "Behaviours and triggers", behaviours))
-    warnings = tuple(
-        Entry(text=text) for text in _texts(plan.get("early_warning_signs"))
-    )
+    warnings = tuple(Entry(text=text) for text in _texts(plan.early_warning_signs))
     if warnings:
         sections.append(Section("early_warning_signs", "Early warning signs", warnings))
 
-    safety = tuple(_place_entry(p) for p in plan.get("places_of_safety") or ())
+    safety = tuple(_place_entry(p) for p in plan.places_of_safety)
     if safety:
         sections.append(Section("places_of_safety", "Places of safety", safety))
 
     crisis = tuple(
-        _place_entry(p, directions=not for_person)
-        for p in plan.get("crisis_locations") or ()
+        _place_entry(p, directions=not for_person) for p in plan.crisis_locations
     )
     if crisis:
         sections.append(
@@ -488,9 +494,9 @@ def build(
         )
 
     contacts: list[Entry] = []
-    for item in plan.get("nominated_people") or ():
-        relationship = _text(item.get("relationship"))
-        consented = item.get("consent_recorded") is True
+    for item in plan.nominated_people:
+        relationship = _text(item.relationship)
+        consented = item.consented
         if role is not None and not consented:
             # Shared with responders only with the person's recorded consent.
             continue
@@ -509,10 +515,10 @@ def build(
             )
         contacts.append(
             Entry(
-                heading=str(item["name"]),
+                heading=item.name,
                 text=relationship,
                 details=(consent,),
-                links=_phone_links(item.get("phone"), "Call"),
+                links=_phone_links(item.phone, "Call"),
             )
         )
     if contacts:
@@ -522,24 +528,26 @@ def build(
 
     mentors = tuple(
         Entry(
-            heading=str(item["name"]),
-            text=MENTOR_ROLE_LABELS.get(str(item.get("role", "other")), "Mentor"),
-            links=_phone_links(item.get("phone"), "Call"),
+            heading=mentor.name,
+            text=MENTOR_ROLE_LABELS.get(
+                "other" if mentor.role is None else mentor.role, "Mentor"
+            ),
+            links=_phone_links(mentor.phone, "Call"),
         )
-        for item in plan.get("mentors") or ()
+        for mentor in plan.mentors
     )
     dependants = tuple(
         Entry(
-            heading=str(item["who"]),
-            text=_text(item.get("action")),
+            heading=dependant.who,
+            text=_text(dependant.action),
             details=(
-                (("Kind", DEPENDANT_LABELS[str(item["kind"])]),)
-                if str(item.get("kind", "")) in DEPENDANT_LABELS
+                (("Kind", DEPENDANT_LABELS[dependant.kind]),)
+                if dependant.kind is not None and dependant.kind in DEPENDANT_LABELS
                 else ()
             ),
         )
-        for item in plan.get("dependants") or ()
-        if isinstance(item, Mapping) and _text(item.get("who"))
+        for dependant in plan.dependants
+        if _text(dependant.who)
     )
     if dependants:
         sections.append(
@@ -550,12 +558,12 @@ def build(
     if mentors:
         sections.append(Section("mentors", "Mentors", mentors))
 
-    team_name = _text(team.get("name")) or ""
+    team_name = _text(team.name) or ""
     if team_contacts is None:
         team_contacts = TeamContacts(
             team_name=team_name,
-            in_hours_phone=_text(team.get("phone")),
-            in_hours=_text(team.get("hours")),
+            in_hours_phone=_text(team.phone),
+            in_hours=_text(team.hours),
         )
     call = number_open_now(team_contacts, now) if now is not None else None
     lines = team_lines(team_contacts, call)
@@ -568,7 +576,7 @@ def build(
         (f"{line.label}{' (open now)' if line.open_now else ''}", line.hours)
         for line in lines
         if line.hours
-    ) + ((("Email", str(team["email"])),) if _text(team.get("email")) else ())
+    ) + ((("Email", str(team.email)),) if _text(team.email) else ())
     sections.append(
         Section(
             "team",
@@ -576,34 +584,34 @@ def build(
             (Entry(heading=team_name, details=team_details, links=team_links),),
         )
     )
-    gp: Mapping[str, Any] = plan.get("gp_practice") or {}
-    if _text(gp.get("name")) or _text(gp.get("phone")):
+    gp = plan.gp_practice or GpPractice()
+    if _text(gp.name) or _text(gp.phone):
         sections.append(
             Section(
                 "gp_practice",
                 "GP practice",
                 (
                     Entry(
-                        heading=_text(gp.get("name")),
+                        heading=_text(gp.name),
                         details=(
-                            (("ODS code", str(gp["ods_code"])),)
-                            if _text(gp.get("ods_code"))
+                            (("ODS code", str(gp.ods_code)),)
+                            if _text(gp.ods_code)
                             else ()
                         ),
-                        links=_phone_links(gp.get("phone"), "Call"),
+                        links=_phone_links(gp.phone, "Call"),
                     ),
                 ),
             )
         )
 
-    capacity: Mapping[str, Any] = plan.get("capacity") or {}
-    if capacity:
+    capacity = plan.capacity
+    if capacity is not None:
         abilities = tuple(
-            (label, "Yes" if capacity[key] else "No")
+            (label, "Yes" if answer else "No")
             for key, label in CAPACITY_ABILITIES
-            if isinstance(capacity.get(key), bool)
+            if (answer := capacity.ability(key)) is not None
         )
-        assessed = iso_date(capacity.get("assessed_on"))
+        assessed = capacity.assessed_on
         sections.append(
             Section(
                 "capacity",
@@ -618,8 +626,8 @@ def build(
                         ),
                         details=abilities
                         + (
-                            (("Notes", str(capacity["notes"])),)
-                            if _text(capacity.get("notes"))
+                            (("Notes", str(capacity.notes)),)
+                            if _text(capacity.notes)
                             else ()
                         ),
                     ),
@@ -629,9 +637,9 @@ def build(
 
     sections.extend(_legal_sections(plan))
 
-    diagnosis: Mapping[str, Any] = plan.get("diagnosis") or {}
-    explanation = _text(diagnosis.get("plain_explanation"))
-    diagnosis_name = _text(diagnosis.get("name"))
+    diagnosis = plan.diagnosis or Diagnosis()
+    explanation = _text(diagnosis.plain_explanation)
+    diagnosis_name = _text(diagnosis.name)
     if explanation or diagnosis_name:
         sections.append(
             Section(
@@ -650,8 +658,8 @@ def build(
             )
         )
 
-    coproduction: Mapping[str, Any] = plan.get("coproduction") or {}
-    statement = _text(coproduction.get("person_statement"))
+    agreement = plan.agreement or Agreement()
+    statement = _text(agreement.person_statement)
     if statement:
         sections.append(
             Section(
@@ -660,7 +668,7 @@ def build(
                 (Entry(text=statement),),
             )
         )
-    coping = tuple(Entry(text=text) for text in _texts(plan.get("coping_strategies")))
+    coping = tuple(Entry(text=text) for text in _texts(plan.coping_strategies))
     if coping:
         sections.append(Section("coping_strategies", "What helps them cope", coping))
 
@@ -680,7 +688,7 @@ def build(
             )
 
     review_overdue = review_by is not None and review_by < today
-    last_reviewed = approved_on or iso_date(plan.get("published_at"))
+    last_reviewed = approved_on or plan.published_on
     review_notice = None
     if review_overdue:
         review_notice = (
@@ -701,31 +709,31 @@ def build(
         )
     if review_by:
         provenance.append(("Review by", long_date(review_by)))
-    agreed_on = iso_date(coproduction.get("agreed_on"))
-    if coproduction.get("agreed_with_person") is True:
+    agreed_on = agreement.agreed_on
+    if agreement.agreed_with_person is True:
         provenance.append(
             (
                 "Agreed with the person",
                 f"Yes, on {long_date(agreed_on)}" if agreed_on else "Yes",
             )
         )
-    elif coproduction.get("agreed_with_person") is False:
+    elif agreement.agreed_with_person is False:
         provenance.append(("Agreed with the person", "No"))
-    basis = plan.get("sharing_basis")
-    if basis in SHARING_BASIS_LABELS:
-        provenance.append(("Shared on the basis of", SHARING_BASIS_LABELS[basis]))
+    basis = SHARING_BASIS_LABELS.get(plan.sharing_basis or "")
+    if basis:
+        provenance.append(("Shared on the basis of", basis))
     supporters = ", ".join(
-        str(item["name"]) + (f" ({item['role']})" if _text(item.get("role")) else "")
-        for item in plan.get("supported_by") or ()
-        if isinstance(item, Mapping) and _text(item.get("name"))
+        item.name + (f" ({item.role})" if _text(item.role) else "")
+        for item in plan.supported_by
+        if _text(item.name)
     )
     if supporters:
         provenance.append(("Written with the support of", supporters))
-    review: Mapping[str, Any] = plan.get("review") or {}
-    if _text(review.get("responsible")):
-        provenance.append(("Responsible for review", str(review["responsible"])))
-    if isinstance(review.get("interval_months"), int):
-        months = review["interval_months"]
+    review = plan.review or Review()
+    if _text(review.responsible):
+        provenance.append(("Responsible for review", str(review.responsible)))
+    if review.interval_months is not None:
+        months = review.interval_months
         provenance.append(
             ("Reviewed every", f"{months} month" + ("" if months == 1 else "s"))
         )
@@ -733,31 +741,28 @@ def build(
         Section("about", "About this plan", (Entry(details=tuple(provenance)),))
     )
 
-    risk: Mapping[str, Any] = plan.get("risk") or {}
-    level = RISK_LABELS.get(str(risk.get("level", "")))
-    legal_given = _text(person.get("given_name")) or ""
-    preferred = _text(person.get("preferred_name"))
+    level = RISK_LABELS.get(plan.risk.level or "") if plan.risk else None
+    legal_given = _text(person.given_name) or ""
+    preferred = _text(person.preferred_name)
     given = preferred or legal_given
-    family = _text(person.get("family_name")) or ""
+    family = _text(person.family_name) or ""
     legal_name = (
         f"{legal_given} {family}".strip()
         if preferred and preferred.casefold() != legal_given.casefold()
         else None
     )
-    date_of_birth = iso_date(person.get("date_of_birth"))
-    address: Mapping[str, Any] = person.get("address") or {}
+    date_of_birth = person.date_of_birth
+    address = person.address or Place()
     home = ", ".join(
-        part
-        for part in (_text(address.get("address")), _text(address.get("postcode")))
-        if part
+        part for part in (_text(address.address), _text(address.postcode)) if part
     )
     return PlanView(
-        ref=str(person.get("ref", "")),
+        ref=person.ref,
         name=f"{given} {family}".strip(),
-        aliases=tuple(str(alias) for alias in person.get("aliases") or ()),
+        aliases=person.aliases,
         age=_age(date_of_birth, today),
-        sex=_text(person.get("sex")),
-        description=_text(person.get("description")),
+        sex=_text(person.sex),
+        description=_text(person.description),
         home=home or None,
         team_name=team_name,
         team_phone=team_contacts.in_hours_phone,
@@ -777,7 +782,7 @@ def build(
         legal_name=legal_name,
         preferred_name=preferred if legal_name else None,
         date_of_birth=date_of_birth,
-        nhs_number=formatted(_text(person.get("nhs_number"))),
+        nhs_number=formatted(_text(person.nhs_number)),
         call=call,
         checked_at=now,
         team_lines=lines,

@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plans.clock import iso_date
+from plans.document import Agreement, Capacity, Plan, plan_of
 from plans.models import SHARING_BASES
 
 # How the person's agreement was given. "own_view": they agreed in /me/.
@@ -112,19 +112,21 @@ def _long(day: dt.date) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
 
-def capacity_has_no(plan: Mapping[str, Any]) -> bool:
+def capacity_has_no(plan: Plan) -> bool:
     """Say whether the capacity assessment answers "No" to any C-U-R-E ability."""
-    capacity = plan.get("capacity") or {}
-    return any(capacity.get(key) is False for key in CAPACITY_ABILITIES)
+    capacity = plan.capacity or Capacity()
+    return any(capacity.ability(key) is False for key in CAPACITY_ABILITIES)
 
 
-def capacity_acknowledged(plan: Mapping[str, Any]) -> bool:
+def capacity_acknowledged(plan: Plan) -> bool:
     """Say whether a lead clinician's s.21 review is recorded in the document."""
-    acknowledgement = (plan.get("capacity") or {}).get("acknowledgement") or {}
+    acknowledgement = (plan.capacity or Capacity()).acknowledgement
+    if acknowledgement is None:
+        return False
     return bool(
-        str(acknowledgement.get("by") or "").strip()
-        and iso_date(acknowledgement.get("on"))
-        and len(str(acknowledgement.get("review") or "").strip()) >= MIN_REVIEW_LENGTH
+        (acknowledgement.by or "").strip()
+        and acknowledgement.on
+        and len((acknowledgement.review or "").strip()) >= MIN_REVIEW_LENGTH
     )
 
 
@@ -143,13 +145,13 @@ def publish_problems(
     says the lead clinician has yet to review (a submission, not an approval):
     a capacity "No" is then not a problem yet.
     """
-    plan: Mapping[str, Any] = document.get("plan") or {}
+    plan = plan_of(document)
     problems: list[RuleProblem] = []
 
     def refuse(pointer: str, message: str) -> None:
         problems.append(RuleProblem(pointer, message))
 
-    review_by = iso_date(plan.get("review_by"))
+    review_by = plan.review_by
     latest_review = add_months(on, rules.max_review_months)
     if review_by is None:
         refuse("/plan/review_by", "set the date this plan must be reviewed by")
@@ -162,7 +164,7 @@ def publish_problems(
             f"ahead, by {_long(latest_review)}",
         )
 
-    if plan.get("sharing_basis") not in SHARING_BASES:
+    if plan.sharing_basis not in SHARING_BASES:
         refuse("/plan/sharing_basis", "record the lawful basis for sharing the plan")
 
     _agreement_problems(plan, on, previous, refuse)
@@ -172,33 +174,33 @@ def publish_problems(
 
 
 def _agreement_problems(
-    plan: Mapping[str, Any],
+    plan: Plan,
     on: dt.date,
     previous: Mapping[str, Any] | None,
     refuse: Any,
 ) -> None:
-    coproduction = plan.get("coproduction") or {}
-    if coproduction.get("agreed_with_person") is not True:
+    agreement = plan.agreement or Agreement()
+    if agreement.agreed_with_person is not True:
         refuse(
             "/plan/coproduction/agreed_with_person",
             "record that the person agreed this version",
         )
         return
-    agreed_on = iso_date(coproduction.get("agreed_on"))
+    agreed_on = agreement.agreed_on
     if agreed_on is None:
         refuse("/plan/coproduction/agreed_on", "record the date it was agreed")
     elif agreed_on > on:
         refuse("/plan/coproduction/agreed_on", "the agreed date is in the future")
-    if coproduction.get("channel") not in AGREEMENT_CHANNELS:
+    if agreement.channel not in AGREEMENT_CHANNELS:
         refuse(
             "/plan/coproduction/channel",
             "record how the person agreed: " + ", ".join(AGREEMENT_CHANNELS),
         )
     if previous is None or agreed_on is None:
         return
-    before: Mapping[str, Any] = previous.get("plan") or {}
-    before_agreed = iso_date((before.get("coproduction") or {}).get("agreed_on"))
-    before_approved = iso_date(before.get("approved_on"))
+    before = plan_of(previous)
+    before_agreed = before.agreement.agreed_on if before.agreement else None
+    before_approved = before.approved_on
     # The person agrees to words; words that changed after the previous
     # version's agreement (or approval) were never in front of them then.
     if (before_agreed and agreed_on <= before_agreed) or (
@@ -211,15 +213,11 @@ def _agreement_problems(
         )
 
 
-def _risk_problems(plan: Mapping[str, Any], refuse: Any) -> None:
-    risk = plan.get("risk") or {}
-    if not risk:
+def _risk_problems(plan: Plan, refuse: Any) -> None:
+    risk = plan.risk
+    if risk is None:
         return
-    likelihood, impact, level = (
-        risk.get("likelihood"),
-        risk.get("impact"),
-        risk.get("level"),
-    )
+    likelihood, impact, level = risk.likelihood, risk.impact, risk.level
     if not (isinstance(likelihood, int) and isinstance(impact, int) and level):
         refuse(
             "/plan/risk",
@@ -239,14 +237,14 @@ def _risk_problems(plan: Mapping[str, Any], refuse: Any) -> None:
 
 
 def _capacity_problems(
-    plan: Mapping[str, Any],
+    plan: Plan,
     on: dt.date,
     rules: PublishRules,
     acknowledgement_pending: bool,
     refuse: Any,
 ) -> None:
-    capacity = plan.get("capacity") or {}
-    assessed_on = iso_date(capacity.get("assessed_on"))
+    capacity = plan.capacity or Capacity()
+    assessed_on = capacity.assessed_on
     if assessed_on is None:
         refuse(
             "/plan/capacity/assessed_on",
@@ -262,9 +260,7 @@ def _capacity_problems(
             )
         elif assessed_on > on:
             refuse("/plan/capacity/assessed_on", "the assessment date is in the future")
-    missing = [
-        key for key in CAPACITY_ABILITIES if not isinstance(capacity.get(key), bool)
-    ]
+    missing = [key for key in CAPACITY_ABILITIES if capacity.ability(key) is None]
     for key in missing:
         refuse(f"/plan/capacity/{key}", "answer yes or no")
     if (

@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from plans import audit, clock, guardrails
-from plans.clock import iso_date
+from plans import document as plan_document
 from plans.db import utcnow
 from plans.exchange.reading import (
     ERROR,
@@ -159,13 +159,13 @@ def rule_problems(
     approval date (`approved_on`), which must name a lead clinician and not lie
     in the future; the desk judges them on the day of approval.
     """
-    plan = document.get("plan") or {}
+    plan = plan_document.plan_of(document)
     problems: list[tuple[str, str]] = []
-    if not str(plan.get("approved_by") or "").strip():
+    if not (plan.approved_by or "").strip():
         problems.append(
             ("/plan/approved_by", "name the lead clinician who approved it")
         )
-    approved_on = iso_date(plan.get("approved_on"))
+    approved_on = plan.approved_on
     if approved_on is None:
         problems.append(("/plan/approved_on", "record the date it was approved"))
         approved_on = today
@@ -200,16 +200,16 @@ class _Refused(Exception):
         self.message = message
 
 
-def _apply_person_fields(person: Person, fields: dict[str, Any]) -> None:
-    person.given_name = fields["given_name"]
-    person.family_name = fields["family_name"]
-    person.nhs_number = fields.get("nhs_number") or None
-    person.preferred_name = fields.get("preferred_name") or None
-    person.aliases = list(fields.get("aliases") or [])
-    person.date_of_birth = iso_date(fields.get("date_of_birth"))
-    person.sex = fields.get("sex")
-    person.description = fields.get("description")
-    person.address = dict(fields["address"]) if fields.get("address") else None
+def _apply_person_fields(person: Person, fields: plan_document.Person) -> None:
+    person.given_name = fields.given_name
+    person.family_name = fields.family_name
+    person.nhs_number = fields.nhs_number or None
+    person.preferred_name = fields.preferred_name or None
+    person.aliases = list(fields.aliases)
+    person.date_of_birth = fields.date_of_birth
+    person.sex = fields.sex
+    person.description = fields.description
+    person.address = fields.address.as_dict() if fields.address else None
 
 
 class _Lander:
@@ -237,19 +237,19 @@ class _Lander:
         """Drop what a rolled-back savepoint may have taken with it."""
         self.teams.clear()
 
-    def team_for(self, fields: dict[str, Any]) -> Team:
+    def team_for(self, fields: plan_document.Team) -> Team:
         """Return the document's team, creating it if it is new."""
-        code = fields["code"]
+        code = fields.code
         team = self.teams.get(code)
         if team is None:
             team = self.session.scalar(select(Team).where(Team.code == code))
         if team is None:
             team = Team(
                 code=code,
-                name=fields["name"],
-                phone=fields.get("phone"),
-                email=fields.get("email"),
-                hours=fields.get("hours"),
+                name=fields.name,
+                phone=fields.phone,
+                email=fields.email,
+                hours=fields.hours,
             )
             self.session.add(team)
             self.session.flush()
@@ -289,19 +289,19 @@ class _Lander:
         seen: dict[str, int] = {}
         for parsed in parsed_chunk:
             if parsed.valid and parsed.document is not None:
-                ref = parsed.document["person"]["ref"]
+                ref = plan_document.ref(parsed.document)
                 seen[ref] = seen.get(ref, 0) + 1
         chosen = []
         for parsed in parsed_chunk:
             document = parsed.document
             if not parsed.valid or document is None:
                 continue
-            ref = document["person"]["ref"]
+            ref = plan_document.ref(document)
             if (
                 seen[ref] != 1
                 or ref in self.known_refs
-                or document["plan"]["status"] != "live"
-                or not self.existing_team(document["team"]["code"])
+                or plan_document.status(document) != "live"
+                or not self.existing_team(plan_document.team_of(document).code)
                 or not guardrail_result(document).may_go_live
                 or rule_problems(document, today=self.today, rules=self.rules)
             ):
@@ -325,13 +325,13 @@ class _Lander:
             document = parsed.document
             assert document is not None
             person = Person(
-                ref=document["person"]["ref"],
-                team_id=self.teams[document["team"]["code"]].id,
+                ref=plan_document.ref(document),
+                team_id=self.teams[plan_document.team_of(document).code].id,
                 aliases=[],
             )
-            _apply_person_fields(person, document["person"])
+            _apply_person_fields(person, plan_document.person_of(document))
             version = PlanVersion(
-                version=document["plan"]["version"],
+                version=plan_document.version_number(document),
                 status="draft",
                 # A private copy: the caller's dict may change after the import.
                 document=json.loads(json.dumps(document)),
@@ -349,14 +349,14 @@ class _Lander:
         self, document: dict[str, Any], position: str
     ) -> tuple[str, str, list[ImportProblem]] | None:
         """Return the "unchanged" outcome if this ref and version are held."""
-        key = (document["person"]["ref"], document["plan"]["version"])
+        key = (plan_document.ref(document), plan_document.version_number(document))
         stored = self.held.get(key)
         if stored is None:
             return None
         stored_document, status = stored
         same_content = _comparable(stored_document) == _comparable(document)
         if status == "draft" and (
-            document["plan"]["status"] != "draft" or not same_content
+            plan_document.status(document) != "draft" or not same_content
         ):
             # A draft is still open: the sender may finish it or put it live.
             return None
@@ -378,10 +378,9 @@ class _Lander:
     ) -> tuple[str, str, list[ImportProblem]]:
         """Land one valid document; return its outcome, a message and problems."""
         session = self.session
-        ref = document["person"]["ref"]
-        plan = document["plan"]
-        number = plan["version"]
-        status = plan["status"]
+        ref = plan_document.ref(document)
+        number = plan_document.version_number(document)
+        status = plan_document.status(document)
 
         person = None
         if ref in self.known_refs:
@@ -416,7 +415,7 @@ class _Lander:
                     f"{highest_published} already held; nothing changed",
                 )
 
-        nhs_number = document["person"].get("nhs_number")
+        nhs_number = plan_document.person_of(document).nhs_number
         if nhs_number:
             holder = session.scalar(
                 select(Person.ref).where(
@@ -464,11 +463,11 @@ class _Lander:
                     )
                 )
 
-        team = self.team_for(document["team"])
+        team = self.team_for(plan_document.team_of(document))
         is_new = person is None
         if person is None:
             person = Person(ref=ref, team_id=team.id, aliases=[])
-            _apply_person_fields(person, document["person"])
+            _apply_person_fields(person, plan_document.person_of(document))
             session.add(person)
             session.flush()
             self.known_refs.add(ref)
@@ -476,7 +475,7 @@ class _Lander:
             # The newest published version speaks for the person, including a
             # move to another team.
             person.team_id = team.id
-            _apply_person_fields(person, document["person"])
+            _apply_person_fields(person, plan_document.person_of(document))
 
         # A private copy: the caller's dict may change after the import.
         stored_document = json.loads(json.dumps(document))
@@ -570,7 +569,7 @@ def import_documents(
             )
             index += 1
         lander.prefetch(
-            parsed.document["person"]["ref"]
+            plan_document.ref(parsed.document)
             for parsed in parsed_chunk
             if parsed.valid and parsed.document is not None
         )
@@ -607,7 +606,7 @@ def _land_new_people(
         pending.discard_since(mark)
         lander.forget_unsaved()
         lander.known_refs.difference_update(
-            parsed.document["person"]["ref"]
+            plan_document.ref(parsed.document)
             for parsed in batch
             if parsed.document is not None
         )
@@ -617,10 +616,8 @@ def _land_new_people(
     for parsed in batch:
         assert parsed.document is not None
         document = parsed.document
-        lander.held[(document["person"]["ref"], document["plan"]["version"])] = (
-            document,
-            "live",
-        )
+        key = (plan_document.ref(document), plan_document.version_number(document))
+        lander.held[key] = (document, "live")
     return {id(parsed) for parsed in batch}
 
 
@@ -631,8 +628,8 @@ def _count_landed_new(parsed: ParsedDocument, report: ImportReport) -> None:
     report.outcomes.append(
         DocumentOutcome(
             parsed.position,
-            parsed.document["person"]["ref"],
-            parsed.document["plan"]["version"],
+            plan_document.ref(parsed.document),
+            plan_document.version_number(parsed.document),
             ADDED,
             "live",
         )
@@ -654,8 +651,8 @@ def _land_one(
         )
         return
     document = parsed.document
-    ref = document["person"]["ref"]
-    number = document["plan"]["version"]
+    ref = plan_document.ref(document)
+    number = plan_document.version_number(document)
     held = lander.already_held(document, parsed.position)
     if held is not None:
         # Nothing to write, so no savepoint either: re-imports stay cheap.

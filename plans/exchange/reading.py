@@ -25,8 +25,8 @@ from typing import IO, Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
+from plans import document as plan_document
 from plans import nhs_numbers
-from plans.clock import iso_date
 from plans.exchange import fhir
 from plans.exchange.upgrade import FORMAT, FORMATS, current
 
@@ -242,9 +242,9 @@ def domain_problems(
 ) -> list[ImportProblem]:
     """Return problems the schema cannot express: dates out of order, and so on."""
     problems: list[ImportProblem] = []
-    person = document.get("person") or {}
-    typed_number = person.get("nhs_number")
-    if isinstance(typed_number, str) and not nhs_numbers.is_valid(typed_number):
+    content = plan_document.read(document)
+    typed_number = content.person.nhs_number
+    if typed_number is not None and not nhs_numbers.is_valid(typed_number):
         problems.append(
             ImportProblem(
                 position,
@@ -252,9 +252,9 @@ def domain_problems(
                 "is not a valid NHS number: its check digit does not match",
             )
         )
-    plan = document.get("plan") or {}
-    approved_on = iso_date(plan.get("approved_on"))
-    review_by = iso_date(plan.get("review_by"))
+    plan = content.plan
+    approved_on = plan.approved_on
+    review_by = plan.review_by
     if approved_on and review_by and review_by < approved_on:
         problems.append(
             ImportProblem(
@@ -264,7 +264,7 @@ def domain_problems(
                 WARNING,
             )
         )
-    if plan.get("status") == "live" and not plan.get("approved_by"):
+    if plan.status == "live" and not plan.approved_by:
         problems.append(
             ImportProblem(
                 position,
@@ -582,8 +582,9 @@ def with_file_checks(parsed: Iterable[ParsedDocument]) -> Iterator[ParsedDocumen
     seen: dict[str, tuple[str, int]] = {}
     for item in parsed:
         if item.valid and item.document is not None:
-            person = item.document["person"]
-            key = f"{person['ref']}\x00{item.document['plan']['version']}"
+            ref = plan_document.ref(item.document)
+            version = plan_document.version_number(item.document)
+            key = f"{ref}\x00{version}"
             fingerprint = hash(json.dumps(item.document, sort_keys=True))
             earlier = seen.get(key)
             if earlier is None:
@@ -595,7 +596,7 @@ def with_file_checks(parsed: Iterable[ParsedDocument]) -> Iterator[ParsedDocumen
                     ImportProblem(
                         item.position,
                         "/person/ref",
-                        f"{person['ref']} version {item.document['plan']['version']} "
+                        f"{ref} version {version} "
                         f"already appears at {where}"
                         + (
                             "; this identical copy changes nothing"

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plans import audit, rules
+from plans import document as plan_document
 from plans.clock import now
 from plans.models import Person, PlanVersion, Team, User
 from plans.portal.demand import DemandError, require_team_member
@@ -146,10 +147,9 @@ def behaviour_experience(
         .join(PlanVersion, PlanVersion.person_id == Person.id)
         .where(PlanVersion.status == "live")
     ):
-        behaviours = (document.get("plan") or {}).get("behaviours") or ()
         if any(
-            matches(f"{b.get('description', '')}. {b.get('triggers') or ''}")
-            for b in behaviours
+            matches(f"{b.description}. {b.triggers or ''}")
+            for b in plan_document.behaviours(document)
         ):
             counts[team_id] = counts.get(team_id, 0) + 1
     declared: set[int] = set()

@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from plans import document as plan_document
 from plans import exchange, operations
 from plans.publish_rules import PublishRules
 from responder.db import get_session
@@ -130,7 +131,7 @@ def export_command(refs: tuple[str, ...], output: str, export_format: str) -> No
     session = get_session()
     if refs:
         known = {
-            version.document["person"]["ref"]
+            plan_document.ref(version.document)
             for version in exchange.current_versions(session, refs=refs)
         }
         missing = sorted(set(refs) - known)
