@@ -165,7 +165,8 @@ def cross_validate(
                 hits = dict.fromkeys(totals, 0)
                 for kind, severities, pw, pc, pg, cue in scored:
                     if pg >= tg and max(pw, pc) < VETO_BELOW and severities:
-                        severities = []
+                        # The veto sets aside refusals only, never a flag.
+                        severities = [s for s in severities if s != BLOCK]
                     blocked = BLOCK in severities or (pw >= tw and cue)
                     flagged = bool(severities) or blocked or pc >= tc
                     group = "concern" if kind in CONCERN else kind

@@ -1803,9 +1803,11 @@ def _with_model(
 
     A sentence the model reads as withholding care is refused; one it reads as a
     mandate, threat or label is held for acknowledgement. A sentence the model
-    reads, confidently, as good advice (and not at all as either) keeps no rule
-    finding: "do not admit her to the ward where she was assaulted" names a
-    ward, not a refusal. The thresholds come from cross-validation on the
+    reads, confidently, as good advice (and not at all as either) keeps no
+    refusal the rules found: "do not admit her to the ward where she was
+    assaulted" names a ward, not a refusal. The veto never clears a mandate,
+    threat or label: those only ask for acknowledgement, and a good-sounding
+    sentence can still carry one. The thresholds come from cross-validation on the
     development set (`bench/guardrail_train.py`).
     """
     model = guardrails_model.load()
@@ -1821,7 +1823,10 @@ def _with_model(
         names = guardrails_model.features(sentence)
         withhold = model.withhold.probability(names)
         concern = model.concern.probability(names)
-        inside = [s for s in kept if start <= s[1] and s[2] <= end]
+        # The veto sets aside refusals only: a mandate, threat or label the
+        # rules found stays held for the lead clinician, however good the rest
+        # of the sentence reads ("Make sure he spends the night in a cell.").
+        inside = [s for s in kept if start <= s[1] and s[2] <= end and s[0] == BLOCK]
         if (
             inside
             and model.good.probability(names) >= model.good.threshold

@@ -60,6 +60,25 @@ def test_confident_good_advice_sets_a_rule_finding_aside(text: str) -> None:
     assert check_text(text) == []
 
 
+def test_the_good_head_sets_aside_refusals_but_never_a_mandate_or_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A model sure that every sentence is good advice and nothing else.
+    sure = guardrails_model.Model(
+        withhold=guardrails_model.Head({"bias": -20.0}, 0.8),
+        concern=guardrails_model.Head({"bias": -20.0}, 0.8),
+        good=guardrails_model.Head({"bias": 20.0}, 0.8),
+        veto_below=0.1,
+    )
+    monkeypatch.setattr(guardrails_model, "load", lambda *args: sure)
+    assert BLOCK in _severities("Do not convey him.", use_model=False)
+    assert check_text("Do not convey him.") == []
+    # A coercive order or a label stays held for the lead clinician.
+    for text in ("Lock the door so he cannot leave the room.", "Attention seeker."):
+        assert ACKNOWLEDGE in _severities(text, use_model=False), text
+        assert ACKNOWLEDGE in _severities(text), text
+
+
 def test_the_model_reads_disguised_letters_after_normalising() -> None:
     text = "Nurses must n\u043et r\u0456ng her back."  # Cyrillic о and і
     assert BLOCK in _severities(text)
