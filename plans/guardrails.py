@@ -416,8 +416,25 @@ class _Clause:
 
 def _negative_subject(words: list[str]) -> bool:
     """Say whether the words name nobody: "no one", "nobody", "none of the crews"."""
-    return any(w in ("nobody", "noone", "none", "neither") for w in words) or any(
+    return any(w in ("nobody", "noone", "none", "neither", "nothing") for w in words) or any(
         w == "no" and words[i + 1 : i + 2] == ["one"] for i, w in enumerate(words)
+    )
+
+
+_SAYING = frozenset(
+    {"say", "says", "said", "claim", "claims", "claimed", "insist", "insists",
+     "feel", "feels", "felt", "think", "thinks", "believe", "believes", "tell",
+     "tells", "reports", "report", "state", "states"}
+)  # fmt: skip
+
+
+def _reported(subject: list[str]) -> bool:
+    """Say whether the words before a negation report what the person says:
+    "he might say he doesn't need help" is his view, not an instruction."""
+    return any(
+        word in _SAYING
+        and any(w in ("he", "she", "they", "i", "that") for w in subject[i + 1 :])
+        for i, word in enumerate(subject)
     )
 
 
@@ -444,6 +461,10 @@ def _is_preference(subject: list[str]) -> bool:
 
 
 def _manner_follows(clause: _Clause, index: int) -> bool:
+    if any(w in _LEX.MANNER_NOUNS for w in clause.window(index, 5)):
+        # "Do not send officers in uniform", "a lone crew member", "on a
+        # stretcher": how care is given, not whether.
+        return True
     words = clause.window(index, 4)
     if words and (words[0] in _LEX.PERSON_OBJECTS or words[0] == "anyone"):
         words = words[1:]
@@ -483,6 +504,9 @@ _PLAIN_PLACE_WORDS = frozenset(
 )  # fmt: skip
 
 
+_RELATIVE = frozenset({"she", "he", "they", "that", "which", "where", "who"})
+
+
 def _destination(clause: _Clause, index: int) -> bool | None:
     """Say whether the verb at `index` goes to care (True), elsewhere (False).
 
@@ -497,9 +521,11 @@ def _destination(clause: _Clause, index: int) -> bool | None:
         place = after[position + 1 : position + 5]
         if any(w in _LEX.CUSTODY_PLACES for w in place):
             return False
-        for w in place:
+        for offset, w in enumerate(place):
             if w in _LEX.CARE_PLACES:
-                return True
+                # "to the ward she was on last year" picks one place.
+                follows = after[position + 2 + offset : position + 3 + offset]
+                return not (follows and follows[0] in _RELATIVE)
             if w in _LEX.ADDRESSES:
                 return None
             if w not in _PLAIN_PLACE_WORDS and w not in _LEX.PERSON_OBJECTS:
@@ -536,6 +562,9 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
                     "reports",
                 }:
                     return None
+        if lemma == "refer" and "as" in after[:3]:
+            # "Do not refer to him as a time waster" names him; it refers no one.
+            return None
         if lemma == "review" and after and after[0] not in _LEX.PERSON_OBJECTS:
             return None
         if lemma == "monitor" and after and after[0] not in _LEX.PERSON_OBJECTS:
@@ -629,7 +658,9 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
             return code
         return None
     if lemma in ("look", "search"):
-        return code if lemma == "search" or after[:1] == ["for"] else None
+        # "Do not search for her" refuses a search for a missing person; "do
+        # not search her bag" is about her belongings.
+        return code if after[:1] == ["for"] else None
     if lemma == "check":
         return code if after[:1] == ["on"] else None
     if lemma == "report":
@@ -769,7 +800,7 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
         if negation is None:
             continue
         first, after, modal = negation
-        if clause.in_subordinate(first):
+        if clause.in_subordinate(first) or _reported(clause.subject(first)):
             continue
         if (
             not modal
@@ -918,6 +949,9 @@ def _nominal_denial(clause: _Clause) -> Iterator[_Hit]:
                 if w not in ("further", "more", "routine", "mental", "health"):
                     candidates.append(w)
             candidates = candidates[:3]
+            if candidates and candidates[0] in _LEX.LIMITS:
+                # "There is no cap on attendances" denies a limit, not care.
+                continue
             if (
                 candidates
                 and candidates[0] in ("police", "ambulance")
@@ -1750,6 +1784,22 @@ def _label_denied(before: str) -> bool:
     return not _CONDITION_WORDS.search(local[: last.start()])
 
 
+# A label reported as something others said of the person: "she has been called
+# a time waster before" tells what hurt her; it does not call her one. (A past
+# sanction, "he was cautioned last year", still asks for acknowledgement: the
+# issue's table holds that a plan should say why such a fact must stay.)
+_LABEL_REPORTED = re.compile(
+    r"\b(?:was|were|has\s+been|have\s+been|had\s+been)\s+(?:[a-z]+ly\s+)?"
+    r"(?:called|labelled|labeled|described\s+as|referred\s+to\s+as"
+    r"|dismissed\s+as)\s+(?:an?\s+|the\s+)?$"
+)
+
+
+def _told_as_history(code: str, before: str) -> bool:
+    """Say whether a label is reported as one others used of the person."""
+    return code.startswith("stigma_") and bool(_LABEL_REPORTED.search(before))
+
+
 def _quoted(text: str, start: int, end: int) -> bool:
     """Say whether the words are quoted as a mention: 'frequent caller'."""
     opening = text[:start].rstrip()[-1:]
@@ -1779,6 +1829,8 @@ def _lexical_findings(normalised: str) -> Iterator[tuple[_Rule, int, int]]:
             if rule.code in _NEGATABLE and _NEGATED_TAIL.search(before):
                 continue
             if _label_denied(before) or _quoted(normalised, match.start(), match.end()):
+                continue
+            if _told_as_history(rule.code, before):
                 continue
             yield rule, match.start(), match.end()
 

@@ -213,6 +213,19 @@ MANNER = frozenset(
      "harshly", "yourself", "alone", "well", "quickly", "slowly", "loudly"}
 )  # fmt: skip
 
+# Limits put on care: "no more than one ambulance a week" rations it, and "there
+# is no cap on attendances" denies the limit.
+LIMITS = frozenset(
+    {"cap", "caps", "limit", "limits", "maximum", "max", "ceiling", "quota",
+     "restriction", "restrictions", "upper"}
+)  # fmt: skip
+
+# Words that say how a responder comes or carries, never whether.
+MANNER_NOUNS = frozenset(
+    {"uniform", "uniformed", "lone", "stretcher", "trolley", "sirens", "siren",
+     "blues", "unmarked", "marked", "plain-clothes", "chair", "carry-chair"}
+)  # fmt: skip
+
 # --- refusals ---------------------------------------------------------------------
 
 # Verbs that deny what follows: a directive to refuse care withholds it; negating

@@ -26,7 +26,6 @@ MODEL_REFUSES = [
 # Good advice a rule flags and the model's good head sets aside (dev set).
 MODEL_CLEARS = [
     "She must never be refused care.",
-    "Do not admit him to the ward where he was assaulted; use another ward.",
     "Avoid diazepam; it makes her drowsy for days.",
 ]
 
