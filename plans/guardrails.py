@@ -357,6 +357,13 @@ class _Clause:
             return "required" if self.at(k - 1) == "required" else self.at(k - 1)
         if (
             word == "to"
+            and self.at(k - 1) in _LEX.SERVICE_SUBJECTS
+            and all(w in _ARTICLES or w in _LEX.OPENERS for w in self.words[: k - 1])
+        ):
+            # A plan's shorthand: "Crews to leave him at home."
+            return "required"
+        if (
+            word == "to"
             and self.at(k - 1) in ("be", "able")
             and self.at(k - 2)
             in (
@@ -478,22 +485,44 @@ def _manner_follows(clause: _Clause, index: int) -> bool:
 
 
 def _drug_reason(clause: _Clause) -> bool:
-    return any(
-        word in _LEX.CLINICAL_REASONS for word in _TOKEN.findall(clause.sentence_after)
-    )
+    """Say whether the sentence gives a clinical reason for a medicine's refusal:
+    "not given haloperidol because of a heart condition"."""
+    words = clause.words + _TOKEN.findall(clause.sentence_after)
+    return any(word in _LEX.CLINICAL_REASONS for word in words)
 
 
 def _goods_code(clause: _Clause, index: int) -> str | None:
     """Return a code when the words after `index` name care given to the person."""
-    content = clause.content_after(index, 6)
+    content = [
+        w for w in clause.content_after(index, 8) if w not in _LEX.CARE_MODIFIERS
+    ]
     if not content:
         return None
-    head = content[0]
-    if head in _LEX.DRUGS and not _drug_reason(clause):
-        return "no_treatment"
-    if head in ("anything", "nothing") or head in _LEX.CARE_NOUNS:
-        return _CARE_CODES_BY_NOUN.get(head, "no_treatment")
+    # "food, drink or pain relief": a short list names care by any of its items.
+    listed = content[:1]
+    for word in content[1:4]:
+        if word in _LIST_STOPS:
+            break
+        listed.append(word)
+    for position, head in enumerate(listed):
+        if position and not _is_list(clause, index):
+            break
+        if head in _LEX.DRUGS and not _drug_reason(clause):
+            return "no_treatment"
+        if head in ("anything", "nothing") or head in _LEX.CARE_NOUNS:
+            return _CARE_CODES_BY_NOUN.get(head, "no_treatment")
     return None
+
+
+_LIST_STOPS = frozenset(
+    {"to", "for", "if", "when", "unless", "because", "as", "at", "with", "from",
+     "while", "until", "before", "after", "since"}
+)  # fmt: skip
+
+
+def _is_list(clause: _Clause, index: int) -> bool:
+    window = clause.words[index + 1 : index + 8]
+    return "or" in window or "and" in window or "," in window
 
 
 _CAPACITY = "capacity"
@@ -605,7 +634,13 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
             return "no_attendance"
         if lemma == "get" and _goods_code(clause, index):
             return "no_treatment"
+        if lemma == "take" and any(w in _LEX.OBSERVATIONS for w in after[:5]):
+            # "Paramedics need not take a full set of obs."
+            return "no_treatment"
         return None
+    if lemma == "act":
+        # "Her threats are not to be acted on."
+        return code if after[:1] in (["on"], ["upon"]) else None
     if lemma == "send":
         if _manner_follows(clause, index):
             return None
@@ -637,6 +672,9 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
         if clause.at(index - 1) == "be" and lemma != "receive":
             # "Medication should not be given": what is given is the subject.
             return _noun_code(clause.subject(index)) or _goods_code(clause, index)
+        if _destination(clause, index) is True:
+            # "Do not offer her a lift to hospital."
+            return "no_conveyance"
         return _goods_code(clause, index)
     if lemma == "see":
         if clause.at(index - 1) == "be":
@@ -776,15 +814,29 @@ def _passive_decision(clause: _Clause, first: int, after: int) -> bool:
     )
 
 
+_MANDATIVE = frozenset(
+    {"ask", "asked", "request", "requested", "recommend", "recommended", "advise",
+     "advised", "suggest", "suggested", "agreed", "ensure", "insist", "require",
+     "required", "expect", "expected"}
+)  # fmt: skip
+
+
 def _plain_negation_is_directive(clause: _Clause, first: int) -> bool:
-    if clause.at(first) == "does":
-        return False
     subject = clause.subject(first)
+    if clause.at(first) == "does":
+        # "We would ask that the ambulance service does not attend": a request
+        # put to a service after "ask that" is an instruction.
+        return any(w in _MANDATIVE for w in subject) and any(
+            w in _LEX.SERVICE_SUBJECTS for w in subject
+        )
     if not subject or all(w in _LEX.OPENERS for w in subject):
         return True
     if any(w in _LEX.SERVICE_SUBJECTS for w in subject):
         return not any(w in ("he", "she", "i", "they") for w in subject)
     return False
+
+
+_NEEDS = frozenset({"need", "needs", "require", "requires"})
 
 
 def _negated_care(clause: _Clause) -> Iterator[_Hit]:
@@ -804,7 +856,7 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
             continue
         if (
             not modal
-            and clause.at(after) not in ("need", "needs")
+            and clause.at(after) not in _NEEDS
             and not _plain_negation_is_directive(clause, first)
             and not _passive_decision(clause, first, after)
         ):
@@ -831,8 +883,11 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
             if current in _LEX.HEDGES:
                 k = -1
                 break
-            if current in ("need", "needs"):
+            if current in _NEEDS:
                 needs = True
+                if current not in _LEX.SKIP_AFTER_NEGATION:
+                    k += 1
+                    continue
             if current in _LEX.SKIP_AFTER_NEGATION or (
                 current.endswith("ly") and current != "only"
             ):
@@ -1030,11 +1085,14 @@ def _only_when(clause: _Clause, index: int) -> Iterator[_Hit]:
 
 _CALL_ENDERS = frozenset(
     {"cancel", "downgrade", "stand", "end", "terminate", "close", "block", "hang",
-     "put", "restrict", "limit"}
+     "put", "restrict", "limit", "deprioritise", "deprioritize"}
 )  # fmt: skip
+# Putting a person's calls below everyone else's withholds a response, whatever
+# the object: "Downgrade.", "Deprioritise all calls from this caller."
+_DEMOTERS = frozenset({"downgrade", "deprioritise", "deprioritize"})
 _REFUSERS = frozenset(
     {"refuse", "decline", "deny", "withhold", "avoid", "refrain", "stop", "cease",
-     "delay", "postpone", "defer", "prevent", "neglect"}
+     "delay", "postpone", "defer", "prevent", "neglect", "discourage", "dissuade"}
 )  # fmt: skip
 
 
@@ -1049,8 +1107,14 @@ def _refusal_object(clause: _Clause, index: int, lemma: str) -> str | None:
         clause.at(k) in _ARTICLES
         or clause.at(k) in _LEX.PERSON_OBJECTS
         or clause.at(k) in ("any", "all", "further", "every")
+        or (clause.at(k) == "from" and lemma in ("discourage", "dissuade"))
     ):
         k += 1
+    if clause.at(k) in ("contact", "contacts") and any(
+        w in _LEX.SERVICES for w in clause.window(k, 4)
+    ):
+        # "Discourage any further contact with the crisis team."
+        return "no_attendance"
     if clause.at(k) == "to":
         return _care_action(clause, k + 1)
     word = clause.at(k)
@@ -1071,6 +1135,27 @@ def _refusal_object(clause: _Clause, index: int, lemma: str) -> str | None:
     return None
 
 
+_UNSEEN = frozenset(
+    {"seen", "seeing", "review", "reviewed", "assessment", "assessed", "assessing",
+     "follow-up", "follow", "treatment", "treated", "doctor", "examination",
+     "examined", "triage", "triaged", "any", "medical", "further", "clinical"}
+)  # fmt: skip
+
+
+def _discharged_at_once(after: list[str]) -> str | None:
+    """ "Discharge immediately", "redirected to his GP without being seen",
+    "discharged as soon as he arrives", "with no follow-up"."""
+    if any(w in ("immediately", "straight", "now", "soon", "arrival") for w in after):
+        return "no_treatment"
+    for position, word in enumerate(after):
+        if word in ("without", "no") and any(
+            w in _UNSEEN or w in _LEX.CARE_NOUNS
+            for w in after[position + 1 : position + 5]
+        ):
+            return "no_treatment"
+    return None
+
+
 def _refusals(clause: _Clause) -> Iterator[_Hit]:
     for index, _word in enumerate(clause.words):
         lemma = clause.lemma(index)
@@ -1079,19 +1164,34 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
         mode = clause.is_directive(index)
         if not mode or clause.in_subordinate(index):
             continue
-        if _negative_subject(clause.subject(index)):
-            # "No one should leave her alone" forbids the refusal.
+        if _negative_subject(clause.subject(index)) or clause.subject(index)[:1] == [
+            "no"
+        ]:
+            # "No one should leave her alone", "no call from her should be
+            # downgraded": a subject that names nothing forbids the refusal.
             continue
         after = clause.window(index, 8)
         code: str | None = None
+        if mode == "passive" and clause.negated_before(index):
+            # "He must never be discharged without transport home" forbids it.
+            continue
         if mode == "passive":
             subject = [w for w in clause.subject(index) if w not in _ARTICLES]
-            if lemma in _REFUSERS | {"ignore", "disregard", "turn", "exclude", "bar"}:
+            if lemma in _REFUSERS | _CALL_ENDERS | {
+                "ignore", "disregard", "turn", "exclude", "bar",
+            }:  # fmt: skip
                 code = _noun_code(subject[:3]) or (
                     "no_attendance"
                     if any(w in _LEX.CALLS for w in subject[:3])
                     else None
                 )
+                if code is None and lemma in ("ignore", "disregard"):
+                    if any(w in _LEX.SYMPTOMS for w in subject[:3]):
+                        code = "no_treatment"
+                if lemma in _DEMOTERS:
+                    code = code or "no_attendance"
+            elif lemma in ("discharge", "redirect"):
+                code = _discharged_at_once(after)
                 if code is None and lemma in _REFUSERS:
                     code = _noun_code(after[:3])
         elif lemma in _REFUSERS:
@@ -1105,8 +1205,13 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
                 or (first[0] in ("emergency",) and "calls" in first[:2])
             ):
                 code = "no_attendance"
+            elif any(w in _LEX.SYMPTOMS for w in first[:3]):
+                # "Ignore any reported chest pain."
+                code = "no_treatment"
         elif lemma in _CALL_ENDERS:
-            if lemma == "hang" and after[:1] == ["up"]:
+            if lemma in _DEMOTERS:
+                code = "no_attendance"
+            elif lemma == "hang" and after[:1] == ["up"]:
                 code = "no_attendance"
             elif lemma == "stand" and "down" in after[:4]:
                 code = "no_attendance"
@@ -1137,9 +1242,8 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
                 code = "no_treatment"
             elif "home" in first[:3] and "without" in first:
                 code = "no_treatment"
-        elif lemma == "discharge":
-            if any(w in ("immediately", "straight", "without", "now") for w in after):
-                code = "no_treatment"
+        elif lemma in ("discharge", "redirect"):
+            code = _discharged_at_once(after)
         elif lemma in ("leave", "abandon", "walk"):
             if lemma == "walk":
                 code = "no_attendance" if after[:1] == ["away"] else None
@@ -1147,6 +1251,9 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
                 code = "no_attendance"
             elif "untreated" in after or "unassessed" in after:
                 code = "no_treatment"
+            elif after[:2] in (["at", "home"], ["at", "scene"]):
+                # "Not suitable for the place of safety; leave at home."
+                code = "no_attendance"
             elif after and after[0] in _LEX.PERSON_OBJECTS:
                 rest = after[1:]
                 if not rest or rest[0] in (

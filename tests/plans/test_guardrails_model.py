@@ -25,7 +25,7 @@ MODEL_REFUSES = [
 ]
 # Good advice a rule flags and the model's good head sets aside (dev set).
 MODEL_CLEARS = [
-    "She must never be refused care.",
+    "Avoid morphine; he has a codeine allergy.",
     "Avoid diazepam; it makes her drowsy for days.",
 ]
 
