@@ -591,8 +591,9 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
                     "reports",
                 }:
                     return None
-        if lemma == "refer" and "as" in after[:3]:
-            # "Do not refer to him as a time waster" names him; it refers no one.
+        if lemma in ("refer", "treat") and "as" in after[:5]:
+            # "Never treat her calls as routine" and "do not refer to him as a
+            # time waster" are about regard; they neither give nor refuse care.
             return None
         if lemma == "review" and after and after[0] not in _LEX.PERSON_OBJECTS:
             return None
@@ -1376,8 +1377,133 @@ def _kept_out(clause: _Clause) -> Iterator[_Hit]:
             yield _Hit(code, index, k + 1)
 
 
+def _instead_of_care(clause: _Clause) -> Iterator[_Hit]:
+    """ "Manage at home rather than convey", "rather than sending a crew, text
+    her the number": care named only as the thing not to do. When the sentence
+    also names care to give ("call an ambulance rather than driving her
+    yourself"), it chooses between two kinds of care and withholds neither."""
+    words = clause.words
+    for index in range(len(words) - 2):
+        if (words[index], words[index + 1]) not in (("rather", "than"), ("instead", "of")):
+            continue
+        k = index + 2
+        while clause.at(k) in _ARTICLES or clause.at(k) in _LEX.PERSON_OBJECTS:
+            k += 1
+        code = _care_action(clause, k)
+        if code is None or clause.in_subordinate(index):
+            continue
+        others = [
+            i
+            for i in range(len(words))
+            if not index <= i <= k + 3 and _care_action(clause, i)
+        ]
+        if not others and not clause.negated_before(index):
+            yield _Hit(code, index, k)
+
+
+def _demoted(clause: _Clause) -> Iterator[_Hit]:
+    """A person put below everyone else: "treat all of his calls as non-urgent",
+    "triage as non-urgent", "do not categorise as urgent", "place her at the
+    back of the queue", "put on the slow list"."""
+    words = clause.words
+    for index, _word in enumerate(words):
+        lemma = clause.lemma(index) or words[index]
+        if lemma not in _GRADERS and lemma not in ("put", "place", "move", "add"):
+            continue
+        negation = (
+            _negation_at(clause, index - 1)
+            if clause.at(index - 1) in ("not", "never")
+            else None
+        )
+        negated = clause.negated_before(index)
+        if negation is None and not (
+            clause.is_directive(index) or clause.starts_clause(index)
+        ):
+            continue
+        if clause.in_subordinate(index):
+            continue
+        after = clause.window(index, 8)
+        if lemma in _GRADERS and "as" in after:
+            grade = after[after.index("as") + 1 : after.index("as") + 3]
+            low = any(w in _LEX.LOW_PRIORITY for w in grade) or _low_category(grade)
+            high = any(w in _LEX.HIGH_PRIORITY for w in grade[:1])
+            if (low and not negated) or (high and negated):
+                yield _Hit("no_attendance", index, index + after.index("as") + 2)
+        elif not negated and any(
+            w in _LEX.QUEUE_ENDS
+            and any(q in _LEX.QUEUES for q in after[position + 1 : position + 4])
+            for position, w in enumerate(after)
+        ):
+            yield _Hit("no_attendance", index, index + 1)
+
+
+_GRADERS = _LEX.GRADERS
+
+
+def _low_category(words: list[str]) -> bool:
+    """ "cat 4", "category 3": an ambulance category that waits."""
+    return (
+        len(words) > 1
+        and words[0] in ("cat", "category")
+        and words[1] in ("3", "4", "5", "three", "four", "five")
+    )
+
+
+def _rationed(clause: _Clause) -> Iterator[_Hit]:
+    """Care rationed: "no more than one ambulance a week", "a maximum of two
+    conveyances per month", "one attendance per fortnight", "the response to
+    her calls will be limited to a call back"."""
+    words = clause.words
+    for index, word in enumerate(words):
+        if word in ("limited", "restricted", "capped") and clause.at(index + 1) in (
+            "to",
+            "at",
+        ):
+            subject = [w for w in clause.subject(index) if w not in _ARTICLES]
+            code = (
+                _noun_code(subject[:3])
+                if any(w in _RATIONED_CARE or w in _LEX.CALLS for w in subject[:3])
+                and not any(w in ("visit", "visits") for w in subject[:3])
+                else None
+            )
+            if code and not clause.negated_before(index):
+                yield _Hit(code, index, index + 1)
+            continue
+        limit = (
+            word in ("maximum", "max")
+            or (word == "more" and clause.at(index - 1) == "no")
+            or (word == "most" and clause.at(index - 1) == "at")
+        )
+        if not limit and not (word in _NUMBERS and clause.starts_clause(index)):
+            continue
+        if clause.at(index - 1) in ("no", "not") and word != "more":
+            continue
+        rest = clause.window(index, 7)
+        nouns = [w for w in rest if w in _RATIONED_CARE]
+        if not nouns:
+            continue
+        position = rest.index(nouns[0])
+        period = rest[position + 1 : position + 4]
+        if any(w in ("a", "per", "each", "every", "in") for w in period) and any(
+            w in _LEX.PERIODS for w in period
+        ):
+            yield _Hit(_CARE_CODES_BY_NOUN.get(nouns[0], "no_attendance"), index, index + position + 1)
+
+
+_NUMBERS = frozenset({"one", "two", "three", "four", "1", "2", "3", "4", "once", "twice"})
+_RATIONED_CARE = frozenset(
+    {"ambulance", "ambulances", "attendance", "attendances", "conveyance",
+     "conveyances", "visit", "visits", "response", "responses", "call-out",
+     "callouts", "admission", "admissions", "deployment", "deployments", "crew",
+     "crews", "callback", "callbacks", "assessment", "assessments"}
+)  # fmt: skip
+
+
 def _withholding(clause: _Clause) -> Iterator[_Hit]:
     yield from _negated_care(clause)
+    yield from _instead_of_care(clause)
+    yield from _demoted(clause)
+    yield from _rationed(clause)
     yield from _nominal_denial(clause)
     yield from _refusals(clause)
     yield from _advised_against(clause)

@@ -251,6 +251,11 @@ LOW_PRIORITY = frozenset(
 HIGH_PRIORITY = frozenset(
     {"urgent", "emergency", "high", "priority", "c1", "c2", "p1", "p2", "red"}
 )  # fmt: skip
+# Verbs that grade a call or a person: "triage as non-urgent".
+GRADERS = frozenset(
+    {"treat", "triage", "categorise", "categorize", "grade", "class", "classify",
+     "code", "log", "record", "prioritise", "prioritize", "mark", "flag", "handle"}
+)  # fmt: skip
 QUEUE_ENDS = frozenset({"back", "bottom", "end", "slow", "block"})
 QUEUES = frozenset({"queue", "stack", "list", "pile", "pending"})
 PERIODS = frozenset(
@@ -447,6 +452,7 @@ def _all_lemmas() -> set[str]:
         | set(PLAN_VERBS)
         | {"remove", "place", "hold", "keep", "use", "threaten", "warn", "charge"}
         | {"apply", "fit", "invoke", "lodge", "pin"}
+        | GRADERS
     )
 
 
