@@ -389,6 +389,11 @@ class _Clause:
             k = self.opener_start(index) - 1
             if self.at(k) in ("and", "or", "then") and self.directive_clause(k):
                 return "active"
+            # "Call security and hold him": the "and" was read as an opener.
+            k += 1
+            if k > 0 and self.at(k) in ("and", "or", "then"):
+                if self.directive_clause(k):
+                    return "active"
             return ""
         if self.is_participle(index):
             k = self.opener_start(index) - 1
@@ -1577,9 +1582,58 @@ def _under_section(clause: _Clause) -> Iterator[_Hit]:
             yield _Hit("mandate_coercion", verb, index + 2)
 
 
+def _ensured(clause: _Clause, index: int) -> bool:
+    """ "Please ensure she is sectioned", "make sure he spends the night in a
+    cell": a coercive act the plan requires someone to bring about."""
+    before = clause.words[:index]
+    if "ensure" not in before and not any(
+        w == "make" and clause.at(i + 1) == "sure" for i, w in enumerate(before)
+    ):
+        return False
+    start = before.index("ensure") if "ensure" in before else before.index("make")
+    return clause.starts_clause(start) or bool(clause.modal_before(start))
+
+
+def _kept_from_leaving(clause: _Clause, index: int) -> bool:
+    """ "Physically prevent her from leaving", "she is to be prevented from
+    leaving by any means", "stop him leaving"."""
+    after = clause.window(index, 4)
+    while after and (after[0] in _LEX.PERSON_OBJECTS or after[0] == "from"):
+        after = after[1:]
+    return bool(after) and after[0] in ("leaving", "going", "escaping", "absconding")
+
+
+_DETENTION_WORDS = frozenset(
+    {"detention", "detain", "detained", "sectioned", "section", "s136", "s2", "s3",
+     "sectioning"}
+)  # fmt: skip
+_ALWAYS = frozenset({"every", "each", "always", "whenever"})
+_PAST = frozenset(
+    {"was", "were", "has", "had", "have", "since", "last", "previous", "previously",
+     "before", "ago"}
+)  # fmt: skip
+
+
+def _detention_every_time(clause: _Clause) -> Iterator[_Hit]:
+    """Detention made routine: "request a section 2 assessment at every contact",
+    "every attendance should result in a MHA detention"."""
+    words = clause.words
+    if _DETENTION_WORDS.isdisjoint(words) or _ALWAYS.isdisjoint(words):
+        return
+    if not _PAST.isdisjoint(words) or clause.in_subordinate(0):
+        return
+    for index, word in enumerate(words):
+        if word in _DETENTION_WORDS and not clause.negated_before(index):
+            if word == "section" and not clause.at(index + 1).isdigit():
+                continue
+            yield _Hit("mandate_coercion", index, index)
+            return
+
+
 def _coercion(clause: _Clause) -> Iterator[_Hit]:
     yield from _plan_as_order(clause)
     yield from _under_section(clause)
+    yield from _detention_every_time(clause)
     words = clause.words
     for index, word in enumerate(words):
         lemma = clause.lemma(index)
@@ -1606,7 +1660,26 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
             continue
         if not lemma:
             continue
+        if (
+            lemma in ("let", "allow")
+            and clause.at(index - 1) in ("not", "never")
+            and _negation_at(clause, index - 1) is not None
+            and clause.at(index + 1) in _LEX.PERSON_OBJECTS
+            and clause.at(index + 2) in ("leave", "go")
+            and "alone" not in clause.words
+            and not any(w in ("home", "with", "without") for w in clause.window(index + 2, 3))
+        ):
+            # "Do not let her leave": an order to stop the person going.
+            yield _Hit("mandate_coercion", index - 1, index + 2)
+            continue
         mode = clause.is_directive(index)
+        if not mode and clause.at(index - 1) == "to" and clause.directive_clause(
+            index - 1
+        ):
+            # A purpose under an order: "call security to hold him down".
+            mode = "active"
+        if not mode and _ensured(clause, index):
+            mode = "passive"
         if not mode or clause.in_subordinate(index) or clause.negated_before(index):
             continue
         after = clause.window(index, 8)
@@ -1617,6 +1690,18 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
             if lemma == "force" and not (after and after[0] in _LEX.PERSON_OBJECTS):
                 continue
             yield _Hit("mandate_coercion", index, index)
+        elif lemma in ("prevent", "stop") and _kept_from_leaving(clause, index):
+            yield _Hit("mandate_coercion", index, index + 3)
+        elif lemma == "have" and any(
+            clause.lemma(k) in _LEX.COERCIVE_VERBS or clause.lemma(k) == "remove"
+            for k in range(index + 2, min(len(clause), index + 4))
+        ) and clause.at(index + 1) in _LEX.PERSON_OBJECTS:
+            # "Have her removed", "have him sectioned".
+            yield _Hit("mandate_coercion", index, index + 2)
+        elif lemma == "escort" and any(
+            w in ("out", "off", "from", "away") for w in after[:3]
+        ):
+            yield _Hit("mandate_coercion", index, index + 2)
         elif lemma == "remove" and (
             (after and after[0] in _LEX.PERSON_OBJECTS)
             or (mode == "passive" and any(w in _LEX.PERSON_SUBJECTS for w in subject))
@@ -1633,6 +1718,16 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
             if lemma in ("hold", "pin") and "down" in after[:3]:
                 yield _Hit("mandate_coercion", index, index + after.index("down") + 1)
                 continue
+            if (
+                lemma == "hold"
+                and after[:1]
+                and after[0] in _LEX.PERSON_OBJECTS
+                and after[1:2]
+                and after[1] in ("in", "on", "at", "there", "until", "against")
+            ):
+                # "Hold him in the room", "hold her on the floor".
+                yield _Hit("mandate_coercion", index, index + 2)
+                continue
             if lemma in (
                 "keep",
                 "hold",
@@ -1645,8 +1740,12 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
                 yield _Hit("mandate_coercion", index, index + 1)
                 continue
             for position, place in enumerate(after):
+                if place in ("out", "away"):
+                    # "Keep him out of the police van": away from custody.
+                    break
                 if place in ("custody", "cell", "cells", "nick", "lockup") or (
-                    place == "station" and after[position - 1 : position] == ["police"]
+                    place in ("station", "van")
+                    and after[position - 1 : position] == ["police"]
                 ):
                     yield _Hit("mandate_coercion", index, index + position + 1)
                     break
@@ -1905,6 +2004,15 @@ _CLASS_RULES: tuple[_Rule, ...] = (
         r"|them)\s+for)\b",
         "This threatens the person with a consequence." + _SANCTION_HINT,
     ),
+    _rule(
+        "sanction_threat",
+        ACKNOWLEDGE,
+        r"\b(?:cpws?|cps|crown\s+prosecution|exclusion\s+(?:letters?|notices?|orders?)"
+        r"|communications\s+act|s\.?\s?127|removal\s+from\s+(?:the|his|her|their)\s+"
+        r"(?:gp\s+)?(?:list|register)|(?:taken\s+away|withdrawn|stopped|suspended)"
+        r"\s+(?:if|when|should)\s+(?:he|she|they)\b)",
+        "This threatens the person with a consequence." + _SANCTION_HINT,
+    ),
 )
 
 _LEXICAL_RULES: tuple[_Rule, ...] = (
@@ -1936,7 +2044,8 @@ _LEXICAL_STEMS = (
     "the lead", "it on", "play up", "plays up", "playing up", "needy", "exaggerat",
     "crying", "nicked", "banged", "locked up", "proceedings", "solicitor", "evict",
     "the cost", "social behav", "tenancy", "housing", "benefit", "list",
-    "register",
+    "register", "cpw", "cps", "crown", "exclusion", "communications", "127",
+    "removal", "away", "withdrawn", "stopped", "suspended",
 )  # fmt: skip
 _ANY_STEM = re.compile("|".join(re.escape(stem) for stem in _LEXICAL_STEMS))
 _ANY_LEXICAL = re.compile(

@@ -451,7 +451,7 @@ def _all_lemmas() -> set[str]:
         | set(COERCIVE_VERBS)
         | set(PLAN_VERBS)
         | {"remove", "place", "hold", "keep", "use", "threaten", "warn", "charge"}
-        | {"apply", "fit", "invoke", "lodge", "pin"}
+        | {"apply", "fit", "invoke", "lodge", "pin", "escort", "have"}
         | GRADERS
     )
 
