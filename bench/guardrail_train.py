@@ -9,10 +9,11 @@ their sentences out), turns each sentence into the features of
 mandate/sanction/stigma; good) by AdaGrad with L2, in pure Python. With
 `--folds K` it first runs K-fold cross-validation on those sentences and scores,
 for each choice of thresholds, the whole engine (rules, model findings, the good
-head's veto) on the held-out folds; it keeps the choice that blocks the most
-withholding, then flags the most, while good advice flagged stays at most
+head's veto) on the held-out folds; it keeps the choice that falls least short
+of the two bars together (withholding refused >= 98 %, flags >= 95 %), while
+good advice flagged stays at most
 `--max-false-positive` (default 3 %, the issue's bar) pooled and on each split
-with 60 or more good sentences. `--write` saves
+with 100 or more good sentences. `--write` saves
 `plans/data/guardrails_model.json` (weights rounded, near-zero ones dropped).
 """
 
@@ -248,11 +249,11 @@ def _line(s: Setting) -> str:
 
 def _fits(s: Setting, most: float, good_counts: dict[str, int]) -> bool:
     """Say whether good advice flagged stays within the bar, pooled and on each
-    split with enough good advice to measure it (60 sentences or more)."""
+    split with enough good advice to measure it (100 sentences or more)."""
     if s.good_flagged > most:
         return False
     return all(
-        good <= most for name, _, _, good in s.by_split if good_counts[name] >= 60
+        good <= most for name, _, _, good in s.by_split if good_counts[name] >= 100
     )
 
 
@@ -289,16 +290,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             s for s in table if _fits(s, args.max_false_positive, good_counts)
         ]
         print("withhold / concern / good thresholds: blocked, flagged, good flagged")
-        for s in sorted(table, key=lambda s: -s.withhold_blocked)[:12]:
+        print("(the best that hold good advice flagged within the bar)")
+        for s in sorted(fitting, key=lambda s: -s.withhold_blocked)[:12]:
             print(_line(s))
         if fitting:
-            # Withholding first (the bar that refuses), then the flags, then
-            # the most conservative thresholds among equals.
+            # The least shortfall below the two bars together (a withholding
+            # point counts as much as a flag point), then the most withholding
+            # refused, then the most conservative thresholds among equals.
             chosen = max(
                 fitting,
                 key=lambda s: (
+                    -round(
+                        max(0.0, 0.98 - s.withhold_blocked)
+                        + max(0.0, 0.95 - s.concern_flagged),
+                        3,
+                    ),
                     round(s.withhold_blocked, 3),
-                    round(s.concern_flagged, 3),
                     s.withhold,
                     s.concern,
                     s.good,
