@@ -47,7 +47,10 @@ _WITHHOLDERS = frozenset(
     {"avoid", "refrain", "decline", "refuse", "withhold", "deny", "ignore",
      "disregard", "stop", "cease", "bar", "ban", "barred", "banned", "exclude",
      "turn", "leave", "hang", "cancel", "screen", "withdraw", "discharge",
-     "close", "stand", "waste", "bother", "point"}
+     "close", "stand", "waste", "bother", "point", "discourage", "dissuade",
+     "downgrade", "deprioritise", "deprioritize", "delay", "redirect", "block",
+     "terminate", "limit", "limited", "restrict", "maximum", "rather", "instead",
+     "queue", "wait"}
 )  # fmt: skip
 _SAFETY = frozenset(
     {"alone", "own", "unattended", "himself", "herself", "themselves", "restrain",
