@@ -66,9 +66,7 @@ def _read(split: str) -> list[tuple[str, str]]:
 
 def _load() -> list[tuple[str, str, str]]:
     """Return (split, kind, text) for every training sentence, once each."""
-    held_out = {
-        text.lower() for split in HELD_OUT_SPLITS for _, text in _read(split)
-    }
+    held_out = {text.lower() for split in HELD_OUT_SPLITS for _, text in _read(split)}
     rows = []
     seen: set[str] = set()
     for split in TRAINING_SPLITS:
@@ -150,9 +148,7 @@ def _heads(rows: Sequence[tuple[str, str, list[str]]]) -> dict[str, dict[str, fl
         "concern": [int(kind in CONCERN) for kind, _, _ in rows],
         "good": [int(kind == "good") for kind, _, _ in rows],
     }
-    return {
-        head: fit(samples, labels[head]) for head in HEADS
-    }
+    return {head: fit(samples, labels[head]) for head in HEADS}
 
 
 GROUPS = ("withhold", "concern", "good")
@@ -286,9 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = Setting(0.9, 0.9, 0.95, 0.0, 0.0, 0.0)
     if args.folds > 1:
         table = cross_validate(rows, args.folds, rules, extra, splits)
-        fitting = [
-            s for s in table if _fits(s, args.max_false_positive, good_counts)
-        ]
+        fitting = [s for s in table if _fits(s, args.max_false_positive, good_counts)]
         print("withhold / concern / good thresholds: blocked, flagged, good flagged")
         print("(the best that hold good advice flagged within the bar)")
         for s in sorted(fitting, key=lambda s: -s.withhold_blocked)[:12]:

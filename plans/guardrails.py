@@ -428,9 +428,9 @@ class _Clause:
 
 def _negative_subject(words: list[str]) -> bool:
     """Say whether the words name nobody: "no one", "nobody", "none of the crews"."""
-    return any(w in ("nobody", "noone", "none", "neither", "nothing") for w in words) or any(
-        w == "no" and words[i + 1 : i + 2] == ["one"] for i, w in enumerate(words)
-    )
+    return any(
+        w in ("nobody", "noone", "none", "neither", "nothing") for w in words
+    ) or any(w == "no" and words[i + 1 : i + 2] == ["one"] for i, w in enumerate(words))
 
 
 _SAYING = frozenset(
@@ -1389,7 +1389,10 @@ def _instead_of_care(clause: _Clause) -> Iterator[_Hit]:
     yourself"), it chooses between two kinds of care and withholds neither."""
     words = clause.words
     for index in range(len(words) - 2):
-        if (words[index], words[index + 1]) not in (("rather", "than"), ("instead", "of")):
+        if (words[index], words[index + 1]) not in (
+            ("rather", "than"),
+            ("instead", "of"),
+        ):
             continue
         k = index + 2
         while clause.at(k) in _ARTICLES or clause.at(k) in _LEX.PERSON_OBJECTS:
@@ -1492,10 +1495,16 @@ def _rationed(clause: _Clause) -> Iterator[_Hit]:
         if any(w in ("a", "per", "each", "every", "in") for w in period) and any(
             w in _LEX.PERIODS for w in period
         ):
-            yield _Hit(_CARE_CODES_BY_NOUN.get(nouns[0], "no_attendance"), index, index + position + 1)
+            yield _Hit(
+                _CARE_CODES_BY_NOUN.get(nouns[0], "no_attendance"),
+                index,
+                index + position + 1,
+            )
 
 
-_NUMBERS = frozenset({"one", "two", "three", "four", "1", "2", "3", "4", "once", "twice"})
+_NUMBERS = frozenset(
+    {"one", "two", "three", "four", "1", "2", "3", "4", "once", "twice"}
+)
 _RATIONED_CARE = frozenset(
     {"ambulance", "ambulances", "attendance", "attendances", "conveyance",
      "conveyances", "visit", "visits", "response", "responses", "call-out",
@@ -1667,14 +1676,18 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
             and clause.at(index + 1) in _LEX.PERSON_OBJECTS
             and clause.at(index + 2) in ("leave", "go")
             and "alone" not in clause.words
-            and not any(w in ("home", "with", "without") for w in clause.window(index + 2, 3))
+            and not any(
+                w in ("home", "with", "without") for w in clause.window(index + 2, 3)
+            )
         ):
             # "Do not let her leave": an order to stop the person going.
             yield _Hit("mandate_coercion", index - 1, index + 2)
             continue
         mode = clause.is_directive(index)
-        if not mode and clause.at(index - 1) == "to" and clause.directive_clause(
-            index - 1
+        if (
+            not mode
+            and clause.at(index - 1) == "to"
+            and clause.directive_clause(index - 1)
         ):
             # A purpose under an order: "call security to hold him down".
             mode = "active"
@@ -1692,10 +1705,14 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
             yield _Hit("mandate_coercion", index, index)
         elif lemma in ("prevent", "stop") and _kept_from_leaving(clause, index):
             yield _Hit("mandate_coercion", index, index + 3)
-        elif lemma == "have" and any(
-            clause.lemma(k) in _LEX.COERCIVE_VERBS or clause.lemma(k) == "remove"
-            for k in range(index + 2, min(len(clause), index + 4))
-        ) and clause.at(index + 1) in _LEX.PERSON_OBJECTS:
+        elif (
+            lemma == "have"
+            and any(
+                clause.lemma(k) in _LEX.COERCIVE_VERBS or clause.lemma(k) == "remove"
+                for k in range(index + 2, min(len(clause), index + 4))
+            )
+            and clause.at(index + 1) in _LEX.PERSON_OBJECTS
+        ):
             # "Have her removed", "have him sectioned".
             yield _Hit("mandate_coercion", index, index + 2)
         elif lemma == "escort" and any(
