@@ -1388,6 +1388,8 @@ def _instead_of_care(clause: _Clause) -> Iterator[_Hit]:
     also names care to give ("call an ambulance rather than driving her
     yourself"), it chooses between two kinds of care and withholds neither."""
     words = clause.words
+    if "rather" not in words and "instead" not in words:
+        return
     for index in range(len(words) - 2):
         if (words[index], words[index + 1]) not in (
             ("rather", "than"),
@@ -1414,6 +1416,8 @@ def _demoted(clause: _Clause) -> Iterator[_Hit]:
     "triage as non-urgent", "do not categorise as urgent", "place her at the
     back of the queue", "put on the slow list"."""
     words = clause.words
+    if _DEMOTING_WORDS.isdisjoint(words):
+        return
     for index, _word in enumerate(words):
         lemma = clause.lemma(index) or words[index]
         if lemma not in _GRADERS and lemma not in ("put", "place", "move", "add"):
@@ -1448,6 +1452,14 @@ def _demoted(clause: _Clause) -> Iterator[_Hit]:
 _GRADERS = _LEX.GRADERS
 
 
+_DEMOTING_WORDS = frozenset(
+    {form for form, lemma in _LEX.FORMS.items() if lemma in _LEX.GRADERS}
+    | {form for form, lemma in _LEX.FORMS.items() if lemma in ("put", "move")}
+    | _LEX.GRADERS
+    | {"place", "placed", "placing", "add", "added", "put", "move", "moved"}
+)
+
+
 def _low_category(words: list[str]) -> bool:
     """ "cat 4", "category 3": an ambulance category that waits."""
     return (
@@ -1462,6 +1474,8 @@ def _rationed(clause: _Clause) -> Iterator[_Hit]:
     conveyances per month", "one attendance per fortnight", "the response to
     her calls will be limited to a call back"."""
     words = clause.words
+    if _RATIONING_WORDS.isdisjoint(words) and words[0] not in _NUMBERS:
+        return
     for index, word in enumerate(words):
         if word in ("limited", "restricted", "capped") and clause.at(index + 1) in (
             "to",
@@ -1502,6 +1516,9 @@ def _rationed(clause: _Clause) -> Iterator[_Hit]:
             )
 
 
+_RATIONING_WORDS = frozenset(
+    {"limited", "restricted", "capped", "maximum", "max", "more", "most"}
+)
 _NUMBERS = frozenset(
     {"one", "two", "three", "four", "1", "2", "3", "4", "once", "twice"}
 )
