@@ -1998,6 +1998,17 @@ _MORE_ACKNOWLEDGE_RULES: tuple[_Rule, ...] = (
 # service"), and the informal words for putting it on.
 _CLASS_RULES: tuple[_Rule, ...] = (
     _rule(
+        "stigma_label",
+        ACKNOWLEDGE,
+        r"\b(?:(?:the\s+usual|lots\s+of|more|another|all\s+the)\s+(?:drama"
+        r"|performance|theatrics?|show)|crocodile\s+tears|heartsink|(?:serial|999"
+        r"|service|system)\s+abusers?|lies\s+about\s+(?:everything|her|his|their"
+        r"|the|being)|regular\s+regular|clogs?\s+up|enjoys?\s+the\s+(?:fuss"
+        r"|drama))\b",
+        "This disbelieves the person or casts their distress as theatre."
+        + _STIGMA_HINT,
+    ),
+    _rule(
         "stigma_motive",
         ACKNOWLEDGE,
         r"\b(?:for|wants?|craves?|craving|after)\s+(?:the\s+)?(?:sympathy|effect"
@@ -2078,7 +2089,8 @@ _LEXICAL_STEMS = (
     "the lead", "it on", "play up", "plays up", "playing up", "needy", "exaggerat",
     "crying", "nicked", "banged", "locked up", "proceedings", "solicitor", "evict",
     "the cost", "social behav", "tenancy", "housing", "benefit", "list",
-    "register", "cpw", "cps", "crown", "exclusion", "communications", "127",
+    "register", "crocodile", "heartsink", "theatric", "lies about", "clog",
+    "enjoy", "the usual", "cpw", "cps", "crown", "exclusion", "communications", "127",
     "removal", "away", "withdrawn", "stopped", "suspended",
 )  # fmt: skip
 _ANY_STEM = re.compile("|".join(re.escape(stem) for stem in _LEXICAL_STEMS))
@@ -2221,7 +2233,9 @@ def _answers_no(label: _Clause, answer: _Clause) -> bool:
     return words[:1] == ["not"] and len(words) > 1 and words[1] in _LEX.NOT_NEEDED
 
 
-_MODEL_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# A sentence ends at a full stop followed by a space or the end: "s.21" and
+# "e.g." stay inside their sentence.
+_MODEL_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=[^\s.!?]))+[.!?]*")
 
 
 def _with_model(
