@@ -1530,8 +1530,46 @@ _RATIONED_CARE = frozenset(
 )  # fmt: skip
 
 
+_NON_CARE = {
+    "non-conveyance": "no_conveyance",
+    "non-attendance": "no_attendance",
+    "non-admission": "no_admission",
+    "no-send": "no_attendance",
+}
+_POLICY = frozenset(
+    {"default", "expected", "agreed", "preferred", "plan", "norm", "outcome", "rule"}
+)
+
+
+def _care_refused_as_policy(clause: _Clause) -> Iterator[_Hit]:
+    """ "Non-conveyance is the default", "cat 3 at best", "let his calls ring
+    out": care refused by naming its absence as the rule, grading the person
+    down without a verb, or letting calls go unanswered."""
+    words = clause.words
+    for index, word in enumerate(words):
+        if word in _NON_CARE and clause.at(index + 1) in ("is", "will", "should"):
+            rest = clause.window(index, 4)
+            denied = clause.negated_before(index) or "not" in rest or "never" in rest
+            if any(w in _POLICY for w in rest) and not denied:
+                yield _Hit(_NON_CARE[word], index, index + 2)
+        elif index == 0 and _low_category(words[:2]):
+            # A grade with no verb opens the clause: "Cat 3 at best".
+            yield _Hit("no_attendance", index, index + 1)
+        elif (
+            clause.lemma(index) == "let"
+            and clause.is_directive(index)
+            and any(w in _LEX.CALLS for w in clause.window(index, 3))
+            and any(
+                w == "ring" and clause.at(i + 1) == "out"
+                for i, w in enumerate(words[index + 1 : index + 6], index + 1)
+            )
+        ):
+            yield _Hit("no_attendance", index, index + 3)
+
+
 def _withholding(clause: _Clause) -> Iterator[_Hit]:
     yield from _negated_care(clause)
+    yield from _care_refused_as_policy(clause)
     yield from _instead_of_care(clause)
     yield from _demoted(clause)
     yield from _rationed(clause)
