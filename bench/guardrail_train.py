@@ -42,12 +42,25 @@ from plans.guardrails_model import (  # noqa: E402
 from plans.guardrails_text import normalise  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "guardrails"
-# What the model learns from: dev (written with the engine), dev7 (a second
-# writer, other people's voices) and held3, held4 (written by other people as
+# What the model learns from: dev (written with the engine), dev7 to dev13 (seven
+# other writers, other people's voices) and held3, held4 (written by other people as
 # held-out sets, now spent: their misses were read). held, held2 and held5 stay
-# held out: a sentence that also appears in one of them is never trained on.
-TRAINING_SPLITS = ("dev", "dev7", "held3", "held4")
-HELD_OUT_SPLITS = ("held", "held2", "held5")
+# held out, and so do held6 and held7 (two more writers, measured once before and
+# once after the retraining): a sentence that also appears in one of them is
+# never trained on.
+TRAINING_SPLITS = (
+    "dev",
+    "dev7",
+    "dev8",
+    "dev9",
+    "dev10",
+    "dev11",
+    "dev12",
+    "dev13",
+    "held3",
+    "held4",
+)
+HELD_OUT_SPLITS = ("held", "held2", "held5", "held6", "held7")
 CONCERN = ("mandate", "sanction", "stigma")
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99)
 GOOD_THRESHOLDS = (0.8, 0.9, 0.95, 0.98)
@@ -306,6 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ),
             )
         else:
+            print(
+                "no setting holds good advice within the bar (the rules' own false"
+                " positives exceed it on some split): the default thresholds stay"
+            )
             pooled = [s for s in table if s.good_flagged <= args.max_false_positive]
             for s in sorted(pooled, key=lambda s: -s.withhold_blocked)[:3]:
                 print("no setting fits on every split; pooled best:" + _line(s))
