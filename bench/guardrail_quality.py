@@ -8,8 +8,10 @@ on; `held.jsonl`, written once up front and not tuned on; `held2.jsonl`, written
 fresh after the first engine and not tuned on; `held3.jsonl`, written and
 committed before the second engine, by someone other than the engine's first
 author, in the registers of real plans, measured once; `held4.jsonl` and
-`held5.jsonl`, each committed before the engine change it measured). The model's
-training (`bench/guardrail_train.py`) reads dev only. Every line is
+`held5.jsonl`, each committed before the engine change it measured; `dev7.jsonl`,
+written by a second writer in other people's voices and measured untouched
+once). The model's training (`bench/guardrail_train.py`) reads dev, dev7 and
+the spent held3 and held4; held, held2 and held5 stay held out. Every line is
 {"kind": ..., "text": ...} with one of these kinds:
 
 - withhold: a directive that withholds or denies care or a response. It counts as
@@ -42,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from plans.guardrails import BLOCK, check_text  # noqa: E402
 
 DEFAULT_DATA = ROOT / "bench" / "data" / "guardrails"
-DEFAULT_SPLITS = ("dev", "held", "held2", "held3", "held4", "held5")
+DEFAULT_SPLITS = ("dev", "dev7", "held", "held2", "held3", "held4", "held5")
 FLAG_KINDS = ("mandate", "sanction", "stigma")
 KINDS = ("withhold", *FLAG_KINDS, "good")
 BAR_BLOCK = 0.98

@@ -357,6 +357,13 @@ class _Clause:
             return "required" if self.at(k - 1) == "required" else self.at(k - 1)
         if (
             word == "to"
+            and self.at(k - 1) in _LEX.SERVICE_SUBJECTS
+            and all(w in _ARTICLES or w in _LEX.OPENERS for w in self.words[: k - 1])
+        ):
+            # A plan's shorthand: "Crews to leave him at home."
+            return "required"
+        if (
+            word == "to"
             and self.at(k - 1) in ("be", "able")
             and self.at(k - 2)
             in (
@@ -382,6 +389,11 @@ class _Clause:
             k = self.opener_start(index) - 1
             if self.at(k) in ("and", "or", "then") and self.directive_clause(k):
                 return "active"
+            # "Call security and hold him": the "and" was read as an opener.
+            k += 1
+            if k > 0 and self.at(k) in ("and", "or", "then"):
+                if self.directive_clause(k):
+                    return "active"
             return ""
         if self.is_participle(index):
             k = self.opener_start(index) - 1
@@ -416,8 +428,25 @@ class _Clause:
 
 def _negative_subject(words: list[str]) -> bool:
     """Say whether the words name nobody: "no one", "nobody", "none of the crews"."""
-    return any(w in ("nobody", "noone", "none", "neither") for w in words) or any(
-        w == "no" and words[i + 1 : i + 2] == ["one"] for i, w in enumerate(words)
+    return any(
+        w in ("nobody", "noone", "none", "neither", "nothing") for w in words
+    ) or any(w == "no" and words[i + 1 : i + 2] == ["one"] for i, w in enumerate(words))
+
+
+_SAYING = frozenset(
+    {"say", "says", "said", "claim", "claims", "claimed", "insist", "insists",
+     "feel", "feels", "felt", "think", "thinks", "believe", "believes", "tell",
+     "tells", "reports", "report", "state", "states"}
+)  # fmt: skip
+
+
+def _reported(subject: list[str]) -> bool:
+    """Say whether the words before a negation report what the person says:
+    "he might say he doesn't need help" is his view, not an instruction."""
+    return any(
+        word in _SAYING
+        and any(w in ("he", "she", "they", "i", "that") for w in subject[i + 1 :])
+        for i, word in enumerate(subject)
     )
 
 
@@ -444,6 +473,10 @@ def _is_preference(subject: list[str]) -> bool:
 
 
 def _manner_follows(clause: _Clause, index: int) -> bool:
+    if any(w in _LEX.MANNER_NOUNS for w in clause.window(index, 5)):
+        # "Do not send officers in uniform", "a lone crew member", "on a
+        # stretcher": how care is given, not whether.
+        return True
     words = clause.window(index, 4)
     if words and (words[0] in _LEX.PERSON_OBJECTS or words[0] == "anyone"):
         words = words[1:]
@@ -457,22 +490,44 @@ def _manner_follows(clause: _Clause, index: int) -> bool:
 
 
 def _drug_reason(clause: _Clause) -> bool:
-    return any(
-        word in _LEX.CLINICAL_REASONS for word in _TOKEN.findall(clause.sentence_after)
-    )
+    """Say whether the sentence gives a clinical reason for a medicine's refusal:
+    "not given haloperidol because of a heart condition"."""
+    words = clause.words + _TOKEN.findall(clause.sentence_after)
+    return any(word in _LEX.CLINICAL_REASONS for word in words)
 
 
 def _goods_code(clause: _Clause, index: int) -> str | None:
     """Return a code when the words after `index` name care given to the person."""
-    content = clause.content_after(index, 6)
+    content = [
+        w for w in clause.content_after(index, 8) if w not in _LEX.CARE_MODIFIERS
+    ]
     if not content:
         return None
-    head = content[0]
-    if head in _LEX.DRUGS and not _drug_reason(clause):
-        return "no_treatment"
-    if head in ("anything", "nothing") or head in _LEX.CARE_NOUNS:
-        return _CARE_CODES_BY_NOUN.get(head, "no_treatment")
+    # "food, drink or pain relief": a short list names care by any of its items.
+    listed = content[:1]
+    for word in content[1:4]:
+        if word in _LIST_STOPS:
+            break
+        listed.append(word)
+    for position, head in enumerate(listed):
+        if position and not _is_list(clause, index):
+            break
+        if head in _LEX.DRUGS and not _drug_reason(clause):
+            return "no_treatment"
+        if head in ("anything", "nothing") or head in _LEX.CARE_NOUNS:
+            return _CARE_CODES_BY_NOUN.get(head, "no_treatment")
     return None
+
+
+_LIST_STOPS = frozenset(
+    {"to", "for", "if", "when", "unless", "because", "as", "at", "with", "from",
+     "while", "until", "before", "after", "since"}
+)  # fmt: skip
+
+
+def _is_list(clause: _Clause, index: int) -> bool:
+    window = clause.words[index + 1 : index + 8]
+    return "or" in window or "and" in window or "," in window
 
 
 _CAPACITY = "capacity"
@@ -481,6 +536,9 @@ _PLAIN_PLACE_WORDS = frozenset(
     {"the", "a", "an", "any", "local", "nearest", "general", "district", "acute",
      "emergency", "mental", "health", "psychiatric", "main", "hospital"}
 )  # fmt: skip
+
+
+_RELATIVE = frozenset({"she", "he", "they", "that", "which", "where", "who"})
 
 
 def _destination(clause: _Clause, index: int) -> bool | None:
@@ -497,9 +555,11 @@ def _destination(clause: _Clause, index: int) -> bool | None:
         place = after[position + 1 : position + 5]
         if any(w in _LEX.CUSTODY_PLACES for w in place):
             return False
-        for w in place:
+        for offset, w in enumerate(place):
             if w in _LEX.CARE_PLACES:
-                return True
+                # "to the ward she was on last year" picks one place.
+                follows = after[position + 2 + offset : position + 3 + offset]
+                return not (follows and follows[0] in _RELATIVE)
             if w in _LEX.ADDRESSES:
                 return None
             if w not in _PLAIN_PLACE_WORDS and w not in _LEX.PERSON_OBJECTS:
@@ -536,6 +596,10 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
                     "reports",
                 }:
                     return None
+        if lemma in ("refer", "treat") and "as" in after[:5]:
+            # "Never treat her calls as routine" and "do not refer to him as a
+            # time waster" are about regard; they neither give nor refuse care.
+            return None
         if lemma == "review" and after and after[0] not in _LEX.PERSON_OBJECTS:
             return None
         if lemma == "monitor" and after and after[0] not in _LEX.PERSON_OBJECTS:
@@ -576,7 +640,13 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
             return "no_attendance"
         if lemma == "get" and _goods_code(clause, index):
             return "no_treatment"
+        if lemma == "take" and any(w in _LEX.OBSERVATIONS for w in after[:5]):
+            # "Paramedics need not take a full set of obs."
+            return "no_treatment"
         return None
+    if lemma == "act":
+        # "Her threats are not to be acted on."
+        return code if after[:1] in (["on"], ["upon"]) else None
     if lemma == "send":
         if _manner_follows(clause, index):
             return None
@@ -608,6 +678,9 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
         if clause.at(index - 1) == "be" and lemma != "receive":
             # "Medication should not be given": what is given is the subject.
             return _noun_code(clause.subject(index)) or _goods_code(clause, index)
+        if _destination(clause, index) is True:
+            # "Do not offer her a lift to hospital."
+            return "no_conveyance"
         return _goods_code(clause, index)
     if lemma == "see":
         if clause.at(index - 1) == "be":
@@ -629,7 +702,9 @@ def _care_action(clause: _Clause, index: int, depth: int = 0) -> str | None:
             return code
         return None
     if lemma in ("look", "search"):
-        return code if lemma == "search" or after[:1] == ["for"] else None
+        # "Do not search for her" refuses a search for a missing person; "do
+        # not search her bag" is about her belongings.
+        return code if after[:1] == ["for"] else None
     if lemma == "check":
         return code if after[:1] == ["on"] else None
     if lemma == "report":
@@ -745,15 +820,29 @@ def _passive_decision(clause: _Clause, first: int, after: int) -> bool:
     )
 
 
+_MANDATIVE = frozenset(
+    {"ask", "asked", "request", "requested", "recommend", "recommended", "advise",
+     "advised", "suggest", "suggested", "agreed", "ensure", "insist", "require",
+     "required", "expect", "expected"}
+)  # fmt: skip
+
+
 def _plain_negation_is_directive(clause: _Clause, first: int) -> bool:
-    if clause.at(first) == "does":
-        return False
     subject = clause.subject(first)
+    if clause.at(first) == "does":
+        # "We would ask that the ambulance service does not attend": a request
+        # put to a service after "ask that" is an instruction.
+        return any(w in _MANDATIVE for w in subject) and any(
+            w in _LEX.SERVICE_SUBJECTS for w in subject
+        )
     if not subject or all(w in _LEX.OPENERS for w in subject):
         return True
     if any(w in _LEX.SERVICE_SUBJECTS for w in subject):
         return not any(w in ("he", "she", "i", "they") for w in subject)
     return False
+
+
+_NEEDS = frozenset({"need", "needs", "require", "requires"})
 
 
 def _negated_care(clause: _Clause) -> Iterator[_Hit]:
@@ -769,11 +858,11 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
         if negation is None:
             continue
         first, after, modal = negation
-        if clause.in_subordinate(first):
+        if clause.in_subordinate(first) or _reported(clause.subject(first)):
             continue
         if (
             not modal
-            and clause.at(after) not in ("need", "needs")
+            and clause.at(after) not in _NEEDS
             and not _plain_negation_is_directive(clause, first)
             and not _passive_decision(clause, first, after)
         ):
@@ -800,8 +889,11 @@ def _negated_care(clause: _Clause) -> Iterator[_Hit]:
             if current in _LEX.HEDGES:
                 k = -1
                 break
-            if current in ("need", "needs"):
+            if current in _NEEDS:
                 needs = True
+                if current not in _LEX.SKIP_AFTER_NEGATION:
+                    k += 1
+                    continue
             if current in _LEX.SKIP_AFTER_NEGATION or (
                 current.endswith("ly") and current != "only"
             ):
@@ -918,6 +1010,9 @@ def _nominal_denial(clause: _Clause) -> Iterator[_Hit]:
                 if w not in ("further", "more", "routine", "mental", "health"):
                     candidates.append(w)
             candidates = candidates[:3]
+            if candidates and candidates[0] in _LEX.LIMITS:
+                # "There is no cap on attendances" denies a limit, not care.
+                continue
             if (
                 candidates
                 and candidates[0] in ("police", "ambulance")
@@ -996,11 +1091,14 @@ def _only_when(clause: _Clause, index: int) -> Iterator[_Hit]:
 
 _CALL_ENDERS = frozenset(
     {"cancel", "downgrade", "stand", "end", "terminate", "close", "block", "hang",
-     "put", "restrict", "limit"}
+     "put", "restrict", "limit", "deprioritise", "deprioritize"}
 )  # fmt: skip
+# Putting a person's calls below everyone else's withholds a response, whatever
+# the object: "Downgrade.", "Deprioritise all calls from this caller."
+_DEMOTERS = frozenset({"downgrade", "deprioritise", "deprioritize"})
 _REFUSERS = frozenset(
     {"refuse", "decline", "deny", "withhold", "avoid", "refrain", "stop", "cease",
-     "delay", "postpone", "defer", "prevent", "neglect"}
+     "delay", "postpone", "defer", "prevent", "neglect", "discourage", "dissuade"}
 )  # fmt: skip
 
 
@@ -1015,8 +1113,14 @@ def _refusal_object(clause: _Clause, index: int, lemma: str) -> str | None:
         clause.at(k) in _ARTICLES
         or clause.at(k) in _LEX.PERSON_OBJECTS
         or clause.at(k) in ("any", "all", "further", "every")
+        or (clause.at(k) == "from" and lemma in ("discourage", "dissuade"))
     ):
         k += 1
+    if clause.at(k) in ("contact", "contacts") and any(
+        w in _LEX.SERVICES for w in clause.window(k, 4)
+    ):
+        # "Discourage any further contact with the crisis team."
+        return "no_attendance"
     if clause.at(k) == "to":
         return _care_action(clause, k + 1)
     word = clause.at(k)
@@ -1037,6 +1141,27 @@ def _refusal_object(clause: _Clause, index: int, lemma: str) -> str | None:
     return None
 
 
+_UNSEEN = frozenset(
+    {"seen", "seeing", "review", "reviewed", "assessment", "assessed", "assessing",
+     "follow-up", "follow", "treatment", "treated", "doctor", "examination",
+     "examined", "triage", "triaged", "any", "medical", "further", "clinical"}
+)  # fmt: skip
+
+
+def _discharged_at_once(after: list[str]) -> str | None:
+    """ "Discharge immediately", "redirected to his GP without being seen",
+    "discharged as soon as he arrives", "with no follow-up"."""
+    if any(w in ("immediately", "straight", "now", "soon", "arrival") for w in after):
+        return "no_treatment"
+    for position, word in enumerate(after):
+        if word in ("without", "no") and any(
+            w in _UNSEEN or w in _LEX.CARE_NOUNS
+            for w in after[position + 1 : position + 5]
+        ):
+            return "no_treatment"
+    return None
+
+
 def _refusals(clause: _Clause) -> Iterator[_Hit]:
     for index, _word in enumerate(clause.words):
         lemma = clause.lemma(index)
@@ -1045,19 +1170,34 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
         mode = clause.is_directive(index)
         if not mode or clause.in_subordinate(index):
             continue
-        if _negative_subject(clause.subject(index)):
-            # "No one should leave her alone" forbids the refusal.
+        if _negative_subject(clause.subject(index)) or clause.subject(index)[:1] == [
+            "no"
+        ]:
+            # "No one should leave her alone", "no call from her should be
+            # downgraded": a subject that names nothing forbids the refusal.
             continue
         after = clause.window(index, 8)
         code: str | None = None
+        if mode == "passive" and clause.negated_before(index):
+            # "He must never be discharged without transport home" forbids it.
+            continue
         if mode == "passive":
             subject = [w for w in clause.subject(index) if w not in _ARTICLES]
-            if lemma in _REFUSERS | {"ignore", "disregard", "turn", "exclude", "bar"}:
+            if lemma in _REFUSERS | _CALL_ENDERS | {
+                "ignore", "disregard", "turn", "exclude", "bar",
+            }:  # fmt: skip
                 code = _noun_code(subject[:3]) or (
                     "no_attendance"
                     if any(w in _LEX.CALLS for w in subject[:3])
                     else None
                 )
+                if code is None and lemma in ("ignore", "disregard"):
+                    if any(w in _LEX.SYMPTOMS for w in subject[:3]):
+                        code = "no_treatment"
+                if lemma in _DEMOTERS:
+                    code = code or "no_attendance"
+            elif lemma in ("discharge", "redirect"):
+                code = _discharged_at_once(after)
                 if code is None and lemma in _REFUSERS:
                     code = _noun_code(after[:3])
         elif lemma in _REFUSERS:
@@ -1071,8 +1211,13 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
                 or (first[0] in ("emergency",) and "calls" in first[:2])
             ):
                 code = "no_attendance"
+            elif any(w in _LEX.SYMPTOMS for w in first[:3]):
+                # "Ignore any reported chest pain."
+                code = "no_treatment"
         elif lemma in _CALL_ENDERS:
-            if lemma == "hang" and after[:1] == ["up"]:
+            if lemma in _DEMOTERS:
+                code = "no_attendance"
+            elif lemma == "hang" and after[:1] == ["up"]:
                 code = "no_attendance"
             elif lemma == "stand" and "down" in after[:4]:
                 code = "no_attendance"
@@ -1103,9 +1248,8 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
                 code = "no_treatment"
             elif "home" in first[:3] and "without" in first:
                 code = "no_treatment"
-        elif lemma == "discharge":
-            if any(w in ("immediately", "straight", "without", "now") for w in after):
-                code = "no_treatment"
+        elif lemma in ("discharge", "redirect"):
+            code = _discharged_at_once(after)
         elif lemma in ("leave", "abandon", "walk"):
             if lemma == "walk":
                 code = "no_attendance" if after[:1] == ["away"] else None
@@ -1113,6 +1257,9 @@ def _refusals(clause: _Clause) -> Iterator[_Hit]:
                 code = "no_attendance"
             elif "untreated" in after or "unassessed" in after:
                 code = "no_treatment"
+            elif after[:2] in (["at", "home"], ["at", "scene"]):
+                # "Not suitable for the place of safety; leave at home."
+                code = "no_attendance"
             elif after and after[0] in _LEX.PERSON_OBJECTS:
                 rest = after[1:]
                 if not rest or rest[0] in (
@@ -1235,8 +1382,197 @@ def _kept_out(clause: _Clause) -> Iterator[_Hit]:
             yield _Hit(code, index, k + 1)
 
 
+def _instead_of_care(clause: _Clause) -> Iterator[_Hit]:
+    """ "Manage at home rather than convey", "rather than sending a crew, text
+    her the number": care named only as the thing not to do. When the sentence
+    also names care to give ("call an ambulance rather than driving her
+    yourself"), it chooses between two kinds of care and withholds neither."""
+    words = clause.words
+    if "rather" not in words and "instead" not in words:
+        return
+    for index in range(len(words) - 2):
+        if (words[index], words[index + 1]) not in (
+            ("rather", "than"),
+            ("instead", "of"),
+        ):
+            continue
+        k = index + 2
+        while clause.at(k) in _ARTICLES or clause.at(k) in _LEX.PERSON_OBJECTS:
+            k += 1
+        code = _care_action(clause, k)
+        if code is None or clause.in_subordinate(index):
+            continue
+        others = [
+            i
+            for i in range(len(words))
+            if not index <= i <= k + 3 and _care_action(clause, i)
+        ]
+        if not others and not clause.negated_before(index):
+            yield _Hit(code, index, k)
+
+
+def _demoted(clause: _Clause) -> Iterator[_Hit]:
+    """A person put below everyone else: "treat all of his calls as non-urgent",
+    "triage as non-urgent", "do not categorise as urgent", "place her at the
+    back of the queue", "put on the slow list"."""
+    words = clause.words
+    if _DEMOTING_WORDS.isdisjoint(words):
+        return
+    for index, _word in enumerate(words):
+        lemma = clause.lemma(index) or words[index]
+        if lemma not in _GRADERS and lemma not in ("put", "place", "move", "add"):
+            continue
+        negation = (
+            _negation_at(clause, index - 1)
+            if clause.at(index - 1) in ("not", "never")
+            else None
+        )
+        negated = clause.negated_before(index)
+        if negation is None and not (
+            clause.is_directive(index) or clause.starts_clause(index)
+        ):
+            continue
+        if clause.in_subordinate(index):
+            continue
+        after = clause.window(index, 8)
+        if lemma in _GRADERS and "as" in after:
+            grade = after[after.index("as") + 1 : after.index("as") + 3]
+            low = any(w in _LEX.LOW_PRIORITY for w in grade) or _low_category(grade)
+            high = any(w in _LEX.HIGH_PRIORITY for w in grade[:1])
+            if (low and not negated) or (high and negated):
+                yield _Hit("no_attendance", index, index + after.index("as") + 2)
+        elif not negated and any(
+            w in _LEX.QUEUE_ENDS
+            and any(q in _LEX.QUEUES for q in after[position + 1 : position + 4])
+            for position, w in enumerate(after)
+        ):
+            yield _Hit("no_attendance", index, index + 1)
+
+
+_GRADERS = _LEX.GRADERS
+
+
+_DEMOTING_WORDS = frozenset(
+    {form for form, lemma in _LEX.FORMS.items() if lemma in _LEX.GRADERS}
+    | {form for form, lemma in _LEX.FORMS.items() if lemma in ("put", "move")}
+    | _LEX.GRADERS
+    | {"place", "placed", "placing", "add", "added", "put", "move", "moved"}
+)
+
+
+def _low_category(words: list[str]) -> bool:
+    """ "cat 4", "category 3": an ambulance category that waits."""
+    return (
+        len(words) > 1
+        and words[0] in ("cat", "category")
+        and words[1] in ("3", "4", "5", "three", "four", "five")
+    )
+
+
+def _rationed(clause: _Clause) -> Iterator[_Hit]:
+    """Care rationed: "no more than one ambulance a week", "a maximum of two
+    conveyances per month", "one attendance per fortnight", "the response to
+    her calls will be limited to a call back"."""
+    words = clause.words
+    if _RATIONING_WORDS.isdisjoint(words) and words[0] not in _NUMBERS:
+        return
+    for index, word in enumerate(words):
+        if word in ("limited", "restricted", "capped") and clause.at(index + 1) in (
+            "to",
+            "at",
+        ):
+            subject = [w for w in clause.subject(index) if w not in _ARTICLES]
+            code = (
+                _noun_code(subject[:3])
+                if any(w in _RATIONED_CARE or w in _LEX.CALLS for w in subject[:3])
+                and not any(w in ("visit", "visits") for w in subject[:3])
+                else None
+            )
+            if code and not clause.negated_before(index):
+                yield _Hit(code, index, index + 1)
+            continue
+        limit = (
+            word in ("maximum", "max")
+            or (word == "more" and clause.at(index - 1) == "no")
+            or (word == "most" and clause.at(index - 1) == "at")
+        )
+        if not limit and not (word in _NUMBERS and clause.starts_clause(index)):
+            continue
+        if clause.at(index - 1) in ("no", "not") and word != "more":
+            continue
+        rest = clause.window(index, 7)
+        nouns = [w for w in rest if w in _RATIONED_CARE]
+        if not nouns:
+            continue
+        position = rest.index(nouns[0])
+        period = rest[position + 1 : position + 4]
+        if any(w in ("a", "per", "each", "every", "in") for w in period) and any(
+            w in _LEX.PERIODS for w in period
+        ):
+            yield _Hit(
+                _CARE_CODES_BY_NOUN.get(nouns[0], "no_attendance"),
+                index,
+                index + position + 1,
+            )
+
+
+_RATIONING_WORDS = frozenset(
+    {"limited", "restricted", "capped", "maximum", "max", "more", "most"}
+)
+_NUMBERS = frozenset(
+    {"one", "two", "three", "four", "1", "2", "3", "4", "once", "twice"}
+)
+_RATIONED_CARE = frozenset(
+    {"ambulance", "ambulances", "attendance", "attendances", "conveyance",
+     "conveyances", "visit", "visits", "response", "responses", "call-out",
+     "callouts", "admission", "admissions", "deployment", "deployments", "crew",
+     "crews", "callback", "callbacks", "assessment", "assessments"}
+)  # fmt: skip
+
+
+_NON_CARE = {
+    "non-conveyance": "no_conveyance",
+    "non-attendance": "no_attendance",
+    "non-admission": "no_admission",
+    "no-send": "no_attendance",
+}
+_POLICY = frozenset(
+    {"default", "expected", "agreed", "preferred", "plan", "norm", "outcome", "rule"}
+)
+
+
+def _care_refused_as_policy(clause: _Clause) -> Iterator[_Hit]:
+    """ "Non-conveyance is the default", "cat 3 at best", "let his calls ring
+    out": care refused by naming its absence as the rule, grading the person
+    down without a verb, or letting calls go unanswered."""
+    words = clause.words
+    for index, word in enumerate(words):
+        if word in _NON_CARE and clause.at(index + 1) in ("is", "will", "should"):
+            rest = clause.window(index, 4)
+            denied = clause.negated_before(index) or "not" in rest or "never" in rest
+            if any(w in _POLICY for w in rest) and not denied:
+                yield _Hit(_NON_CARE[word], index, index + 2)
+        elif index == 0 and _low_category(words[:2]):
+            # A grade with no verb opens the clause: "Cat 3 at best".
+            yield _Hit("no_attendance", index, index + 1)
+        elif (
+            clause.lemma(index) == "let"
+            and clause.is_directive(index)
+            and any(w in _LEX.CALLS for w in clause.window(index, 3))
+            and any(
+                w == "ring" and clause.at(i + 1) == "out"
+                for i, w in enumerate(words[index + 1 : index + 6], index + 1)
+            )
+        ):
+            yield _Hit("no_attendance", index, index + 3)
+
+
 def _withholding(clause: _Clause) -> Iterator[_Hit]:
     yield from _negated_care(clause)
+    yield from _care_refused_as_policy(clause)
+    yield from _instead_of_care(clause)
+    yield from _demoted(clause)
+    yield from _rationed(clause)
     yield from _nominal_denial(clause)
     yield from _refusals(clause)
     yield from _advised_against(clause)
@@ -1310,9 +1646,58 @@ def _under_section(clause: _Clause) -> Iterator[_Hit]:
             yield _Hit("mandate_coercion", verb, index + 2)
 
 
+def _ensured(clause: _Clause, index: int) -> bool:
+    """ "Please ensure she is sectioned", "make sure he spends the night in a
+    cell": a coercive act the plan requires someone to bring about."""
+    before = clause.words[:index]
+    if "ensure" not in before and not any(
+        w == "make" and clause.at(i + 1) == "sure" for i, w in enumerate(before)
+    ):
+        return False
+    start = before.index("ensure") if "ensure" in before else before.index("make")
+    return clause.starts_clause(start) or bool(clause.modal_before(start))
+
+
+def _kept_from_leaving(clause: _Clause, index: int) -> bool:
+    """ "Physically prevent her from leaving", "she is to be prevented from
+    leaving by any means", "stop him leaving"."""
+    after = clause.window(index, 4)
+    while after and (after[0] in _LEX.PERSON_OBJECTS or after[0] == "from"):
+        after = after[1:]
+    return bool(after) and after[0] in ("leaving", "going", "escaping", "absconding")
+
+
+_DETENTION_WORDS = frozenset(
+    {"detention", "detain", "detained", "sectioned", "section", "s136", "s2", "s3",
+     "sectioning"}
+)  # fmt: skip
+_ALWAYS = frozenset({"every", "each", "always", "whenever"})
+_PAST = frozenset(
+    {"was", "were", "has", "had", "have", "since", "last", "previous", "previously",
+     "before", "ago"}
+)  # fmt: skip
+
+
+def _detention_every_time(clause: _Clause) -> Iterator[_Hit]:
+    """Detention made routine: "request a section 2 assessment at every contact",
+    "every attendance should result in a MHA detention"."""
+    words = clause.words
+    if _DETENTION_WORDS.isdisjoint(words) or _ALWAYS.isdisjoint(words):
+        return
+    if not _PAST.isdisjoint(words) or clause.in_subordinate(0):
+        return
+    for index, word in enumerate(words):
+        if word in _DETENTION_WORDS and not clause.negated_before(index):
+            if word == "section" and not clause.at(index + 1).isdigit():
+                continue
+            yield _Hit("mandate_coercion", index, index)
+            return
+
+
 def _coercion(clause: _Clause) -> Iterator[_Hit]:
     yield from _plan_as_order(clause)
     yield from _under_section(clause)
+    yield from _detention_every_time(clause)
     words = clause.words
     for index, word in enumerate(words):
         lemma = clause.lemma(index)
@@ -1339,7 +1724,30 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
             continue
         if not lemma:
             continue
+        if (
+            lemma in ("let", "allow")
+            and clause.at(index - 1) in ("not", "never")
+            and _negation_at(clause, index - 1) is not None
+            and clause.at(index + 1) in _LEX.PERSON_OBJECTS
+            and clause.at(index + 2) in ("leave", "go")
+            and "alone" not in clause.words
+            and not any(
+                w in ("home", "with", "without") for w in clause.window(index + 2, 3)
+            )
+        ):
+            # "Do not let her leave": an order to stop the person going.
+            yield _Hit("mandate_coercion", index - 1, index + 2)
+            continue
         mode = clause.is_directive(index)
+        if (
+            not mode
+            and clause.at(index - 1) == "to"
+            and clause.directive_clause(index - 1)
+        ):
+            # A purpose under an order: "call security to hold him down".
+            mode = "active"
+        if not mode and _ensured(clause, index):
+            mode = "passive"
         if not mode or clause.in_subordinate(index) or clause.negated_before(index):
             continue
         after = clause.window(index, 8)
@@ -1350,6 +1758,22 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
             if lemma == "force" and not (after and after[0] in _LEX.PERSON_OBJECTS):
                 continue
             yield _Hit("mandate_coercion", index, index)
+        elif lemma in ("prevent", "stop") and _kept_from_leaving(clause, index):
+            yield _Hit("mandate_coercion", index, index + 3)
+        elif (
+            lemma == "have"
+            and any(
+                clause.lemma(k) in _LEX.COERCIVE_VERBS or clause.lemma(k) == "remove"
+                for k in range(index + 2, min(len(clause), index + 4))
+            )
+            and clause.at(index + 1) in _LEX.PERSON_OBJECTS
+        ):
+            # "Have her removed", "have him sectioned".
+            yield _Hit("mandate_coercion", index, index + 2)
+        elif lemma == "escort" and any(
+            w in ("out", "off", "from", "away") for w in after[:3]
+        ):
+            yield _Hit("mandate_coercion", index, index + 2)
         elif lemma == "remove" and (
             (after and after[0] in _LEX.PERSON_OBJECTS)
             or (mode == "passive" and any(w in _LEX.PERSON_SUBJECTS for w in subject))
@@ -1366,6 +1790,16 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
             if lemma in ("hold", "pin") and "down" in after[:3]:
                 yield _Hit("mandate_coercion", index, index + after.index("down") + 1)
                 continue
+            if (
+                lemma == "hold"
+                and after[:1]
+                and after[0] in _LEX.PERSON_OBJECTS
+                and after[1:2]
+                and after[1] in ("in", "on", "at", "there", "until", "against")
+            ):
+                # "Hold him in the room", "hold her on the floor".
+                yield _Hit("mandate_coercion", index, index + 2)
+                continue
             if lemma in (
                 "keep",
                 "hold",
@@ -1378,8 +1812,12 @@ def _coercion(clause: _Clause) -> Iterator[_Hit]:
                 yield _Hit("mandate_coercion", index, index + 1)
                 continue
             for position, place in enumerate(after):
+                if place in ("out", "away"):
+                    # "Keep him out of the police van": away from custody.
+                    break
                 if place in ("custody", "cell", "cells", "nick", "lockup") or (
-                    place == "station" and after[position - 1 : position] == ["police"]
+                    place in ("station", "van")
+                    and after[position - 1 : position] == ["police"]
                 ):
                     yield _Hit("mandate_coercion", index, index + position + 1)
                     break
@@ -1598,6 +2036,17 @@ _MORE_ACKNOWLEDGE_RULES: tuple[_Rule, ...] = (
 # service"), and the informal words for putting it on.
 _CLASS_RULES: tuple[_Rule, ...] = (
     _rule(
+        "stigma_label",
+        ACKNOWLEDGE,
+        r"\b(?:(?:the\s+usual|lots\s+of|more|another|all\s+the)\s+(?:drama"
+        r"|performance|theatrics?|show)|crocodile\s+tears|heartsink|(?:serial|999"
+        r"|service|system)\s+abusers?|lies\s+about\s+(?:everything|her|his|their"
+        r"|the|being)|regular\s+regular|clogs?\s+up|enjoys?\s+the\s+(?:fuss"
+        r"|drama))\b",
+        "This disbelieves the person or casts their distress as theatre."
+        + _STIGMA_HINT,
+    ),
+    _rule(
         "stigma_motive",
         ACKNOWLEDGE,
         r"\b(?:for|wants?|craves?|craving|after)\s+(?:the\s+)?(?:sympathy|effect"
@@ -1638,6 +2087,15 @@ _CLASS_RULES: tuple[_Rule, ...] = (
         r"|them)\s+for)\b",
         "This threatens the person with a consequence." + _SANCTION_HINT,
     ),
+    _rule(
+        "sanction_threat",
+        ACKNOWLEDGE,
+        r"\b(?:cpws?|cps|crown\s+prosecution|exclusion\s+(?:letters?|notices?|orders?)"
+        r"|communications\s+act|s\.?\s?127|removal\s+from\s+(?:the|his|her|their)\s+"
+        r"(?:gp\s+)?(?:list|register)|(?:taken\s+away|withdrawn|stopped|suspended)"
+        r"\s+(?:if|when|should)\s+(?:he|she|they)\b)",
+        "This threatens the person with a consequence." + _SANCTION_HINT,
+    ),
 )
 
 _LEXICAL_RULES: tuple[_Rule, ...] = (
@@ -1669,7 +2127,9 @@ _LEXICAL_STEMS = (
     "the lead", "it on", "play up", "plays up", "playing up", "needy", "exaggerat",
     "crying", "nicked", "banged", "locked up", "proceedings", "solicitor", "evict",
     "the cost", "social behav", "tenancy", "housing", "benefit", "list",
-    "register",
+    "register", "crocodile", "heartsink", "theatric", "lies about", "clog",
+    "enjoy", "the usual", "cpw", "cps", "crown", "exclusion", "communications", "127",
+    "removal", "away", "withdrawn", "stopped", "suspended",
 )  # fmt: skip
 _ANY_STEM = re.compile("|".join(re.escape(stem) for stem in _LEXICAL_STEMS))
 _ANY_LEXICAL = re.compile(
@@ -1750,6 +2210,22 @@ def _label_denied(before: str) -> bool:
     return not _CONDITION_WORDS.search(local[: last.start()])
 
 
+# A label reported as something others said of the person: "she has been called
+# a time waster before" tells what hurt her; it does not call her one. (A past
+# sanction, "he was cautioned last year", still asks for acknowledgement: the
+# issue's table holds that a plan should say why such a fact must stay.)
+_LABEL_REPORTED = re.compile(
+    r"\b(?:was|were|has\s+been|have\s+been|had\s+been)\s+(?:[a-z]+ly\s+)?"
+    r"(?:called|labelled|labeled|described\s+as|referred\s+to\s+as"
+    r"|dismissed\s+as)\s+(?:an?\s+|the\s+)?$"
+)
+
+
+def _told_as_history(code: str, before: str) -> bool:
+    """Say whether a label is reported as one others used of the person."""
+    return code.startswith("stigma_") and bool(_LABEL_REPORTED.search(before))
+
+
 def _quoted(text: str, start: int, end: int) -> bool:
     """Say whether the words are quoted as a mention: 'frequent caller'."""
     opening = text[:start].rstrip()[-1:]
@@ -1780,6 +2256,8 @@ def _lexical_findings(normalised: str) -> Iterator[tuple[_Rule, int, int]]:
                 continue
             if _label_denied(before) or _quoted(normalised, match.start(), match.end()):
                 continue
+            if _told_as_history(rule.code, before):
+                continue
             yield rule, match.start(), match.end()
 
 
@@ -1793,7 +2271,9 @@ def _answers_no(label: _Clause, answer: _Clause) -> bool:
     return words[:1] == ["not"] and len(words) > 1 and words[1] in _LEX.NOT_NEEDED
 
 
-_MODEL_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# A sentence ends at a full stop followed by a space or the end: "s.21" and
+# "e.g." stay inside their sentence.
+_MODEL_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=[^\s.!?]))+[.!?]*")
 
 
 def _with_model(
@@ -1803,9 +2283,11 @@ def _with_model(
 
     A sentence the model reads as withholding care is refused; one it reads as a
     mandate, threat or label is held for acknowledgement. A sentence the model
-    reads, confidently, as good advice (and not at all as either) keeps no rule
-    finding: "do not admit her to the ward where she was assaulted" names a
-    ward, not a refusal. The thresholds come from cross-validation on the
+    reads, confidently, as good advice (and not at all as either) keeps no
+    refusal the rules found: "do not admit her to the ward where she was
+    assaulted" names a ward, not a refusal. The veto never clears a mandate,
+    threat or label: those only ask for acknowledgement, and a good-sounding
+    sentence can still carry one. The thresholds come from cross-validation on the
     development set (`bench/guardrail_train.py`).
     """
     model = guardrails_model.load()
@@ -1821,7 +2303,10 @@ def _with_model(
         names = guardrails_model.features(sentence)
         withhold = model.withhold.probability(names)
         concern = model.concern.probability(names)
-        inside = [s for s in kept if start <= s[1] and s[2] <= end]
+        # The veto sets aside refusals only: a mandate, threat or label the
+        # rules found stays held for the lead clinician, however good the rest
+        # of the sentence reads ("Make sure he spends the night in a cell.").
+        inside = [s for s in kept if start <= s[1] and s[2] <= end and s[0] == BLOCK]
         if (
             inside
             and model.good.probability(names) >= model.good.threshold

@@ -117,6 +117,7 @@ LIGHT_VERBS = frozenset(
         "get", "see", "answer", "pick", "return", "look", "search", "check",
         "report", "accept", "make", "arrange", "book", "complete", "go",
         "come", "let", "allow", "permit", "waste", "do", "put", "receive", "find",
+        "act",
     }
 )  # fmt: skip
 
@@ -136,7 +137,7 @@ CARE_NOUNS = frozenset(
         "ed", "doctor", "doctors", "psychiatrist", "clinician", "clinicians",
         "nurse", "gp", "999", "action", "injection", "injections", "priority",
         "services", "service", "x-ray", "scan", "first", "anything", "intervention",
-        "follow", "checks", "check",
+        "follow", "checks", "check", "appointment", "appointments", "follow-up",
     }
 )  # fmt: skip
 
@@ -147,7 +148,9 @@ DRUGS = frozenset(
         "morphine", "paracetamol", "ibuprofen", "codeine", "tramadol", "entonox",
         "penthrox", "naloxone", "insulin", "antibiotics", "penicillin", "aspirin",
         "benzodiazepines", "diazepam", "fentanyl", "opiates", "opioids",
-        "tablets", "painkillers",
+        "tablets", "painkillers", "lorazepam", "midazolam", "haloperidol",
+        "olanzapine", "promethazine", "zopiclone", "co-codamol", "oramorph",
+        "methadone", "buprenorphine", "prn",
     }
 )  # fmt: skip
 CLINICAL_REASONS = frozenset(
@@ -157,6 +160,7 @@ CLINICAL_REASONS = frozenset(
         "kidneys", "liver", "pregnant", "contraindicated", "instead",
         "alternative", "because", "due", "condition", "history", "overdose",
         "prescribed", "already", "makes", "made", "sensitive", "intolerant",
+        "reacted", "react", "reacts", "heart", "epilepsy", "seizures",
     }
 )  # fmt: skip
 
@@ -213,6 +217,58 @@ MANNER = frozenset(
      "harshly", "yourself", "alone", "well", "quickly", "slowly", "loudly"}
 )  # fmt: skip
 
+# Limits put on care: "no more than one ambulance a week" rations it, and "there
+# is no cap on attendances" denies the limit.
+LIMITS = frozenset(
+    {"cap", "caps", "limit", "limits", "maximum", "max", "ceiling", "quota",
+     "restriction", "restrictions", "upper"}
+)  # fmt: skip
+
+# What a person reports or shows, which a directive may tell responders to
+# ignore: "ignore any reported chest pain", "minor injuries to be ignored".
+SYMPTOMS = frozenset(
+    {"pain", "injury", "injuries", "threat", "threats", "report", "reports",
+     "symptom", "symptoms", "overdose", "overdoses", "cuts", "wounds", "wound",
+     "disclosure", "disclosures", "complaint", "complaints", "self-harm",
+     "bleeding", "seizure", "seizures", "fits", "distress"}
+)  # fmt: skip
+# What is taken from a person in an assessment: "take a full set of obs".
+OBSERVATIONS = frozenset(
+    {"obs", "observations", "bloods", "ecg", "history", "temperature", "pulse",
+     "blood"}
+)  # fmt: skip
+# Words before a care noun that say which care, not whether: "PRN lorazepam",
+# "a full set of obs", "a welfare check".
+CARE_MODIFIERS = frozenset(
+    {"prn", "full", "set", "proper", "quick", "basic", "brief", "welfare",
+     "formal", "thorough", "new", "second", "another", "regular", "usual", "own"}
+)  # fmt: skip
+# How a call or a person is put below others: "as non-urgent", "cat 4".
+LOW_PRIORITY = frozenset(
+    {"non-urgent", "nonurgent", "low", "lowest", "routine", "minor", "hoax",
+     "c3", "c4", "c5", "p4", "p5"}
+)  # fmt: skip
+HIGH_PRIORITY = frozenset(
+    {"urgent", "emergency", "high", "priority", "c1", "c2", "p1", "p2", "red"}
+)  # fmt: skip
+# Verbs that grade a call or a person: "triage as non-urgent".
+GRADERS = frozenset(
+    {"treat", "triage", "categorise", "categorize", "grade", "class", "classify",
+     "code", "log", "record", "prioritise", "prioritize", "mark", "flag", "handle"}
+)  # fmt: skip
+QUEUE_ENDS = frozenset({"back", "bottom", "end", "slow", "block"})
+QUEUES = frozenset({"queue", "stack", "list", "pile", "pending"})
+PERIODS = frozenset(
+    {"day", "week", "fortnight", "month", "year", "night", "shift", "weekend",
+     "days", "weeks", "months"}
+)  # fmt: skip
+
+# Words that say how a responder comes or carries, never whether.
+MANNER_NOUNS = frozenset(
+    {"uniform", "uniformed", "lone", "stretcher", "trolley", "sirens", "siren",
+     "blues", "unmarked", "marked", "plain-clothes", "chair", "carry-chair"}
+)  # fmt: skip
+
 # --- refusals ---------------------------------------------------------------------
 
 # Verbs that deny what follows: a directive to refuse care withholds it; negating
@@ -224,7 +280,8 @@ DENIAL_VERBS = frozenset(
         "postpone", "defer", "bar", "ban", "exclude", "forbid", "block", "hang",
         "end", "terminate", "close", "turn", "discharge", "leave", "abandon",
         "dismiss", "restrict", "limit", "stand", "put", "send", "walk", "prevent",
-        "waste",
+        "waste", "discourage", "dissuade", "deprioritise", "deprioritize",
+        "redirect",
     }
 )  # fmt: skip
 
@@ -394,7 +451,8 @@ def _all_lemmas() -> set[str]:
         | set(COERCIVE_VERBS)
         | set(PLAN_VERBS)
         | {"remove", "place", "hold", "keep", "use", "threaten", "warn", "charge"}
-        | {"apply", "fit", "invoke", "lodge", "pin"}
+        | {"apply", "fit", "invoke", "lodge", "pin", "escort", "have"}
+        | GRADERS
     )
 
 

@@ -13,7 +13,8 @@ Three heads, each a logistic regression trained on the development set only
 (`bench/guardrail_train.py`, pure Python): *withhold* (the sentence withholds
 care or a response), *concern* (a mandate, a threat of sanction or a
 stigmatising label) and *good* (ordinary advice; when it is confident and the
-other two are not, a rule's finding in that sentence is set aside). The weights
+other two are not, a refusal the rules found in that sentence is set aside;
+a mandate, threat or label the rules found is kept). The weights
 ship as `plans/data/guardrails_model.json`; nothing is fetched at runtime. The
 thresholds, chosen by cross-validation on dev, are in the JSON too;
 `plans.guardrails` ORs the model with its rules.
@@ -46,7 +47,10 @@ _WITHHOLDERS = frozenset(
     {"avoid", "refrain", "decline", "refuse", "withhold", "deny", "ignore",
      "disregard", "stop", "cease", "bar", "ban", "barred", "banned", "exclude",
      "turn", "leave", "hang", "cancel", "screen", "withdraw", "discharge",
-     "close", "stand", "waste", "bother", "point"}
+     "close", "stand", "waste", "bother", "point", "discourage", "dissuade",
+     "downgrade", "deprioritise", "deprioritize", "delay", "redirect", "block",
+     "terminate", "limit", "limited", "restrict", "maximum", "rather", "instead",
+     "queue", "wait"}
 )  # fmt: skip
 _SAFETY = frozenset(
     {"alone", "own", "unattended", "himself", "herself", "themselves", "restrain",

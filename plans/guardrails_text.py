@@ -76,8 +76,10 @@ _AS_LETTERS: dict[str, tuple[str, ...]] = {
     _Y_OR_U: ("y", "u"),
 }
 _MIXED_WORD = re.compile("[a-z0-9@$\ue000]*[a-z][a-z0-9@$\ue000]*")
+# A run of single letters spaced or dotted apart; a digit or symbol may stand
+# for a letter in it ("N 0 T  F 0 R  E D"), but the run starts with a letter.
 _SPACED_LETTERS = re.compile(
-    r"(?<![a-z0-9'])[a-z](?:[ .\-_*\u00b7]{1,3}[a-z](?![a-z0-9])){1,}"
+    r"(?<![a-z0-9'])[a-z](?:[ .\-_*\u00b7]{1,3}[a-z0-9@$](?![a-z0-9])){1,}"
 )
 _CONTRACTION = re.compile(
     r"\b(?:do|does|did|is|are|was|were|should|must|could|would|need|have|has|had"
@@ -247,11 +249,20 @@ def normalise(text: str, vocabulary: Collection[str]) -> Normalised:
         builder.rewrite(re.compile(_Y_OR_U), lambda _: "y")
 
     def joined(run: str) -> str | None:
-        letters = "".join(c for c in run if c.isalpha())
-        words = _segment(letters, vocabulary)
-        if not words or all(len(word) == 1 for word in words):
-            return None
-        return " ".join(words)
+        for choice in range(2):
+            letters = "".join(
+                _AS_LETTERS[c][min(choice, len(_AS_LETTERS[c]) - 1)]
+                if c in _AS_LETTERS
+                else c
+                for c in run
+                if c.isalpha() or c in _AS_LETTERS
+            )
+            words = _segment(letters, vocabulary)
+            if words and not all(len(word) == 1 for word in words):
+                return " ".join(words)
+            if letters == run.replace(" ", ""):
+                break
+        return None
 
     builder.rewrite(_SPACED_LETTERS, joined)
 

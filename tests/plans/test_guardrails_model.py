@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,8 +27,7 @@ MODEL_REFUSES = [
 ]
 # Good advice a rule flags and the model's good head sets aside (dev set).
 MODEL_CLEARS = [
-    "She must never be refused care.",
-    "Do not admit him to the ward where he was assaulted; use another ward.",
+    "Avoid morphine; he has a codeine allergy.",
     "Avoid diazepam; it makes her drowsy for days.",
 ]
 
@@ -58,6 +59,25 @@ def test_the_model_refuses_withholding_the_rules_miss(text: str) -> None:
 def test_confident_good_advice_sets_a_rule_finding_aside(text: str) -> None:
     assert _severities(text, use_model=False)
     assert check_text(text) == []
+
+
+def test_the_good_head_sets_aside_refusals_but_never_a_mandate_or_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A model sure that every sentence is good advice and nothing else.
+    sure = guardrails_model.Model(
+        withhold=guardrails_model.Head({"bias": -20.0}, 0.8),
+        concern=guardrails_model.Head({"bias": -20.0}, 0.8),
+        good=guardrails_model.Head({"bias": 20.0}, 0.8),
+        veto_below=0.1,
+    )
+    monkeypatch.setattr(guardrails_model, "load", lambda *args: sure)
+    assert BLOCK in _severities("Do not convey him.", use_model=False)
+    assert check_text("Do not convey him.") == []
+    # A coercive order or a label stays held for the lead clinician.
+    for text in ("Lock the door so he cannot leave the room.", "Attention seeker."):
+        assert ACKNOWLEDGE in _severities(text, use_model=False), text
+        assert ACKNOWLEDGE in _severities(text), text
 
 
 def test_the_model_reads_disguised_letters_after_normalising() -> None:
@@ -131,12 +151,18 @@ def test_without_the_weights_the_rules_still_run(
 
 
 def test_no_held_out_sentence_is_in_the_training_material() -> None:
-    dev = {
-        json.loads(line)["text"].lower()
-        for line in (DATA / "dev.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    }
-    for split in ("held", "held2", "held3", "held4", "held5"):
+    spec = importlib.util.spec_from_file_location(
+        "guardrail_train", ROOT / "bench" / "guardrail_train.py"
+    )
+    assert spec is not None and spec.loader is not None
+    train = importlib.util.module_from_spec(spec)
+    # Its dataclasses look their module up by name while it loads.
+    sys.modules.setdefault("guardrail_train", train)
+    spec.loader.exec_module(train)
+    trained = {text.lower() for _, _, text in train._load()}
+    assert len(trained) > 2500
+    assert set(train.TRAINING_SPLITS).isdisjoint(train.HELD_OUT_SPLITS)
+    for split in train.HELD_OUT_SPLITS:
         for line in (DATA / f"{split}.jsonl").read_text(encoding="utf-8").splitlines():
             if line.strip():
-                assert json.loads(line)["text"].lower() not in dev, split
+                assert json.loads(line)["text"].lower() not in trained, split
