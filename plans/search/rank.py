@@ -103,6 +103,61 @@ def _units(query: ParsedQuery) -> list[_Unit]:
     return units
 
 
+@dataclass
+class _Context:
+    """What every candidate of one query is scored against, worked out once.
+
+    Name forms repeat across candidates (a common surname, a given name), so how
+    the typed words pair with a form's words is worked out once per distinct form
+    per query (`forms`), not once per candidate.
+    """
+
+    units: list[_Unit]
+    terms: frozenset[str]  # every stem and concept of the units
+    stems: frozenset[str]  # every stem of the units
+    forms: dict[tuple[str, str], _FormScores] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _FormScores:
+    """How the typed words score against one name form, whoever bears it."""
+
+    matches: list[tuple[TokenMatch, int]]
+    # Per unit: its name score, and whether it is a single typed word.
+    unit_scores: tuple[float, ...]
+    single: tuple[bool, ...]
+    any_score: bool
+
+
+def _context(query: ParsedQuery) -> _Context:
+    units = _units(query)
+    return _Context(
+        units, _terms(units), frozenset(s for unit in units for s in unit.stems)
+    )
+
+
+def _form_scores(query: ParsedQuery, context: _Context, form: NameForm) -> _FormScores:
+    key = (form.kind, form.display)
+    found = context.forms.get(key)
+    if found is not None:
+        return found
+    weight = ALIAS_WEIGHT if form.kind == "alias" else 1.0
+    matches = _assign(query.words, form)
+    unit_scores = tuple(
+        weight
+        * sum(_name_quality(query, unit, i, matches[i][0]) for i in unit.positions)
+        for unit in context.units
+    )
+    found = _FormScores(
+        matches,
+        unit_scores,
+        tuple(len(unit.positions) == 1 for unit in context.units),
+        any(score > 0 for score in unit_scores),
+    )
+    context.forms[key] = found
+    return found
+
+
 def _concept_weight(concepts: frozenset[str]) -> float:
     if not concepts:
         return 0.0
@@ -132,7 +187,10 @@ def _unit_against(
 
 
 def _text_units(
-    units: list[_Unit], candidate: Candidate, mentioned: bool
+    units: list[_Unit],
+    typed_stems: frozenset[str],
+    candidate: Candidate,
+    mentioned: bool,
 ) -> list[tuple[float, str]]:
     """Score each query unit against the candidate's behaviours, looks and places.
 
@@ -164,12 +222,14 @@ def _text_units(
                 if table[other][u] > 0:
                     scores[u] = (OTHER_BEHAVIOUR * table[other][u], "behaviour")
     home = candidate.address_features
+    if mentioned:
+        _description_and_places(units, candidate, scores)
+    if typed_stems.isdisjoint(home.town) and typed_stems.isdisjoint(home.street):
+        return scores  # most candidates: no typed word in the home's town or street
     # "Newcastle upon Tyne" is one town: its words share one town score.
     town_units = max(
         1, sum(1 for unit in units if any(stem in home.town for stem in unit.stems))
     )
-    if mentioned:
-        _description_and_places(units, candidate, scores)
     for u, unit in enumerate(units):
         hits = sum(1 for word_stem in unit.stems if word_stem in home.town)
         share = TOWN_WORD * hits / len(unit.stems) / town_units
@@ -290,32 +350,32 @@ _TEXT_REASONS = {
 
 def _words_score(
     query: ParsedQuery,
-    units: list[_Unit],
+    context: _Context,
     candidate: Candidate,
     evidence: _Evidence,
     mentioned: bool,
 ) -> tuple[float, float, list[str]]:
     """Return the score of the typed words, the part of it not from names, reasons."""
-    text = _text_units(units, candidate, mentioned)
+    units = context.units
+    text = _text_units(units, context.stems, candidate, mentioned)
     best_total = sum(score for score, _ in text)
     best_text = best_total
     best_won = [False] * len(units)
     best_form: NameForm | None = None
     best_matches: list[tuple[TokenMatch, int]] = []
     for form in candidate.name_forms:
-        weight = ALIAS_WEIGHT if form.kind == "alias" else 1.0
-        matches = _assign(query.words, form)
+        scores = _form_scores(query, context, form)
+        if not scores.any_score:
+            continue  # the text alone, which is where the best total starts
         total = text_total = 0.0
         won = [False] * len(units)
         whole_name_words = 0
-        for u, (unit, (text_score, _kind)) in enumerate(zip(units, text, strict=True)):
-            name_score = weight * sum(
-                _name_quality(query, unit, i, matches[i][0]) for i in unit.positions
-            )
+        for u, name_score in enumerate(scores.unit_scores):
+            text_score = text[u][0]
             if name_score >= text_score and name_score > 0:
                 total += name_score
                 won[u] = True
-                if len(unit.positions) == 1:
+                if scores.single[u]:
                     whole_name_words += 1
             else:
                 total += text_score
@@ -324,7 +384,7 @@ def _words_score(
             total += FULL_NAME_BONUS
         if total > best_total:
             best_total, best_text, best_won = total, text_total, won
-            best_form, best_matches = form, matches
+            best_form, best_matches = form, scores.matches
     reasons: list[str] = []
     if best_form is not None:
         name_positions = {
@@ -434,8 +494,7 @@ def score_candidate(
     query: ParsedQuery, candidate: Candidate, *, today: dt.date
 ) -> Scored | None:
     """Score one candidate; None when it matches none of the clues given."""
-    units = _units(query)
-    return _score(query, units, _terms(units), candidate, today)
+    return _score(query, _context(query), candidate, today)
 
 
 def _terms(units: list[_Unit]) -> frozenset[str]:
@@ -489,19 +548,16 @@ def _address_score(
 
 
 def _score(
-    query: ParsedQuery,
-    units: list[_Unit],
-    terms: frozenset[str],
-    candidate: Candidate,
-    today: dt.date,
+    query: ParsedQuery, context: _Context, candidate: Candidate, today: dt.date
 ) -> Scored | None:
     reasons: list[str] = []
     evidence = _Evidence()
     words_total = soft_total = 0.0
+    terms = context.terms
     mentioned = bool(terms) and candidate.text_mentions(terms)
     if query.words:
         words_total, soft_total, word_reasons = _words_score(
-            query, units, candidate, evidence, mentioned
+            query, context, candidate, evidence, mentioned
         )
         reasons.extend(word_reasons)
     dob, dob_reason = _date_of_birth_score(query, candidate)
@@ -617,12 +673,11 @@ def rank(
     limit: int | None = None,
 ) -> list[Scored]:
     """Rank candidates for a query, best first, dropping those matching no clue."""
-    units = _units(query)
-    terms = _terms(units)
+    context = _context(query)
     scored = [
         result
         for candidate in candidates
-        if (result := _score(query, units, terms, candidate, today)) is not None
+        if (result := _score(query, context, candidate, today)) is not None
     ]
     scored.sort(
         key=lambda item: (
