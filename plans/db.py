@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -16,12 +14,10 @@ from sqlalchemy import (
     MetaData,
     create_engine,
     event,
-    make_url,
     text,
 )
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from plans import clock
@@ -84,76 +80,18 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_file(database: str | None) -> str | None:
-    """Return the path of a SQLite file database, or None for one in memory."""
-    if not database or database == ":memory:":
-        return None
-    if database.startswith("file:"):
-        path = database[len("file:") :].split("?", 1)[0]
-        return None if not path or path == ":memory:" else path
-    return database
-
-
-def _file_identity(path: str) -> tuple[int, int] | None:
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
-
-
-def _watch_sqlite_file(engine: Engine, path: str) -> None:
-    """Retire a pooled connection whose database file is gone or was replaced.
-
-    A pooled connection keeps its file open: without this, a database whose
-    volume vanished (or that a restore put back as a new file) would go on being
-    served from the old file instead of failing plainly or reading the new one.
-    One stat per checkout, against reopening the file and rereading its pages
-    for every request.
-    """
-
-    @event.listens_for(engine, "connect")
-    def remember(_dbapi_connection: Any, record: Any) -> None:
-        record.info["sqlite_file"] = _file_identity(path)
-
-    @event.listens_for(engine, "checkout")
-    def check(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        if _file_identity(path) != record.info.get("sqlite_file"):
-            raise DisconnectionError("the SQLite database file changed")
-
-
-# Engines whose pools a forked worker must not share with its parent.
-_POOLED_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def _forget_parent_connections() -> None:
-    for engine in list(_POOLED_ENGINES):
-        engine.dispose(close=False)  # the parent's connections stay the parent's
-
-
-os.register_at_fork(after_in_child=_forget_parent_connections)
-
-
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for SQLite or PostgreSQL with the project's settings."""
     if url.startswith("sqlite"):
         options: dict[str, Any] = {
             "connect_args": {"timeout": 15, "check_same_thread": False},
         }
-        database = make_url(url).database
-        path = _sqlite_file(database)
-        if path is not None:
-            # File databases: a small pool per process. A connection kept open
-            # keeps its page cache, so a search reads the index's pages from
-            # memory rather than the file; opening one per request (and its
-            # pragmas) cost a search about a fifth of its CPU.
-            options["poolclass"] = QueuePool
+        if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+            # File databases: a pool per process is cheap and WAL handles sharing.
+            options["poolclass"] = NullPool
         options.update(kwargs)
         engine = create_engine(url, **options)
         event.listen(engine, "connect", _sqlite_on_connect)
-        if path is not None and isinstance(engine.pool, QueuePool):
-            _watch_sqlite_file(engine, path)
-            _POOLED_ENGINES.add(engine)
         return engine
     options = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
     options.update(kwargs)
