@@ -116,6 +116,11 @@ class _Context:
     terms: frozenset[str]  # every stem and concept of the units
     stems: frozenset[str]  # every stem of the units
     forms: dict[tuple[str, str], _FormScores] = field(default_factory=dict)
+    # Each unit's score against one kind of plan text, by the text's stems in
+    # order (which decide its concepts and pairs): plans share many texts.
+    texts: dict[tuple[str, tuple[str, ...]], tuple[float, ...]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)
@@ -186,11 +191,44 @@ def _unit_against(
     return word
 
 
+def _text_scores(
+    context: _Context, kind: str, features: TextFeatures
+) -> tuple[float, ...]:
+    """Return each unit's score against one behaviour, description or place."""
+    key = (kind, features.sequence)
+    found = context.texts.get(key)
+    if found is None:
+        if kind == "behaviour":
+            found = tuple(
+                _unit_against(unit, features, BEHAVIOUR_WORD, BEHAVIOUR_PAIR)
+                for unit in context.units
+            )
+        elif kind == "description":
+            found = tuple(_description_score(unit, features) for unit in context.units)
+        else:
+            found = tuple(_place_score(unit, features) for unit in context.units)
+        context.texts[key] = found
+    return found
+
+
+def _description_score(unit: _Unit, description: TextFeatures) -> float:
+    # A description has no settings: "medium height" is not a height to jump.
+    shared = (unit.concepts & description.concepts) - SETTING_CONCEPTS
+    if shared:
+        score = DESCRIPTION_CONCEPT
+        if not any(word_stem in description.stems for word_stem in unit.stems):
+            score *= SYNONYM_ONLY
+        return score
+    return _unit_against(unit, description, DESCRIPTION_WORD, DESCRIPTION_CONCEPT)
+
+
+def _place_score(unit: _Unit, features: TextFeatures) -> float:
+    score = PLACE_CONCEPT * _concept_weight(unit.concepts & features.concepts)
+    return score or _unit_against(unit, features, PLACE_WORD, PLACE_WORD)
+
+
 def _text_units(
-    units: list[_Unit],
-    typed_stems: frozenset[str],
-    candidate: Candidate,
-    mentioned: bool,
+    context: _Context, candidate: Candidate, mentioned: bool
 ) -> list[tuple[float, str]]:
     """Score each query unit against the candidate's behaviours, looks and places.
 
@@ -201,14 +239,12 @@ def _text_units(
     query (`Candidate.text_mentions`); when it does not, only the home's town
     and street can score, and the text features are never built.
     """
+    units = context.units
     scores: list[tuple[float, str]] = [(0.0, "")] * len(units)
     behaviours = candidate.behaviour_features if mentioned else ()
     if behaviours:
         table = [
-            [
-                _unit_against(unit, features, BEHAVIOUR_WORD, BEHAVIOUR_PAIR)
-                for unit in units
-            ]
+            _text_scores(context, "behaviour", features)
             for _behaviour, features in behaviours
         ]
         # The behaviour that explains most of the query is the one meant; clues
@@ -223,7 +259,8 @@ def _text_units(
                     scores[u] = (OTHER_BEHAVIOUR * table[other][u], "behaviour")
     home = candidate.address_features
     if mentioned:
-        _description_and_places(units, candidate, scores)
+        _description_and_places(context, candidate, scores)
+    typed_stems = context.stems
     if typed_stems.isdisjoint(home.town) and typed_stems.isdisjoint(home.street):
         return scores  # most candidates: no typed word in the home's town or street
     # "Newcastle upon Tyne" is one town: its words share one town score.
@@ -242,26 +279,20 @@ def _text_units(
 
 
 def _description_and_places(
-    units: list[_Unit], candidate: Candidate, scores: list[tuple[float, str]]
+    context: _Context, candidate: Candidate, scores: list[tuple[float, str]]
 ) -> None:
     """Raise each unit's score where the description or a crisis location beats it."""
-    description = candidate.description_features
-    for u, unit in enumerate(units):
-        # A description has no settings: "medium height" is not a height to jump.
-        shared = (unit.concepts & description.concepts) - SETTING_CONCEPTS
-        if shared:
-            score = DESCRIPTION_CONCEPT
-            if not any(word_stem in description.stems for word_stem in unit.stems):
-                score *= SYNONYM_ONLY
-        else:
-            score = _unit_against(
-                unit, description, DESCRIPTION_WORD, DESCRIPTION_CONCEPT
-            )
+    description = _text_scores(context, "description", candidate.description_features)
+    places = [
+        _text_scores(context, "place", features)
+        for _name, features in candidate.place_features
+    ]
+    for u in range(len(context.units)):
+        score = description[u]
         if score > scores[u][0]:
             scores[u] = (score, "description")
-        for _name, features in candidate.place_features:
-            score = PLACE_CONCEPT * _concept_weight(unit.concepts & features.concepts)
-            score = score or _unit_against(unit, features, PLACE_WORD, PLACE_WORD)
+        for place in places:
+            score = place[u]
             if score > scores[u][0]:
                 scores[u] = (score, "place")
 
@@ -357,7 +388,7 @@ def _words_score(
 ) -> tuple[float, float, list[str]]:
     """Return the score of the typed words, the part of it not from names, reasons."""
     units = context.units
-    text = _text_units(units, context.stems, candidate, mentioned)
+    text = _text_units(context, candidate, mentioned)
     best_total = sum(score for score, _ in text)
     best_text = best_total
     best_won = [False] * len(units)
