@@ -609,11 +609,14 @@ def _rows_of(session: Session, columns: str, ids: Sequence[int]) -> list[Any]:
     more than reading the rows.
     """
     listed = ",".join(str(int(person_id)) for person_id in ids)
+    # fetchall: one call to the driver for every row, not one per row.
     return list(
-        session.connection().exec_driver_sql(
+        session.connection()
+        .exec_driver_sql(
             f"SELECT person_id, {columns} FROM search_entries "
             f"WHERE person_id IN ({listed})"
         )
+        .fetchall()
     )
 
 

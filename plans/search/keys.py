@@ -162,35 +162,54 @@ class RowRater:
             tuple(f" {key} " for key in sorted(group.text_keys)) for group in groups
         )
         self.by_word: dict[str, tuple[int, ...]] = {}
+        # Most name words in a row match no group: one look says so.
+        self.nothing = (0,) * len(self.groups)
+        self.any_name_key = frozenset(
+            key for group in groups for key in group.name_keys | group.exact
+        )
+        self.any_prefix = tuple(
+            sorted({prefix for group in groups for prefix in group.prefixes})
+        )
 
     def _word(self, word: str) -> tuple[int, ...]:
         keys = word_name_keys(word)
-        rated = tuple(
-            2
-            if not group.exact.isdisjoint(keys)
-            else 1
-            if not group.name_keys.isdisjoint(keys)
-            or (group.prefixes and word.startswith(tuple(group.prefixes)))
-            else 0
-            for group in self.groups
-        )
+        if self.any_name_key.isdisjoint(keys) and not (
+            self.any_prefix and word.startswith(self.any_prefix)
+        ):
+            rated = self.nothing
+        else:
+            rated = tuple(
+                2
+                if not group.exact.isdisjoint(keys)
+                else 1
+                if not group.name_keys.isdisjoint(keys)
+                or (group.prefixes and word.startswith(tuple(group.prefixes)))
+                else 0
+                for group in self.groups
+            )
         self.by_word[word] = rated
         return rated
 
     def rate(self, names: str, text_keys: str) -> int:
         """Sum the groups' strengths for one row's names and text keys."""
-        best = [0] * len(self.groups)
+        nothing = self.nothing
+        best = nothing
         by_word = self.by_word
         for word in names.split():
-            rated = by_word.get(word) or self._word(word)
-            for index, strength in enumerate(rated):
-                if strength > best[index]:
-                    best[index] = strength
-        padded = f" {text_keys} "
+            rated = by_word.get(word)
+            if rated is None:
+                rated = self._word(word)
+            if rated is not nothing:
+                best = rated if best is nothing else tuple(map(max, best, rated))
+        padded = ""
         total = 0
-        for index, probes in enumerate(self.text_probes):
-            if best[index] < 2 and any(key in padded for key in probes):
-                total += 2
-            else:
-                total += best[index]
+        for strength, probes in zip(best, self.text_probes, strict=True):
+            if strength < 2:
+                if not padded:
+                    padded = f" {text_keys} "
+                for key in probes:
+                    if key in padded:
+                        strength = 2
+                        break
+            total += strength
         return total

@@ -103,6 +103,66 @@ def _units(query: ParsedQuery) -> list[_Unit]:
     return units
 
 
+@dataclass
+class _Context:
+    """What every candidate of one query is scored against, worked out once.
+
+    Name forms repeat across candidates (a common surname, a given name), so how
+    the typed words pair with a form's words is worked out once per distinct form
+    per query (`forms`), not once per candidate.
+    """
+
+    units: list[_Unit]
+    terms: frozenset[str]  # every stem and concept of the units
+    stems: frozenset[str]  # every stem of the units
+    forms: dict[tuple[str, str], _FormScores] = field(default_factory=dict)
+    # Each unit's score against one kind of plan text, by the text's stems in
+    # order (which decide its concepts and pairs): plans share many texts.
+    texts: dict[tuple[str, tuple[str, ...]], tuple[float, ...]] = field(
+        default_factory=dict
+    )
+
+
+@dataclass(frozen=True)
+class _FormScores:
+    """How the typed words score against one name form, whoever bears it."""
+
+    matches: list[tuple[TokenMatch, int]]
+    # Per unit: its name score, and whether it is a single typed word.
+    unit_scores: tuple[float, ...]
+    single: tuple[bool, ...]
+    any_score: bool
+
+
+def _context(query: ParsedQuery) -> _Context:
+    units = _units(query)
+    return _Context(
+        units, _terms(units), frozenset(s for unit in units for s in unit.stems)
+    )
+
+
+def _form_scores(query: ParsedQuery, context: _Context, form: NameForm) -> _FormScores:
+    key = (form.kind, form.display)
+    found = context.forms.get(key)
+    if found is not None:
+        return found
+    weight = ALIAS_WEIGHT if form.kind == "alias" else 1.0
+    matches = _assign(query.words, form)
+    unit_scores = tuple(
+        weight
+        * sum(_name_quality(query, unit, i, matches[i][0]) for i in unit.positions)
+        for unit in context.units
+    )
+    found = _FormScores(
+        matches,
+        unit_scores,
+        tuple(len(unit.positions) == 1 for unit in context.units),
+        any(score > 0 for score in unit_scores),
+    )
+    context.forms[key] = found
+    return found
+
+
 def _concept_weight(concepts: frozenset[str]) -> float:
     if not concepts:
         return 0.0
@@ -131,8 +191,44 @@ def _unit_against(
     return word
 
 
+def _text_scores(
+    context: _Context, kind: str, features: TextFeatures
+) -> tuple[float, ...]:
+    """Return each unit's score against one behaviour, description or place."""
+    key = (kind, features.sequence)
+    found = context.texts.get(key)
+    if found is None:
+        if kind == "behaviour":
+            found = tuple(
+                _unit_against(unit, features, BEHAVIOUR_WORD, BEHAVIOUR_PAIR)
+                for unit in context.units
+            )
+        elif kind == "description":
+            found = tuple(_description_score(unit, features) for unit in context.units)
+        else:
+            found = tuple(_place_score(unit, features) for unit in context.units)
+        context.texts[key] = found
+    return found
+
+
+def _description_score(unit: _Unit, description: TextFeatures) -> float:
+    # A description has no settings: "medium height" is not a height to jump.
+    shared = (unit.concepts & description.concepts) - SETTING_CONCEPTS
+    if shared:
+        score = DESCRIPTION_CONCEPT
+        if not any(word_stem in description.stems for word_stem in unit.stems):
+            score *= SYNONYM_ONLY
+        return score
+    return _unit_against(unit, description, DESCRIPTION_WORD, DESCRIPTION_CONCEPT)
+
+
+def _place_score(unit: _Unit, features: TextFeatures) -> float:
+    score = PLACE_CONCEPT * _concept_weight(unit.concepts & features.concepts)
+    return score or _unit_against(unit, features, PLACE_WORD, PLACE_WORD)
+
+
 def _text_units(
-    units: list[_Unit], candidate: Candidate, mentioned: bool
+    context: _Context, candidate: Candidate, mentioned: bool
 ) -> list[tuple[float, str]]:
     """Score each query unit against the candidate's behaviours, looks and places.
 
@@ -143,14 +239,12 @@ def _text_units(
     query (`Candidate.text_mentions`); when it does not, only the home's town
     and street can score, and the text features are never built.
     """
+    units = context.units
     scores: list[tuple[float, str]] = [(0.0, "")] * len(units)
     behaviours = candidate.behaviour_features if mentioned else ()
     if behaviours:
         table = [
-            [
-                _unit_against(unit, features, BEHAVIOUR_WORD, BEHAVIOUR_PAIR)
-                for unit in units
-            ]
+            _text_scores(context, "behaviour", features)
             for _behaviour, features in behaviours
         ]
         # The behaviour that explains most of the query is the one meant; clues
@@ -164,12 +258,15 @@ def _text_units(
                 if table[other][u] > 0:
                     scores[u] = (OTHER_BEHAVIOUR * table[other][u], "behaviour")
     home = candidate.address_features
+    if mentioned:
+        _description_and_places(context, candidate, scores)
+    typed_stems = context.stems
+    if typed_stems.isdisjoint(home.town) and typed_stems.isdisjoint(home.street):
+        return scores  # most candidates: no typed word in the home's town or street
     # "Newcastle upon Tyne" is one town: its words share one town score.
     town_units = max(
         1, sum(1 for unit in units if any(stem in home.town for stem in unit.stems))
     )
-    if mentioned:
-        _description_and_places(units, candidate, scores)
     for u, unit in enumerate(units):
         hits = sum(1 for word_stem in unit.stems if word_stem in home.town)
         share = TOWN_WORD * hits / len(unit.stems) / town_units
@@ -182,26 +279,20 @@ def _text_units(
 
 
 def _description_and_places(
-    units: list[_Unit], candidate: Candidate, scores: list[tuple[float, str]]
+    context: _Context, candidate: Candidate, scores: list[tuple[float, str]]
 ) -> None:
     """Raise each unit's score where the description or a crisis location beats it."""
-    description = candidate.description_features
-    for u, unit in enumerate(units):
-        # A description has no settings: "medium height" is not a height to jump.
-        shared = (unit.concepts & description.concepts) - SETTING_CONCEPTS
-        if shared:
-            score = DESCRIPTION_CONCEPT
-            if not any(word_stem in description.stems for word_stem in unit.stems):
-                score *= SYNONYM_ONLY
-        else:
-            score = _unit_against(
-                unit, description, DESCRIPTION_WORD, DESCRIPTION_CONCEPT
-            )
+    description = _text_scores(context, "description", candidate.description_features)
+    places = [
+        _text_scores(context, "place", features)
+        for _name, features in candidate.place_features
+    ]
+    for u in range(len(context.units)):
+        score = description[u]
         if score > scores[u][0]:
             scores[u] = (score, "description")
-        for _name, features in candidate.place_features:
-            score = PLACE_CONCEPT * _concept_weight(unit.concepts & features.concepts)
-            score = score or _unit_against(unit, features, PLACE_WORD, PLACE_WORD)
+        for place in places:
+            score = place[u]
             if score > scores[u][0]:
                 scores[u] = (score, "place")
 
@@ -290,32 +381,32 @@ _TEXT_REASONS = {
 
 def _words_score(
     query: ParsedQuery,
-    units: list[_Unit],
+    context: _Context,
     candidate: Candidate,
     evidence: _Evidence,
     mentioned: bool,
 ) -> tuple[float, float, list[str]]:
     """Return the score of the typed words, the part of it not from names, reasons."""
-    text = _text_units(units, candidate, mentioned)
+    units = context.units
+    text = _text_units(context, candidate, mentioned)
     best_total = sum(score for score, _ in text)
     best_text = best_total
     best_won = [False] * len(units)
     best_form: NameForm | None = None
     best_matches: list[tuple[TokenMatch, int]] = []
     for form in candidate.name_forms:
-        weight = ALIAS_WEIGHT if form.kind == "alias" else 1.0
-        matches = _assign(query.words, form)
+        scores = _form_scores(query, context, form)
+        if not scores.any_score:
+            continue  # the text alone, which is where the best total starts
         total = text_total = 0.0
         won = [False] * len(units)
         whole_name_words = 0
-        for u, (unit, (text_score, _kind)) in enumerate(zip(units, text, strict=True)):
-            name_score = weight * sum(
-                _name_quality(query, unit, i, matches[i][0]) for i in unit.positions
-            )
+        for u, name_score in enumerate(scores.unit_scores):
+            text_score = text[u][0]
             if name_score >= text_score and name_score > 0:
                 total += name_score
                 won[u] = True
-                if len(unit.positions) == 1:
+                if scores.single[u]:
                     whole_name_words += 1
             else:
                 total += text_score
@@ -324,7 +415,7 @@ def _words_score(
             total += FULL_NAME_BONUS
         if total > best_total:
             best_total, best_text, best_won = total, text_total, won
-            best_form, best_matches = form, matches
+            best_form, best_matches = form, scores.matches
     reasons: list[str] = []
     if best_form is not None:
         name_positions = {
@@ -434,8 +525,7 @@ def score_candidate(
     query: ParsedQuery, candidate: Candidate, *, today: dt.date
 ) -> Scored | None:
     """Score one candidate; None when it matches none of the clues given."""
-    units = _units(query)
-    return _score(query, units, _terms(units), candidate, today)
+    return _score(query, _context(query), candidate, today)
 
 
 def _terms(units: list[_Unit]) -> frozenset[str]:
@@ -489,19 +579,16 @@ def _address_score(
 
 
 def _score(
-    query: ParsedQuery,
-    units: list[_Unit],
-    terms: frozenset[str],
-    candidate: Candidate,
-    today: dt.date,
+    query: ParsedQuery, context: _Context, candidate: Candidate, today: dt.date
 ) -> Scored | None:
     reasons: list[str] = []
     evidence = _Evidence()
     words_total = soft_total = 0.0
+    terms = context.terms
     mentioned = bool(terms) and candidate.text_mentions(terms)
     if query.words:
         words_total, soft_total, word_reasons = _words_score(
-            query, units, candidate, evidence, mentioned
+            query, context, candidate, evidence, mentioned
         )
         reasons.extend(word_reasons)
     dob, dob_reason = _date_of_birth_score(query, candidate)
@@ -617,12 +704,11 @@ def rank(
     limit: int | None = None,
 ) -> list[Scored]:
     """Rank candidates for a query, best first, dropping those matching no clue."""
-    units = _units(query)
-    terms = _terms(units)
+    context = _context(query)
     scored = [
         result
         for candidate in candidates
-        if (result := _score(query, units, terms, candidate, today)) is not None
+        if (result := _score(query, context, candidate, today)) is not None
     ]
     scored.sort(
         key=lambda item: (
