@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
+from plans import document as plan_document
 from plans.clock import iso_date
-from plans.places import plan_places
 from plans.search.text import STOP_WORDS, TextFeatures, stem, text_features, words
 
 
@@ -296,55 +297,52 @@ def _form(kind: str, display: str) -> NameForm:
     return NameForm(kind, display, tokens, displays)
 
 
-def town_of(address: dict[str, Any] | None) -> str | None:
+def town_of(address: str | None) -> str | None:
     """Return the town of an address, as far as its text says."""
-    if not address:
-        return None
-    text = str(address.get("address") or "")
+    text = address or ""
     if "," not in text:
         return None
     return text.rsplit(",", 1)[1].strip() or None
 
 
-def _place(raw: dict[str, Any], kind: str) -> Place:
-    name = str(raw.get("name") or ("home" if kind == "home" else "crisis location"))
-    return Place(name, float(raw["lat"]), float(raw["lon"]), kind)
+def _place(place: plan_document.Place, kind: str) -> Place:
+    name = place.name or ("home" if kind == "home" else "crisis location")
+    return Place(name, float(place.lat or 0.0), float(place.lon or 0.0), kind)
 
 
 def candidate_from_document(
-    document: dict[str, Any], *, person_id: int | None = None
+    document: Mapping[str, Any], *, person_id: int | None = None
 ) -> Candidate:
     """Build a candidate from a response-plan document (person, plan and team)."""
-    person = document.get("person") or {}
-    plan = document.get("plan") or {}
-    team = document.get("team") or {}
+    person = plan_document.person_of(document)
+    team = plan_document.team_of(document)
     # Search ranks by home and crisis locations; places of safety are not the
     # person's, so a place of safety must not make a stranger's plan "near".
     places = [
-        _place(raw, "home" if kind == "home" else "crisis")
-        for kind, raw in plan_places(document)
+        _place(place, "home" if kind == "home" else "crisis")
+        for kind, place in plan_document.places(document)
         if kind != "places_of_safety"
     ]
-    behaviours = plan.get("behaviours") or ()
-    address = person.get("address") or {}
+    behaviours = plan_document.behaviours(document)
+    address = person.address or plan_document.Place()
     return Candidate(
-        ref=str(person["ref"]),
-        given_name=str(person["given_name"]),
-        family_name=str(person["family_name"]),
-        team_name=str(team.get("name") or team.get("code") or ""),
-        team_code=str(team.get("code") or ""),
-        preferred_name=person.get("preferred_name") or None,
-        aliases=tuple(str(alias) for alias in person.get("aliases") or ()),
-        date_of_birth=iso_date(person.get("date_of_birth")),
-        sex=person.get("sex"),
-        description=str(person.get("description") or ""),
-        behaviours=tuple(str(item.get("description", "")) for item in behaviours),
-        triggers=tuple(str(item.get("triggers") or "") for item in behaviours),
+        ref=person.ref,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        team_name=team.name or team.code,
+        team_code=team.code,
+        preferred_name=person.preferred_name or None,
+        aliases=person.aliases,
+        date_of_birth=person.date_of_birth,
+        sex=person.sex,
+        description=person.description or "",
+        behaviours=tuple(item.description for item in behaviours),
+        triggers=tuple(item.triggers or "" for item in behaviours),
         places=tuple(places),
-        town=town_of(person.get("address")),
-        review_by=iso_date(plan.get("review_by")),
-        address=str(address.get("address") or ""),
-        postcode=postcode_of(address),
+        town=town_of(address.address),
+        review_by=plan_document.review_by(document),
+        address=address.address or "",
+        postcode=postcode_of(address.postcode, address.address),
         person_id=person_id,
     )
 
@@ -352,12 +350,9 @@ def candidate_from_document(
 _POSTCODE = re.compile(r"^([a-z]{1,2}\d[a-z\d]?)(\d[a-z]{2})?$")
 
 
-def postcode_of(address: dict[str, Any]) -> str | None:
+def postcode_of(postcode: str | None, address: str | None) -> str | None:
     """Return an address's postcode folded without spaces, from its field or text."""
-    for value in (
-        address.get("postcode"),
-        str(address.get("address") or "").rsplit(",", 1)[-1],
-    ):
+    for value in (postcode, (address or "").rsplit(",", 1)[-1]):
         if value:
             compact = "".join(words(str(value)))
             if _POSTCODE.match(compact):

@@ -13,7 +13,6 @@ from plans import document as plan_document
 from plans.document import NominatedPerson, Place
 from plans.exchange.reading import schema_problems
 from plans.exchange.upgrade import current
-from plans.places import plan_places
 from tests.plans import factories
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "shared/plan-format/example.json"
@@ -124,16 +123,6 @@ def test_places_are_home_then_crisis_locations_then_safety_with_a_position() -> 
     ]
     # The bus station has a postcode but no lat/lon: not a place on the map.
     assert all(place.point is not None for _kind, place in found)
-
-
-def test_search_gets_the_same_places_as_the_dicts_it_reads() -> None:
-    doc = full_document()
-
-    assert plan_places(doc) == [
-        ("home", doc["person"]["address"]),
-        ("crisis_locations", doc["plan"]["crisis_locations"][0]),
-        ("places_of_safety", doc["plan"]["places_of_safety"][0]),
-    ]
 
 
 def test_a_minimal_document_gives_none_and_empty() -> None:
