@@ -41,6 +41,7 @@ from plans import (
     people,
     plan_view,
 )
+from plans import document as plan_document
 from plans.exchange import reading
 from plans.models import (
     RESPONDER_KINDS,
@@ -448,6 +449,7 @@ def approve(version_id: int) -> ResponseReturnValue:
             min_reason=drafts.MIN_ACKNOWLEDGEMENT_LENGTH,
             min_review=MIN_REVIEW_LENGTH,
             agreement_channels=AGREEMENT_CHANNELS,
+            agreement=plan_document.plan_of(version.document or {}).agreement,
             capacity_key=CAPACITY_KEY,
             view=preview_view(version, None),
         ),

@@ -410,6 +410,9 @@ def test_a_lead_clinician_acknowledges_and_publishes(
     assert "Waiting for approval Robin Exampleton" in desk
     page = client.get(f"/mentor/drafts/{version.id}/approve").get_data(as_text=True)
     assert "“cautioned”" in text_of(page)
+    # How the person agreed, read from the version's document.
+    assert "Agreed with the person (this version)" in page
+    assert ", in person" in text_of(page)
     refused = client.post(f"/mentor/drafts/{version.id}/approve", data={"ack-0": ""})
     assert refused.status_code == 422
     assert "acknowledge “cautioned” with a reason" in text_of(
